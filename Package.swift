@@ -1,0 +1,106 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Same settings on every target, as Hummingbird does: explicit existentials and explicit imports.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "waveline",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "waveline", targets: ["waveline"]),
+        .library(name: "WavelineCore", targets: ["WavelineCore"]),
+        .library(name: "WavelineEngine", targets: ["WavelineEngine"]),
+        .library(name: "WavelineServer", targets: ["WavelineServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // Pure domain: inventory, operations, strategies, their located errors, and the planner. No I/O but file reading.
+        .target(
+            name: "WavelineCore",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // Durable state: store protocol, numbered plain-SQL migrations, the sql-kit implementation.
+        .target(
+            name: "WavelineStore",
+            dependencies: [
+                "WavelineCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Doing the work on nodes: one executor protocol, the local-process implementation.
+        .target(
+            name: "WavelineExecutors",
+            dependencies: [
+                "WavelineCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The durable runner: drives the planner's actions through executors, writes state and logs first.
+        .target(
+            name: "WavelineEngine",
+            dependencies: [
+                "WavelineCore", "WavelineStore", "WavelineExecutors",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP JSON API over the engine.
+        .target(
+            name: "WavelineServer",
+            dependencies: [
+                "WavelineEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Thin executable: commands, and an HTTP client of the API.
+        .executableTarget(
+            name: "waveline",
+            dependencies: [
+                "WavelineServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "WavelineCoreTests", dependencies: ["WavelineCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "WavelineStoreTests", dependencies: ["WavelineStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "WavelineExecutorsTests", dependencies: ["WavelineExecutors"], swiftSettings: swiftSettings),
+        .testTarget(name: "WavelineEngineTests", dependencies: ["WavelineEngine"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WavelineEndToEndTests",
+            dependencies: [
+                "WavelineServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

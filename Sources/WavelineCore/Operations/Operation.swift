@@ -1,0 +1,101 @@
+/// A reusable runbook, read from the catalog directory: typed parameters, checks, ordered steps, rollback.
+public struct Operation: Sendable, Hashable, Codable {
+    public var name: String
+    public var description: String
+    /// The role a person needs to run it (enforced by access control).
+    public var role: String
+    /// Whether running a step again after an interruption is safe; if not, an interrupted step pauses the
+    /// deployment for a person.
+    public var idempotent: Bool
+    public var parameters: [Parameter]
+    public var preChecks: [Check]
+    public var steps: [Step]
+    public var postChecks: [Check]
+    public var rollback: [Step]
+
+    public init(
+        name: String, description: String = "", role: String = "deployer", idempotent: Bool = false,
+        parameters: [Parameter] = [], preChecks: [Check] = [], steps: [Step], postChecks: [Check] = [],
+        rollback: [Step] = []
+    ) {
+        self.name = name
+        self.description = description
+        self.role = role
+        self.idempotent = idempotent
+        self.parameters = parameters
+        self.preChecks = preChecks
+        self.steps = steps
+        self.postChecks = postChecks
+        self.rollback = rollback
+    }
+}
+
+public struct Parameter: Sendable, Hashable, Codable {
+    public enum Kind: Sendable, Hashable, Codable {
+        case string
+        case int
+        case bool
+        case oneOf([String])
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var required: Bool
+    /// Already validated against `kind` and `pattern`.
+    public var defaultValue: String?
+    /// A regular expression the whole value must match (strings only).
+    public var pattern: String?
+    public var description: String
+
+    public init(
+        name: String, kind: Kind, required: Bool = false, defaultValue: String? = nil, pattern: String? = nil,
+        description: String = ""
+    ) {
+        self.name = name
+        self.kind = kind
+        self.required = required
+        self.defaultValue = defaultValue
+        self.pattern = pattern
+        self.description = description
+    }
+}
+
+/// What a step or check runs. Parameter values never become shell text: a `shell` script is the catalog
+/// author's own text and reads values from environment variables; an `argv` element may be a whole
+/// `{{name}}` placeholder, which becomes exactly one argument.
+public enum Command: Sendable, Hashable, Codable {
+    case argv([String])
+    case shell(String)
+}
+
+public struct Step: Sendable, Hashable, Codable {
+    public var name: String
+    public var command: Command
+    public var timeout: Duration
+
+    public init(name: String, command: Command, timeout: Duration = .seconds(300)) {
+        self.name = name
+        self.command = command
+        self.timeout = timeout
+    }
+}
+
+/// A health check: run until it exits 0, at most `retries + 1` times, `interval` apart.
+public struct Check: Sendable, Hashable, Codable {
+    public var name: String
+    public var command: Command
+    public var retries: Int
+    public var interval: Duration
+    public var timeout: Duration
+
+    public init(
+        name: String, command: Command, retries: Int = 0, interval: Duration = .seconds(1),
+        timeout: Duration = .seconds(30)
+    ) {
+        self.name = name
+        self.command = command
+        self.retries = retries
+        self.interval = interval
+        self.timeout = timeout
+    }
+}

@@ -1,0 +1,264 @@
+import Logging
+import WavelineCore
+import WavelineExecutors
+import WavelineStore
+
+/// Messages to a deployment's driver. Everything that changes a deployment arrives here, one at a time.
+enum DriverEvent: Sendable {
+    case targetFinished(Int, TargetOutcome, TargetRecord)
+    case command(OperatorCommand, reply: CheckedContinuation<Result<Void, EngineError>, Never>)
+    case tick
+}
+
+struct OperatorCommand: Sendable {
+    var action: OperatorAction
+    var nodes: [String]
+    var actor: String
+    var reason: String?
+}
+
+/// Shared by every driver of one engine.
+struct DriverContext: Sendable {
+    let store: any DeploymentStore
+    let logs: LogPipeline
+    let feed: LiveFeed
+    let executors: ExecutorRegistry
+    let logger: Logger
+}
+
+/// Drives one deployment: asks the scheduler for the next actions, stores each one's effect, then carries it
+/// out. Owned by a single task, so its state needs no lock; other tasks talk to it through `DriverEvent`s.
+struct DeploymentDriver: Sendable {
+    var deployment: DeploymentRecord
+    var phases: [PhaseRecord]
+    var targets: [TargetRecord]
+    var state: DeploymentState
+    let operation: Operation
+    var history: [Int: [StepRunRecord]]
+    let context: DriverContext
+    let abort = AbortSignal()
+    var running: [Int: Task<Void, Never>] = [:]
+    var timer: Task<Void, Never>?
+    var timerAt: Double?
+
+    init(deployment: DeploymentRecord, phases: [PhaseRecord], targets: [TargetRecord], history: [StepRunRecord], context: DriverContext) throws {
+        self.deployment = deployment
+        self.phases = phases
+        self.targets = targets
+        self.operation = try deployment.decodedOperation()
+        self.history = Dictionary(grouping: history, by: \.targetIndex)
+        self.context = context
+        self.state = DeploymentState(
+            status: deployment.status,
+            phases: phases.map(\.state),
+            targets: targets.map { TargetState(node: $0.node, kind: $0.kind, phase: $0.phaseIndex, batch: $0.batchIndex, status: $0.status) },
+            failureBudget: deployment.failureBudget,
+            currentPhase: deployment.currentPhase
+        )
+    }
+
+    /// Runs until the deployment reaches a final state with nothing running, or until the task is cancelled
+    /// (server shutdown), in which case running commands are ended and nothing more is recorded: the next start
+    /// finds those steps interrupted.
+    mutating func run(events: AsyncStream<DriverEvent>, inbox: AsyncStream<DriverEvent>.Continuation) async {
+        await advance(inbox: inbox)
+        var iterator = events.makeAsyncIterator()
+        while !(deployment.status.isFinal && running.isEmpty), let event = await iterator.next() {
+            await handle(event, inbox: inbox)
+            await advance(inbox: inbox)
+        }
+        // Whoever is still waiting on an answer gets one.
+        inbox.finish()
+        while let event = await iterator.next() {
+            if case .command(_, let reply) = event {
+                reply.resume(returning: .failure(EngineError(.conflict, "deployment #\(deployment.id) has just finished")))
+            }
+        }
+        timer?.cancel()
+        for task in running.values { task.cancel() }
+        for task in running.values { await task.value }
+        await context.logs.flush()
+    }
+
+    // MARK: - Scheduler actions
+
+    mutating func advance(inbox: AsyncStream<DriverEvent>.Continuation) async {
+        while !Task.isCancelled {
+            let actions = Scheduler.nextActions(for: state, now: Clock.now())
+            guard !actions.isEmpty else { return }
+            for action in actions {
+                if case .wakeAt(let time) = action {
+                    schedule(at: time, inbox: inbox)
+                    return
+                }
+                do {
+                    try await perform(action, inbox: inbox)
+                } catch {
+                    // The store refused a transition: act on nothing we could not record.
+                    context.logger.error("could not store a transition; retrying shortly", metadata: ["deployment": "\(deployment.id)", "error": "\(error)"])
+                    schedule(at: Clock.now() + 1, inbox: inbox)
+                    return
+                }
+            }
+        }
+    }
+
+    mutating func perform(_ action: SchedulerAction, inbox: AsyncStream<DriverEvent>.Continuation) async throws {
+        let now = Clock.now()
+        var next = state
+        next.apply(action, now: now)
+        var changes: [StoreChange] = []
+        switch action {
+        case .beginPhase(let index):
+            phases[index].startedAt = phases[index].startedAt ?? now
+            deployment.startedAt = deployment.startedAt ?? now
+            changes.append(event("phase.started", "phase '\(phases[index].name)' started: \(phases[index].state.batches.joined().count) node(s) in \(phases[index].state.batches.count) batch(es)"))
+            changes += sync(from: next, phases: [index])
+        case .startTargets(let indices):
+            for index in indices {
+                targets[index].attempt += 1
+                targets[index].startedAt = now
+                targets[index].finishedAt = nil
+                targets[index].failure = nil
+                targets[index].currentStep = nil
+            }
+            changes += sync(from: next, targets: indices)
+        case .finishPhase(let index):
+            phases[index].finishedAt = now
+            let gate: String
+            switch next.phases[index].status {
+            case .gate where next.phases[index].gate == .manual: gate = "; waiting for approval before the next phase"
+            case .gate: gate = "; baking until the next phase"
+            default: gate = ""
+            }
+            changes.append(event("phase.finished", "phase '\(phases[index].name)' finished\(gate)"))
+            changes += sync(from: next, phases: [index])
+        case .openGate(let index):
+            changes.append(event("gate.opened", "gate after phase '\(phases[index].name)' opened"))
+            changes += sync(from: next, phases: [index])
+        case .halt(let reason), .pause(let reason):
+            deployment.statusReason = reason
+            changes.append(event(next.status == .halted ? "deployment.halted" : "deployment.paused", reason))
+            changes += sync(from: next)
+        case .finish(let outcome, let reason):
+            deployment.statusReason = reason
+            deployment.finishedAt = now
+            changes.append(event("deployment.\(outcome.rawValue)", reason))
+            changes += sync(from: next)
+        case .wakeAt:
+            return
+        }
+        try await context.store.write(changes)
+        state = next
+        context.feed.publish(.deploymentChanged(deployment.id), deploymentID: deployment.id)
+        if case .startTargets(let indices) = action {
+            for index in indices { start(index, inbox: inbox) }
+        }
+    }
+
+    /// Copies statuses from `next` into the records and returns them as changes.
+    mutating func sync(from next: DeploymentState, phases phaseIndices: [Int] = [], targets targetIndices: [Int] = []) -> [StoreChange] {
+        deployment.status = next.status
+        deployment.currentPhase = next.currentPhase
+        deployment.updatedAt = Clock.now()
+        var changes: [StoreChange] = [.saveDeployment(deployment)]
+        for index in phaseIndices {
+            phases[index].status = next.phases[index].status
+            phases[index].gateOpensAt = next.phases[index].gateOpensAt
+            phases[index].approvedBy = next.phases[index].approvedBy
+            changes.append(.savePhase(phases[index]))
+        }
+        for index in targetIndices {
+            targets[index].status = next.targets[index].status
+            changes.append(.saveTarget(targets[index]))
+        }
+        return changes
+    }
+
+    func event(_ kind: String, _ message: String, actor: String = "waveline") -> StoreChange {
+        .appendEvent(EventRecord(deploymentId: deployment.id, time: Clock.now(), actor: actor, kind: kind, message: message))
+    }
+
+    mutating func start(_ index: Int, inbox: AsyncStream<DriverEvent>.Continuation) {
+        let target = targets[index]
+        let node: Node
+        do {
+            node = try target.decodedNode()
+        } catch {
+            inbox.yield(.targetFinished(index, .failed(FailurePoint(stage: .step, step: "-", exitCode: nil, reason: "the stored node is unreadable: \(error)")), target))
+            return
+        }
+        let job = TargetJob(
+            deploymentID: deployment.id, target: target, node: node, operation: operation,
+            parameters: deployment.parameters, history: history[index] ?? []
+        )
+        let runner = TargetRunner(store: context.store, logs: context.logs, executor: context.executors.executor(for: node), abort: abort)
+        running[index] = Task {
+            let (outcome, record) = await runner.run(job)
+            inbox.yield(.targetFinished(index, outcome, record))
+        }
+    }
+
+    mutating func schedule(at time: Double, inbox: AsyncStream<DriverEvent>.Continuation) {
+        if let timerAt, timerAt <= time, timer != nil { return }
+        timer?.cancel()
+        timerAt = time
+        timer = Task {
+            let delay = max(0, time - Clock.now())
+            do { try await Task.sleep(for: .milliseconds(Int(delay * 1000) + 5)) } catch { return }
+            inbox.yield(.tick)
+        }
+    }
+
+    // MARK: - Events
+
+    mutating func handle(_ event: DriverEvent, inbox: AsyncStream<DriverEvent>.Continuation) async {
+        switch event {
+        case .tick:
+            timer = nil
+            timerAt = nil
+        case .targetFinished(let index, let outcome, let record):
+            running[index] = nil
+            await finishTarget(index, outcome: outcome, record: record)
+        case .command(let command, let reply):
+            do {
+                try await apply(command, inbox: inbox)
+                reply.resume(returning: .success(()))
+            } catch let error as EngineError {
+                reply.resume(returning: .failure(error))
+            } catch {
+                reply.resume(returning: .failure(EngineError(.internalFailure, "could not store the change: \(error)")))
+            }
+        }
+    }
+
+    mutating func finishTarget(_ index: Int, outcome: TargetOutcome, record: TargetRecord) async {
+        if case .stopped = outcome { return }
+        // The runner's copy carries the step it reached; statuses are ours.
+        targets[index].currentStep = record.currentStep
+        targets[index].finishedAt = Clock.now()
+        var next = state
+        var changes: [StoreChange] = []
+        switch outcome {
+        case .succeeded:
+            next.targets[index].status = .succeeded
+        case .failed(let failure):
+            next.targets[index].status = .failed
+            targets[index].failure = failure
+            changes.append(self.event("target.failed", "\(targets[index].node) failed at \(failure.stage.rawValue) '\(failure.step)': \(failure.reason)"))
+        case .cancelled:
+            next.targets[index].status = .cancelled
+        case .stopped:
+            return
+        }
+        changes += sync(from: next, targets: [index])
+        do {
+            try await context.store.write(changes)
+            state = next
+            history[index] = try await context.store.stepRuns(of: deployment.id, target: index)
+        } catch {
+            context.logger.error("could not store a node's outcome", metadata: ["deployment": "\(deployment.id)", "node": "\(targets[index].node)", "error": "\(error)"])
+        }
+        context.feed.publish(.deploymentChanged(deployment.id), deploymentID: deployment.id)
+    }
+}

@@ -1,0 +1,330 @@
+import Logging
+import WavelineCore
+import WavelineExecutors
+import WavelineStore
+
+/// The durable runner. Creates deployments, holds which node is busy with which deployment, runs one driver
+/// per unfinished deployment, and on start resumes whatever the last process left unfinished.
+///
+/// `run()` is the long-lived part (a service): drivers run as children of it and end with it.
+public actor Engine {
+    public nonisolated let store: any DeploymentStore
+    public nonisolated let feed: LiveFeed
+    public private(set) var workspace: Workspace
+    private let context: DriverContext
+    private let logger: Logger
+    private var drivers: [Int64: AsyncStream<DriverEvent>.Continuation] = [:]
+    /// Node name → the unfinished deployment that holds it. A node is in at most one at a time.
+    fileprivate var claims: [String: Int64] = [:]
+    private var queued: [Int64] = []
+    private var nextDeploymentID: Int64 = 1
+    private let launches: AsyncStream<Launch>
+    private let launchInbox: AsyncStream<Launch>.Continuation
+
+    private struct Launch: Sendable {
+        var driver: DeploymentDriver
+        var events: AsyncStream<DriverEvent>
+        var inbox: AsyncStream<DriverEvent>.Continuation
+    }
+
+    public init(store: any DeploymentStore, workspace: Workspace, executors: ExecutorRegistry, logger: Logger = Logger(label: "waveline.engine")) async throws {
+        self.store = store
+        self.workspace = workspace
+        self.logger = logger
+        let feed = LiveFeed()
+        self.feed = feed
+        let logs = try await LogPipeline(store: store, feed: feed)
+        self.context = DriverContext(store: store, logs: logs, feed: feed, executors: executors, logger: logger)
+        (launches, launchInbox) = AsyncStream<Launch>.makeStream()
+    }
+
+    /// Resumes unfinished deployments, then runs drivers until cancelled.
+    public func run() async throws {
+        try await recover()
+        await withDiscardingTaskGroup { group in
+            for await launch in launches {
+                let id = launch.driver.deployment.id
+                group.addTask {
+                    var driver = launch.driver
+                    await driver.run(events: launch.events, inbox: launch.inbox)
+                    await self.driverEnded(id)
+                }
+            }
+        }
+    }
+
+    /// Stops accepting new drivers; `run()` returns once running drivers have stopped.
+    public func shutdown() { launchInbox.finish() }
+
+    public func replaceWorkspace(_ workspace: Workspace) { self.workspace = workspace }
+
+    // MARK: - Creating deployments
+
+    public func create(_ request: DeploymentRequest) async throws(EngineError) -> DeploymentRecord {
+        guard !request.reason.isBlank else {
+            throw EngineError(.invalidRequest, "a reason is required: say why this change is made (--reason)")
+        }
+        guard !request.requestedBy.isBlank else {
+            throw EngineError(.invalidRequest, "the requester is missing")
+        }
+        let operation = try workspace.operation(named: request.operation)
+        let strategy = try workspace.strategy(named: request.strategy)
+        let parameters: [String: String]
+        do {
+            parameters = try ParameterValues.resolve(request.parameters, for: operation)
+        } catch {
+            let messages = (error as? DiagnosticsError)?.diagnostics.map(\.message) ?? ["\(error)"]
+            throw EngineError(.invalidRequest, messages.joined(separator: "; "))
+        }
+        let selected: [Node]
+        do {
+            selected = try workspace.inventory.select(request.selection).map { node in
+                var node = node
+                node.variables = workspace.variables(for: node)
+                return node
+            }
+        } catch {
+            throw EngineError(.invalidRequest, error.description)
+        }
+
+        let busy = selected.compactMap { node in claims[node.name].map { (node.name, $0) } }
+        if !busy.isEmpty && !request.queue {
+            let names = busy.prefix(5).map { "\($0.0) (deployment #\($0.1))" }.joined(separator: ", ")
+            let more = busy.count > 5 ? " and \(busy.count - 5) more" : ""
+            throw EngineError(.conflict, "node \(names)\(more) is busy in another unfinished deployment; wait for it to finish, or queue this one (--queue)")
+        }
+
+        let plan = Planner.plan(nodes: selected, in: workspace.inventory, strategy: strategy)
+        let now = Clock.now()
+        let id = nextDeploymentID
+        nextDeploymentID += 1
+        let status: DeploymentStatus = busy.isEmpty ? .running : .queued
+        let state = DeploymentState(plan: plan, status: status)
+        var deployment = DeploymentRecord(
+            id: id, operation: operation, strategy: strategy.name, parameters: parameters, selection: request.selection,
+            environments: unique(plan.targets.map(\.environment)), products: unique(plan.targets.map(\.product)),
+            requestedBy: request.requestedBy, reason: request.reason, ticket: request.ticket, status: status,
+            failureBudget: plan.failureBudget, targetCount: plan.targets.count, createdAt: now
+        )
+        if !busy.isEmpty { deployment.statusReason = "queued behind deployment #\(busy[0].1), which holds \(busy[0].0)" }
+        let phases = state.phases.enumerated().map { PhaseRecord(deploymentId: id, index: $0.offset, state: $0.element) }
+        let targets = plan.targets.enumerated().map { TargetRecord(deploymentId: id, index: $0.offset, target: $0.element) }
+        var changes: [StoreChange] = [.saveDeployment(deployment)]
+        changes += phases.map(StoreChange.savePhase)
+        changes += targets.map(StoreChange.saveTarget)
+        let summary = "\(request.requestedBy) asked for \(operation.name) on \(targets.count) node(s) (\(request.selection.summary)) with \(strategy.name): \(request.reason)"
+        changes.append(.appendEvent(EventRecord(deploymentId: id, time: now, actor: request.requestedBy, kind: "deployment.created", message: summary)))
+        do {
+            try await store.write(changes)
+        } catch {
+            throw EngineError(.internalFailure, "could not store the deployment: \(error)")
+        }
+        if busy.isEmpty {
+            for target in targets { claims[target.node] = id }
+            launch(DeploymentDriverSeed(deployment: deployment, phases: phases, targets: targets, history: []))
+        } else {
+            queued.append(id)
+        }
+        feed.publish(.deploymentChanged(id), deploymentID: id)
+        return deployment
+    }
+
+    // MARK: - Operator actions
+
+    public func perform(_ action: OperatorAction, on id: Int64, nodes: [String] = [], actor: String, reason: String? = nil) async throws(EngineError) {
+        let command = OperatorCommand(action: action, nodes: nodes, actor: actor, reason: reason)
+        if drivers[id] == nil, try await reopenIfNeeded(id, for: command) == .done {
+            return
+        }
+        guard let inbox = drivers[id] else {
+            throw EngineError(.internalFailure, "deployment #\(id) has no driver")
+        }
+        let result: Result<Void, EngineError> = await withCheckedContinuation { reply in
+            if case .terminated = inbox.yield(.command(command, reply: reply)) {
+                reply.resume(returning: .failure(EngineError(.conflict, "deployment #\(id) has just finished")))
+            }
+        }
+        try result.get()
+    }
+
+    /// A deployment with no driver is finished or queued. Only a rollback brings a finished one back, and only
+    /// an abort touches a queued one.
+    private enum Reopening { case done, driverStarted }
+
+    private func reopenIfNeeded(_ id: Int64, for command: OperatorCommand) async throws(EngineError) -> Reopening {
+        let deployment: DeploymentRecord
+        let phases: [PhaseRecord]
+        let targets: [TargetRecord]
+        do {
+            guard let found = try await store.deployment(id) else {
+                throw EngineError(.notFound, "no deployment #\(id)")
+            }
+            deployment = found
+            phases = try await store.phases(of: id)
+            targets = try await store.targets(of: id)
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw EngineError(.internalFailure, "could not read deployment #\(id): \(error)")
+        }
+        if deployment.status == .queued {
+            guard command.action == .abort else {
+                throw EngineError(.conflict, "deployment #\(id) is queued; it can only be aborted until it starts")
+            }
+            var cancelled = deployment
+            cancelled.status = .cancelled
+            cancelled.statusReason = "aborted by \(command.actor) while queued"
+            cancelled.finishedAt = Clock.now()
+            cancelled.updatedAt = Clock.now()
+            do {
+                try await store.write([
+                    .saveDeployment(cancelled),
+                    .appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: command.actor, kind: "action.abort", message: cancelled.statusReason ?? "aborted")),
+                ])
+            } catch {
+                throw EngineError(.internalFailure, "could not store the abort: \(error)")
+            }
+            queued.removeAll { $0 == id }
+            feed.publish(.deploymentChanged(id), deploymentID: id)
+            return .done
+        }
+        guard command.action == .rollback else {
+            throw EngineError(.conflict, "cannot \(command.action.rawValue) deployment #\(id): it is \(deployment.status.rawValue)")
+        }
+        let operation = try? deployment.decodedOperation()
+        guard let operation, !operation.rollback.isEmpty else {
+            throw EngineError(.conflict, "cannot roll back deployment #\(id): operation '\(deployment.operation)' has no rollback steps")
+        }
+        guard !phases.contains(where: { $0.kind == .rollback }) else {
+            throw EngineError(.conflict, "cannot roll back deployment #\(id): it was already rolled back")
+        }
+        guard targets.contains(where: { $0.kind == .deploy && $0.status == .succeeded }) else {
+            throw EngineError(.conflict, "cannot roll back deployment #\(id): no node completed the operation")
+        }
+        if let busy = targets.first(where: { claims[$0.node] != nil }) {
+            throw EngineError(.conflict, "cannot roll back deployment #\(id): node \(busy.node) is busy in deployment #\(claims[busy.node] ?? 0)")
+        }
+        var reopened = deployment
+        reopened.status = .paused
+        for target in targets { claims[target.node] = id }
+        launch(DeploymentDriverSeed(deployment: reopened, phases: phases, targets: targets, history: []))
+        return .driverStarted
+    }
+
+    // MARK: - Drivers
+
+    private struct DeploymentDriverSeed {
+        var deployment: DeploymentRecord
+        var phases: [PhaseRecord]
+        var targets: [TargetRecord]
+        var history: [StepRunRecord]
+    }
+
+    private func launch(_ seed: DeploymentDriverSeed) {
+        let driver: DeploymentDriver
+        do {
+            driver = try DeploymentDriver(deployment: seed.deployment, phases: seed.phases, targets: seed.targets, history: seed.history, context: context)
+        } catch {
+            logger.error("cannot resume a deployment: its stored operation is unreadable", metadata: ["deployment": "\(seed.deployment.id)", "error": "\(error)"])
+            return
+        }
+        let (events, inbox) = AsyncStream<DriverEvent>.makeStream()
+        drivers[seed.deployment.id] = inbox
+        launchInbox.yield(Launch(driver: driver, events: events, inbox: inbox))
+    }
+
+    private func driverEnded(_ id: Int64) async {
+        drivers[id] = nil
+        claims = claims.filter { $0.value != id }
+        context.logs.forget(deployment: id)
+        await startQueued()
+    }
+
+    /// Starts queued deployments, oldest first, whose nodes are all free.
+    private func startQueued() async {
+        for id in queued {
+            do {
+                guard var deployment = try await store.deployment(id), deployment.status == .queued else {
+                    queued.removeAll { $0 == id }
+                    continue
+                }
+                let targets = try await store.targets(of: id)
+                guard targets.allSatisfy({ claims[$0.node] == nil }) else { continue }
+                deployment.status = .running
+                deployment.statusReason = nil
+                deployment.updatedAt = Clock.now()
+                try await store.write([
+                    .saveDeployment(deployment),
+                    .appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: "waveline", kind: "deployment.dequeued", message: "its nodes are free: starting")),
+                ])
+                queued.removeAll { $0 == id }
+                for target in targets { claims[target.node] = id }
+                launch(DeploymentDriverSeed(deployment: deployment, phases: try await store.phases(of: id), targets: targets, history: []))
+            } catch {
+                logger.error("could not start a queued deployment", metadata: ["deployment": "\(id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: - Recovery
+
+    /// Picks up what the last process left: steps recorded as started but not finished are interrupted; their
+    /// nodes run again (from that step) if the operation is idempotent, otherwise they wait for a person.
+    private func recover() async throws {
+        nextDeploymentID = try await store.nextDeploymentID()
+        for deployment in try await store.unfinishedDeployments() {
+            let id = deployment.id
+            if deployment.status == .queued {
+                queued.append(id)
+                continue
+            }
+            let operation = try? deployment.decodedOperation()
+            var targets = try await store.targets(of: id)
+            var history = try await store.stepRuns(of: id, target: nil)
+            var changes: [StoreChange] = []
+            var interruptedNodes: [String] = []
+            for index in targets.indices where targets[index].status == .running {
+                let cut = history.indices.filter { history[$0].targetIndex == index && history[$0].status == .running }
+                var mutating = false
+                for run in cut {
+                    history[run].status = .interrupted
+                    history[run].finishedAt = Clock.now()
+                    history[run].reason = "the server stopped while it ran"
+                    changes.append(.saveStepRun(history[run]))
+                    if history[run].stage == .step || history[run].stage == .rollback { mutating = true }
+                }
+                if mutating && !(operation?.idempotent ?? false) {
+                    targets[index].status = .interrupted
+                    let step = cut.last.map { history[$0].name } ?? "?"
+                    targets[index].failure = FailurePoint(stage: .step, step: step, exitCode: nil, reason: "interrupted by a server restart; the operation is not idempotent, so a person decides: retry or skip")
+                } else {
+                    targets[index].status = .pending
+                }
+                interruptedNodes.append(targets[index].node)
+                changes.append(.saveTarget(targets[index]))
+            }
+            if !interruptedNodes.isEmpty {
+                changes.append(.appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: "waveline", kind: "deployment.recovered", message: "resumed after a restart; runs interrupted on: \(interruptedNodes.joined(separator: ", "))")))
+            }
+            try await store.write(changes)
+            for target in targets { claims[target.node] = id }
+            launch(DeploymentDriverSeed(deployment: deployment, phases: try await store.phases(of: id), targets: targets, history: history))
+            logger.info("resumed deployment", metadata: ["deployment": "\(id)", "status": "\(deployment.status.rawValue)"])
+        }
+        await startQueued()
+    }
+
+    private func unique(_ values: [String]) -> [String] {
+        var seen = Set<String>()
+        return values.filter { seen.insert($0).inserted }
+    }
+}
+
+extension String {
+    var isBlank: Bool { allSatisfy(\.isWhitespace) }
+}
+
+extension Engine {
+    /// Node name → the unfinished deployment holding it.
+    public func busyNodes() -> [String: Int64] { claims }
+}

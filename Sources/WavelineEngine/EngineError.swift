@@ -1,0 +1,20 @@
+/// An error the engine returns to a person: which kind (for the HTTP status) and a sentence saying what is wrong.
+public struct EngineError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable {
+        case invalidRequest
+        case notFound
+        /// The request is valid but the current state forbids it (busy node, wrong deployment state).
+        case conflict
+        case internalFailure
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

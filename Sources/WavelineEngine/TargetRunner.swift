@@ -1,0 +1,213 @@
+import Synchronization
+import WavelineCore
+import WavelineExecutors
+import WavelineStore
+
+/// Set when a person aborts: lets a node's run tell an abort (record "cancelled") from a server shutdown
+/// (record nothing, so the restart sees the step as interrupted).
+final class AbortSignal: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isAborted: Bool { flag.load(ordering: .acquiring) }
+    func abort() { flag.store(true, ordering: .releasing) }
+}
+
+/// Everything one node's run needs, fixed when it starts.
+struct TargetJob: Sendable {
+    var deploymentID: Int64
+    var target: TargetRecord
+    var node: Node
+    var operation: Operation
+    var parameters: [String: String]
+    /// This node's earlier step runs: steps that succeeded are not run again.
+    var history: [StepRunRecord]
+}
+
+enum TargetOutcome: Sendable {
+    case succeeded
+    case failed(FailurePoint)
+    case cancelled
+    /// The server is stopping: nothing more is recorded for this node.
+    case stopped
+}
+
+/// Runs an operation on one node: pre-checks, the steps not yet done, post-checks (or the rollback steps).
+/// Each try of a step is stored as started before its command starts and as finished, with its log flushed,
+/// before the next begins.
+struct TargetRunner: Sendable {
+    let store: any DeploymentStore
+    let logs: LogPipeline
+    let executor: any Executor
+    let abort: AbortSignal
+
+    func run(_ job: TargetJob) async -> (TargetOutcome, TargetRecord) {
+        var runner = Run(job: job, base: self)
+        let outcome = await runner.execute()
+        return (outcome, runner.job.target)
+    }
+
+    private struct Run {
+        var job: TargetJob
+        let base: TargetRunner
+        var attempts: [String: Int] = [:]
+
+        init(job: TargetJob, base: TargetRunner) {
+            self.job = job
+            self.base = base
+            for run in job.history {
+                let key = Self.key(run.stage, run.stepIndex)
+                attempts[key] = max(attempts[key] ?? 0, run.attempt)
+            }
+        }
+
+        static func key(_ stage: StepStage, _ index: Int) -> String { "\(stage.rawValue)#\(index)" }
+
+        mutating func execute() async -> TargetOutcome {
+            await base.logs.prepare(deployment: job.deploymentID, target: job.target.targetIndex)
+            let operation = job.operation
+            if job.target.kind == .rollback {
+                return await runSteps(operation.rollback, stage: .rollback)
+            }
+            if let failure = await runChecks(operation.preChecks, stage: .preCheck) { return failure }
+            if case let outcome = await runSteps(operation.steps, stage: .step), !isSuccess(outcome) { return outcome }
+            if let failure = await runChecks(operation.postChecks, stage: .postCheck) { return failure }
+            return .succeeded
+        }
+
+        func isSuccess(_ outcome: TargetOutcome) -> Bool {
+            if case .succeeded = outcome { return true }
+            return false
+        }
+
+        mutating func runSteps(_ steps: [Step], stage: StepStage) async -> TargetOutcome {
+            for (index, step) in steps.enumerated() {
+                let done = job.history.contains { $0.stage == stage && $0.stepIndex == index && $0.status == .succeeded }
+                if done {
+                    await log(.system, "step '\(step.name)' already succeeded in an earlier attempt; not running it again", step: step.name)
+                    continue
+                }
+                let result = await runOnce(name: step.name, command: step.command, timeout: step.timeout, stage: stage, index: index, label: "step")
+                switch result {
+                case .finished(let result) where result.succeeded: continue
+                case .finished(let result):
+                    return .failed(FailurePoint(stage: stage, step: step.name, exitCode: result.exitCode, reason: result.reason))
+                case .cancelled: return .cancelled
+                case .stopped: return .stopped
+                }
+            }
+            return .succeeded
+        }
+
+        /// Runs each check until it passes, `retries` more times at most; nil when all passed.
+        mutating func runChecks(_ checks: [Check], stage: StepStage) async -> TargetOutcome? {
+            for (index, check) in checks.enumerated() {
+                var last: CommandResult?
+                for attempt in 0...check.retries {
+                    if attempt > 0 {
+                        do { try await Task.sleep(for: check.interval) } catch { return base.abort.isAborted ? .cancelled : .stopped }
+                    }
+                    let label = check.retries > 0 ? "\(stage == .preCheck ? "pre-check" : "post-check") (try \(attempt + 1) of \(check.retries + 1))" : (stage == .preCheck ? "pre-check" : "post-check")
+                    switch await runOnce(name: check.name, command: check.command, timeout: check.timeout, stage: stage, index: index, label: label) {
+                    case .finished(let result):
+                        last = result
+                        if result.succeeded { break }
+                        continue
+                    case .cancelled: return .cancelled
+                    case .stopped: return .stopped
+                    }
+                    break
+                }
+                if let last, !last.succeeded {
+                    let tries = check.retries + 1
+                    return .failed(FailurePoint(
+                        stage: stage, step: check.name, exitCode: last.exitCode,
+                        reason: "\(last.reason)" + (tries > 1 ? " (after \(tries) tries)" : "")
+                    ))
+                }
+            }
+            return nil
+        }
+
+        enum RunResult {
+            case finished(CommandResult)
+            case cancelled
+            case stopped
+        }
+
+        mutating func runOnce(
+            name: String, command: Command, timeout: Duration, stage: StepStage, index: Int, label: String
+        ) async -> RunResult {
+            let key = Self.key(stage, index)
+            let attempt = (attempts[key] ?? 0) + 1
+            attempts[key] = attempt
+            var record = StepRunRecord(
+                deploymentId: job.deploymentID, targetIndex: job.target.targetIndex, stage: stage,
+                stepIndex: index, attempt: attempt, name: name, startedAt: Clock.now()
+            )
+            job.target.currentStep = name
+            do {
+                try await base.store.write([.saveStepRun(record), .saveTarget(job.target)])
+            } catch {
+                // Without the record we must not run: a restart could not know this step ran.
+                return .finished(CommandResult(outcome: .couldNotStart("could not record the step as started: \(error)"), duration: .zero))
+            }
+            await log(.system, "▶ \(label) '\(name)' (attempt \(attempt))", step: name)
+
+            var environment = environmentBase()
+            environment["WAVELINE_STEP"] = name
+            environment["WAVELINE_ATTEMPT"] = String(attempt)
+            let resolved = command.resolved(values: job.parameters, environment: environment)
+            let deploymentID = job.deploymentID, targetIndex = job.target.targetIndex, logs = base.logs
+            let result = await base.executor.run(resolved, on: job.node, timeout: timeout) { lines in
+                logs.append(deployment: deploymentID, target: targetIndex, step: name, lines: lines)
+            }
+            if result.outcome == .cancelled && !base.abort.isAborted {
+                await base.logs.flush()
+                return .stopped
+            }
+            await log(.system, "■ \(label) '\(name)' \(result.reason) in \(Self.format(result.duration))", step: name)
+            await base.logs.flush()
+
+            record.finishedAt = Clock.now()
+            record.exitCode = result.exitCode
+            switch result.outcome {
+            case .exited(0): record.status = .succeeded
+            case .timedOut: record.status = .timedOut
+            case .cancelled: record.status = .cancelled
+            default: record.status = .failed
+            }
+            record.reason = result.succeeded ? nil : result.reason
+            do {
+                try await base.store.write([.saveStepRun(record)])
+            } catch {
+                return .finished(CommandResult(outcome: .couldNotStart("could not record the step's end: \(error)"), duration: result.duration))
+            }
+            return result.outcome == .cancelled ? .cancelled : .finished(result)
+        }
+
+        func environmentBase() -> [String: String] {
+            var environment = job.node.variables
+            environment["WAVELINE_DEPLOYMENT"] = String(job.deploymentID)
+            environment["WAVELINE_NODE"] = job.node.name
+            environment["WAVELINE_CLUSTER"] = job.node.cluster
+            environment["WAVELINE_ZONE"] = job.node.zone
+            environment["WAVELINE_ENVIRONMENT"] = job.target.environment
+            environment["WAVELINE_PRODUCT"] = job.target.product
+            environment["WAVELINE_OPERATION"] = job.operation.name
+            for (key, value) in job.node.labels { environment[StepEnvironment.labelVariable(key)] = value }
+            for (key, value) in job.parameters { environment[StepEnvironment.parameterVariable(key)] = value }
+            return environment
+        }
+
+        func log(_ stream: OutputLine.Stream, _ text: String, step: String?) async {
+            base.logs.append(
+                deployment: job.deploymentID, target: job.target.targetIndex, step: step,
+                lines: [OutputLine(stream: stream, text: text, time: Clock.now())]
+            )
+        }
+
+        static func format(_ duration: Duration) -> String {
+            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            return seconds < 1 ? "\(Int(seconds * 1000))ms" : "\(Double(Int(seconds * 10)) / 10)s"
+        }
+    }
+}

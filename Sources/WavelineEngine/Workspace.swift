@@ -1,0 +1,79 @@
+import WavelineCore
+
+/// What deployments are made from: the inventory, the operation catalog and the strategies, as read from
+/// their files when the server starts.
+public struct Workspace: Sendable {
+    public var inventory: Inventory
+    public var operations: [Operation]
+    public var strategies: [Strategy]
+
+    public init(inventory: Inventory, operations: [Operation], strategies: [Strategy]) {
+        self.inventory = inventory
+        self.operations = operations
+        self.strategies = strategies
+    }
+
+    func operation(named name: String) throws(EngineError) -> Operation {
+        guard let operation = operations.first(where: { $0.name == name }) else {
+            throw EngineError(.invalidRequest, "unknown operation '\(name)'; the catalog has: \(operations.map(\.name).sorted().joined(separator: ", "))")
+        }
+        return operation
+    }
+
+    func strategy(named name: String) throws(EngineError) -> Strategy {
+        guard let strategy = strategies.first(where: { $0.name == name }) else {
+            throw EngineError(.invalidRequest, "unknown strategy '\(name)'; known: \(strategies.map(\.name).sorted().joined(separator: ", "))")
+        }
+        return strategy
+    }
+
+    /// Variables a node's steps see: environment, then cluster, then node, the most specific winning.
+    func variables(for node: Node) -> [String: String] {
+        guard let cluster = inventory.cluster(named: node.cluster) else { return node.variables }
+        let environment = inventory.environment(named: cluster.environment)?.variables ?? [:]
+        return environment.merging(cluster.variables) { $1 }.merging(node.variables) { $1 }
+    }
+}
+
+/// A request for a deployment, as a person makes it.
+public struct DeploymentRequest: Sendable, Hashable, Codable {
+    public var operation: String
+    public var selection: Selection
+    public var parameters: [String: String]
+    public var strategy: String
+    public var reason: String
+    public var ticket: String?
+    public var requestedBy: String
+    /// Wait for busy nodes instead of refusing.
+    public var queue: Bool
+
+    public init(
+        operation: String, selection: Selection, parameters: [String: String] = [:],
+        strategy: String = Strategy.lightningThunder.name, reason: String, ticket: String? = nil,
+        requestedBy: String, queue: Bool = false
+    ) {
+        self.operation = operation
+        self.selection = selection
+        self.parameters = parameters
+        self.strategy = strategy
+        self.reason = reason
+        self.ticket = ticket
+        self.requestedBy = requestedBy
+        self.queue = queue
+    }
+}
+
+/// What a person can do to a deployment under way.
+public enum OperatorAction: String, Sendable, Hashable, Codable, CaseIterable {
+    case pause
+    case resume
+    case abort
+    /// Failed (or interrupted) nodes run again, from the step that did not finish.
+    case retry
+    /// The named nodes are left out; they no longer count as failures.
+    case skip
+    /// Opens a manual gate.
+    case approve
+    /// Runs the rollback steps on the nodes that completed.
+    case rollback
+}

@@ -1,0 +1,74 @@
+import WavelineCore
+
+/// Does the work on nodes. One implementation per kind of connection; the engine sees only this protocol.
+public protocol Executor: Sendable {
+    /// Runs `command` on `node` and waits for it to end. Output lines are handed to `output` as they come,
+    /// in order per stream. Never throws for what the command did: a non-zero exit, a signal, a timeout or a
+    /// failure to start are outcomes. Task cancellation (an abort) ends the command and everything it started.
+    func run(
+        _ command: ResolvedCommand,
+        on node: Node,
+        timeout: Duration,
+        output: @escaping @Sendable ([OutputLine]) -> Void
+    ) async -> CommandResult
+}
+
+public struct OutputLine: Sendable, Hashable {
+    public enum Stream: String, Sendable, Hashable, Codable {
+        case stdout
+        case stderr
+        /// Lines Waveline itself writes into a node's log: step boundaries, retries, reasons.
+        case system
+    }
+
+    public var stream: Stream
+    public var text: String
+    /// Seconds since 1970, when the line was read.
+    public var time: Double
+
+    public init(stream: Stream, text: String, time: Double) {
+        self.stream = stream
+        self.text = text
+        self.time = time
+    }
+}
+
+public struct CommandResult: Sendable, Hashable {
+    public enum Outcome: Sendable, Hashable {
+        case exited(Int32)
+        case signaled(Int32)
+        /// Ran past its timeout; its whole process group was ended.
+        case timedOut
+        /// Ended because the run was cancelled (abort or shutdown).
+        case cancelled
+        /// Never ran: the program is missing, the node's directory cannot be made, the host is unreachable…
+        case couldNotStart(String)
+    }
+
+    public var outcome: Outcome
+    public var duration: Duration
+
+    public init(outcome: Outcome, duration: Duration) {
+        self.outcome = outcome
+        self.duration = duration
+    }
+
+    public var succeeded: Bool { outcome == .exited(0) }
+
+    /// The exit code when there is one, for records and display.
+    public var exitCode: Int32? {
+        if case .exited(let code) = outcome { return code }
+        return nil
+    }
+
+    /// A sentence for `status`: why the command did not succeed.
+    public var reason: String {
+        switch outcome {
+        case .exited(let code): return code == 0 ? "succeeded" : "exited with code \(code)"
+        case .signaled(let signal): return "killed by signal \(signal)"
+        case .timedOut: return "timed out after \(duration.components.seconds)s; its process group was ended"
+        case .cancelled: return "cancelled"
+        case .couldNotStart(let why): return "could not start: \(why)"
+        }
+    }
+}

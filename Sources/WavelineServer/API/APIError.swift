@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import WavelineEngine
+
+/// An error answered as JSON in the one shape of the API: `{"error": {"status": 400, "message": "..."}}`.
+public struct APIError: HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var message: String
+
+    public init(_ status: HTTPResponse.Status, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    public init(_ error: EngineError) {
+        switch error.kind {
+        case .invalidRequest: self.init(.badRequest, error.message)
+        case .notFound: self.init(.notFound, error.message)
+        case .conflict: self.init(.conflict, error.message)
+        case .internalFailure: self.init(.internalServerError, error.message)
+        }
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = ErrorBody(error: .init(status: Int(status.code), message: message))
+        let data = (try? JSONEncoder().encode(body)) ?? Data("{}".utf8)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}
+
+/// Turns every error into the API's JSON shape: framework errors keep their status and get a clear message;
+/// anything unexpected is logged and answered 500 without internals.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as EngineError {
+            throw APIError(error)
+        } catch let error as HTTPError {
+            let message: String
+            switch error.status {
+            case .notFound: message = "no such route: \(request.method.rawValue) \(request.uri.path)"
+            case .contentTooLarge: message = "the request body is too large (limit \(context.maxUploadSize) bytes)"
+            case .methodNotAllowed: message = "\(request.method.rawValue) is not allowed on \(request.uri.path)"
+            default: message = error.body ?? error.status.reasonPhrase
+            }
+            throw APIError(error.status, message)
+        } catch let error as any HTTPResponseError {
+            let message = error.status == .contentTooLarge
+                ? "the request body is too large (limit \(context.maxUploadSize) bytes)"
+                : error.status.reasonPhrase
+            throw APIError(error.status, message)
+        } catch {
+            logger.error("unexpected error", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+            throw APIError(.internalServerError, "internal error; the server log has the details")
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Hummingbird
+import WavelineCore
+import WavelineEngine
+import WavelineStore
+
+/// `/api/v1/deployments`: create, list, read, act on deployments.
+struct DeploymentsController<Context: RequestContext> {
+    let engine: Engine
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("deployments", use: list)
+        group.post("deployments", use: create)
+        group.get("deployments/:id", use: detail)
+        group.post("deployments/:id/actions/:action", use: act)
+        group.get("deployments/:id/events", use: events)
+    }
+
+    @Sendable func list(_ request: Request, context: Context) async throws -> DeploymentList {
+        let query = request.uri.queryParameters
+        var filter = DeploymentQuery()
+        if let statuses = query["status"] {
+            filter.statuses = try statuses.split(separator: ",").map { raw in
+                guard let status = DeploymentStatus(rawValue: String(raw)) else {
+                    throw APIError(.badRequest, "query 'status': unknown status '\(raw)'; expected one of \(DeploymentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return status
+            }
+        }
+        filter.environment = query["environment"].map(String.init)
+        filter.product = query["product"].map(String.init)
+        filter.requestedBy = query["requested_by"].map(String.init)
+        if let before = query["before"] {
+            guard let value = Int64(before) else { throw APIError(.badRequest, "query 'before' must be a deployment id, got '\(before)'") }
+            filter.beforeID = value
+        }
+        if let limit = query["limit"] {
+            guard let value = Int(limit), (1...500).contains(value) else { throw APIError(.badRequest, "query 'limit' must be a whole number from 1 to 500, got '\(limit)'") }
+            filter.limit = value
+        }
+        let records = try await engine.store.deployments(filter)
+        return DeploymentList(
+            deployments: records.map(DeploymentSummary.init),
+            nextBefore: records.count == filter.limit ? records.last?.id : nil
+        )
+    }
+
+    @Sendable func create(_ request: Request, context: Context) async throws -> EditedResponse<DeploymentDetail> {
+        let body = try await request.decodeJSON(CreateDeploymentBody.self, context: context)
+        let requester = body.requestedBy ?? request.headers[.init("X-Waveline-User")!] ?? "anonymous"
+        let record = try await engine.create(DeploymentRequest(
+            operation: body.operation, selection: body.selection, parameters: body.parameters ?? [:],
+            strategy: body.strategy ?? Strategy.lightningThunder.name, reason: body.reason, ticket: body.ticket,
+            requestedBy: requester, queue: body.queue ?? false
+        ))
+        return EditedResponse(status: .created, response: try await DeploymentView.detail(record.id, store: engine.store))
+    }
+
+    @Sendable func detail(_ request: Request, context: Context) async throws -> DeploymentDetail {
+        try await DeploymentView.detail(try deploymentID(context), store: engine.store)
+    }
+
+    @Sendable func act(_ request: Request, context: Context) async throws -> DeploymentDetail {
+        let id = try deploymentID(context)
+        let name = context.parameters.get("action") ?? ""
+        guard let action = OperatorAction(rawValue: name) else {
+            throw APIError(.badRequest, "unknown action '\(name)'; expected one of \(OperatorAction.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let body = try await request.decodeJSON(ActionBody.self, context: context, emptyMeans: ActionBody())
+        guard try await engine.store.deployment(id) != nil else { throw APIError(.notFound, "no deployment #\(id)") }
+        let actor = body.actor ?? request.headers[.init("X-Waveline-User")!] ?? "anonymous"
+        try await engine.perform(action, on: id, nodes: body.nodes ?? [], actor: actor, reason: body.reason)
+        return try await DeploymentView.detail(id, store: engine.store)
+    }
+
+    @Sendable func events(_ request: Request, context: Context) async throws -> EventList {
+        let id = try deploymentID(context)
+        let after = Int64(request.uri.queryParameters["after"] ?? "0") ?? 0
+        let records = try await engine.store.events(of: id, afterID: after, limit: 1000)
+        return EventList(events: records.map(EventView.init))
+    }
+}
+
+func deploymentID(_ context: some RequestContext) throws -> Int64 {
+    let raw = context.parameters.get("id") ?? ""
+    guard let id = Int64(raw), id > 0 else {
+        throw APIError(.badRequest, "deployment id must be a positive whole number, got '\(raw)'")
+    }
+    return id
+}
+
+
+/// Builds the read views of a deployment from the store.
+enum DeploymentView {
+    static func detail(_ id: Int64, store: any DeploymentStore) async throws -> DeploymentDetail {
+        guard let record = try await store.deployment(id) else { throw APIError(.notFound, "no deployment #\(id)") }
+        let phases = try await store.phases(of: id)
+        let targets = try await store.targets(of: id)
+        var counts = StatusCounts()
+        for target in targets where target.kind == (phases.last?.kind ?? .deploy) { counts.add(target.status) }
+        let phaseViews = phases.map { phase in
+            let state = phase.state
+            var phaseCounts = StatusCounts()
+            for target in targets where target.phaseIndex == phase.phaseIndex { phaseCounts.add(target.status) }
+            return PhaseView(
+                index: phase.phaseIndex, name: phase.name, kind: phase.kind, status: phase.status,
+                gate: state.gate.description, gateOpensAt: phase.gateOpensAt, approvedBy: phase.approvedBy,
+                parallelism: phase.parallelism, failureBudget: phase.failureBudget,
+                batches: state.batches.map { $0.compactMap { targets.indices.contains($0) ? targets[$0].node : nil } },
+                counts: phaseCounts, startedAt: phase.startedAt, finishedAt: phase.finishedAt
+            )
+        }
+        var failures: [FailureView] = []
+        for target in targets where target.failure != nil && (target.status == .failed || target.status == .interrupted) {
+            guard failures.count < 20, let failure = target.failure else { continue }
+            let lines = try await store.lastLogLines(of: id, target: target.targetIndex, count: 8)
+            failures.append(FailureView(
+                node: target.node, stage: failure.stage, step: failure.step, exitCode: failure.exitCode,
+                reason: failure.reason, lastLines: lines.map { LogLineView($0, node: target.node) }
+            ))
+        }
+        return DeploymentDetail(
+            deployment: DeploymentSummary(record), phases: phaseViews, targets: targets.map(TargetView.init),
+            failures: failures, counts: counts
+        )
+    }
+}
+
+extension LogLineView {
+    init(_ record: LogLineRecord, node: String) {
+        self.init(id: record.id, node: node, seq: record.seq, time: record.time, stream: record.stream, step: record.step, text: record.text)
+    }
+}
+
+extension DeploymentDetail: ResponseEncodable {}
+extension DeploymentList: ResponseEncodable {}
+extension EventList: ResponseEncodable {}
+extension LogPage: ResponseEncodable {}
+extension OperationList: ResponseEncodable {}
+extension StrategyList: ResponseEncodable {}
+extension NodeList: ResponseEncodable {}

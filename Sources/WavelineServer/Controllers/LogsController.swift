@@ -1,0 +1,129 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import WavelineCore
+import WavelineEngine
+import WavelineStore
+
+/// `/api/v1/deployments/:id/logs`: pages of log lines by cursor, and a live stream (server-sent events) that
+/// replays from a cursor then follows the in-memory feed, so followers cost the store no polling.
+struct LogsController<Context: RequestContext> {
+    let engine: Engine
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("deployments/:id/logs", use: page)
+        group.get("deployments/:id/logs/stream", use: stream)
+    }
+
+    struct Scope {
+        var id: Int64
+        /// Target indices of the requested node; nil for every node.
+        var targets: Set<Int>?
+        var nodeNames: [Int: String]
+        var after: Int64
+    }
+
+    func scope(_ request: Request, context: Context) async throws -> Scope {
+        let id = try deploymentID(context)
+        guard try await engine.store.deployment(id) != nil else { throw APIError(.notFound, "no deployment #\(id)") }
+        let targets = try await engine.store.targets(of: id)
+        let names = Dictionary(uniqueKeysWithValues: targets.map { ($0.targetIndex, $0.node) })
+        var selected: Set<Int>?
+        if let node = request.uri.queryParameters["node"].map(String.init) {
+            let matching = targets.filter { $0.node == node }.map(\.targetIndex)
+            guard !matching.isEmpty else {
+                throw APIError(.notFound, "node '\(node)' is not part of deployment #\(id)")
+            }
+            selected = Set(matching)
+        }
+        var after: Int64 = 0
+        let raw = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["after"].map(String.init)
+        if let raw {
+            guard let value = Int64(raw), value >= 0 else { throw APIError(.badRequest, "cursor 'after' must be a whole number, got '\(raw)'") }
+            after = value
+        }
+        return Scope(id: id, targets: selected, nodeNames: names, after: after)
+    }
+
+    /// Reads lines after the cursor from the store, filtered to the scope.
+    static func read(_ scope: Scope, after: Int64, limit: Int, store: any DeploymentStore) async throws -> [LogLineView] {
+        let target = scope.targets.flatMap { $0.count == 1 ? $0.first : nil }
+        let records = try await store.logLines(of: scope.id, target: target, afterID: after, limit: limit)
+        return records.filter { scope.targets?.contains($0.targetIndex) ?? true }
+            .map { LogLineView($0, node: scope.nodeNames[$0.targetIndex] ?? "?") }
+    }
+
+    @Sendable func page(_ request: Request, context: Context) async throws -> LogPage {
+        let scope = try await scope(request, context: context)
+        var limit = 1000
+        if let raw = request.uri.queryParameters["limit"] {
+            guard let value = Int(raw), (1...10_000).contains(value) else { throw APIError(.badRequest, "query 'limit' must be from 1 to 10000, got '\(raw)'") }
+            limit = value
+        }
+        let status = try await engine.store.deployment(scope.id)?.status ?? .cancelled
+        let lines = try await Self.read(scope, after: scope.after, limit: limit, store: engine.store)
+        return LogPage(lines: lines, cursor: lines.last?.id ?? scope.after, deploymentStatus: status)
+    }
+
+    @Sendable func stream(_ request: Request, context: Context) async throws -> Response {
+        let scope = try await scope(request, context: context)
+        let store = engine.store
+        // Subscribe before reading the backlog: a line stored in between shows up in both and is dropped by id.
+        let updates = engine.feed.subscribe(deploymentID: scope.id)
+        let body = ResponseBody { writer in
+            var cursor = scope.after
+            let encoder = JSONEncoder()
+            func send(_ lines: [LogLineView]) async throws {
+                guard !lines.isEmpty else { return }
+                var buffer = ByteBuffer()
+                for line in lines where line.id > cursor {
+                    buffer.writeString("event: log\nid: \(line.id)\ndata: ")
+                    buffer.writeBytes(try encoder.encode(line))
+                    buffer.writeString("\n\n")
+                    cursor = line.id
+                }
+                if buffer.readableBytes > 0 { try await writer.write(buffer) }
+            }
+            func catchUp() async throws {
+                while true {
+                    let lines = try await Self.read(scope, after: cursor, limit: 5000, store: store)
+                    // Filtering by node can leave a page short: advance by the raw page.
+                    try await send(lines)
+                    if lines.isEmpty { return }
+                }
+            }
+            func finishIfDone() async throws -> Bool {
+                guard let status = try await store.deployment(scope.id)?.status, status.isFinal else { return false }
+                try await catchUp()
+                try await writer.write(ByteBuffer(string: "event: end\ndata: {\"status\":\"\(status.rawValue)\"}\n\n"))
+                return true
+            }
+            try await catchUp()
+            if try await finishIfDone() {
+                try await writer.finish(nil)
+                return
+            }
+            try await writer.write(ByteBuffer(string: ": following\n\n"))
+            for await update in updates {
+                switch update {
+                case .logLines(let records):
+                    try await send(records.filter { scope.targets?.contains($0.targetIndex) ?? true }
+                        .map { LogLineView($0, node: scope.nodeNames[$0.targetIndex] ?? "?") })
+                case .deploymentChanged:
+                    if try await finishIfDone() {
+                        try await writer.finish(nil)
+                        return
+                    }
+                }
+            }
+            // The feed ended this subscriber (it fell behind): the client reconnects from its last event id.
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: body
+        )
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import WavelineCore
+import WavelineEngine
+import WavelineExecutors
+import WavelineStore
+
+/// How to start a server: where its data, inventory, catalog and strategies are, and where to listen.
+public struct ServerOptions: Sendable {
+    public var host: String
+    /// 0 picks a free port; the chosen one is printed.
+    public var port: Int
+    /// Holds the SQLite file and the local nodes' working directories.
+    public var dataDirectory: String
+    public var inventoryPaths: [String]
+    public var catalogDirectory: String
+    public var strategiesDirectory: String?
+    public var logLevel: Logger.Level
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, inventoryPaths: [String],
+        catalogDirectory: String, strategiesDirectory: String? = nil, logLevel: Logger.Level = .info
+    ) {
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.inventoryPaths = inventoryPaths
+        self.catalogDirectory = catalogDirectory
+        self.strategiesDirectory = strategiesDirectory
+        self.logLevel = logLevel
+    }
+}
+
+/// A built server: the HTTP application and the engine it fronts (the demo drives the engine directly).
+public struct WavelineServer: Sendable {
+    public let engine: Engine
+    public let application: Application<RouterResponder<BasicRequestContext>>
+}
+
+public enum WavelineServerBuilder {
+    /// Reads the workspace files (all errors at once), opens the store, and wires the engine and routes.
+    public static func build(
+        _ options: ServerOptions, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws -> WavelineServer {
+        var logger = Logger(label: "waveline")
+        logger.logLevel = options.logLevel
+        let workspace = try loadWorkspace(options)
+        try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
+        let store = try await SQLDeploymentStore.sqlite(path: options.dataDirectory + "/waveline.sqlite", logger: logger)
+        let engine = try await Engine(
+            store: store, workspace: workspace,
+            executors: ExecutorRegistry(local: LocalExecutor(dataDirectory: options.dataDirectory)),
+            logger: logger
+        )
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware(logger: logger))
+        let api = router.group("api/v1")
+        DeploymentsController(engine: engine).addRoutes(to: api)
+        LogsController(engine: engine).addRoutes(to: api)
+        CatalogController(engine: engine).addRoutes(to: api)
+        let application = Application(
+            router: router,
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "waveline"),
+            services: [EngineService(engine: engine, store: store)],
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? options.port) },
+            logger: logger
+        )
+        return WavelineServer(engine: engine, application: application)
+    }
+
+    public static func loadWorkspace(_ options: ServerOptions) throws -> Workspace {
+        var diagnostics: [Diagnostic] = []
+        var inventory = Inventory()
+        var operations: [WavelineCore.Operation] = []
+        var strategies = Strategy.builtIn
+        do { inventory = try InventoryLoader.load(paths: options.inventoryPaths) } catch let error as DiagnosticsError { diagnostics += error.diagnostics }
+        do { operations = try CatalogLoader.load(directory: options.catalogDirectory) } catch let error as DiagnosticsError { diagnostics += error.diagnostics }
+        if let directory = options.strategiesDirectory {
+            do { strategies += try StrategyLoader.load(directory: directory) } catch let error as DiagnosticsError { diagnostics += error.diagnostics }
+        }
+        guard diagnostics.isEmpty else { throw DiagnosticsError(diagnostics) }
+        return Workspace(inventory: inventory, operations: operations, strategies: strategies)
+    }
+}
+
+/// Runs the engine for the life of the server; on shutdown running commands end and are found interrupted
+/// by the next start, exactly as after a crash.
+struct EngineService: Service {
+    let engine: Engine
+    let store: any DeploymentStore
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await engine.run()
+        }
+        try await store.close()
+    }
+}

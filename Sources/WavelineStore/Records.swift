@@ -1,0 +1,253 @@
+import WavelineCore
+
+/// Rows of the store, shaped for reading back as they were written. Nested values (the operation snapshot,
+/// the plan) are JSON text so the schema stays the same on every backend.
+
+public struct DeploymentRecord: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var operation: String
+    /// The operation as it was when the deployment was created, so catalog edits never change a run.
+    public var operationJson: String
+    public var strategy: String
+    public var parametersJson: String
+    public var selectionJson: String
+    /// Comma-joined, for filtering and display.
+    public var environments: String
+    public var products: String
+    public var requestedBy: String
+    public var reason: String
+    public var ticket: String?
+    public var status: DeploymentStatus
+    public var statusReason: String?
+    public var currentPhase: Int
+    public var failureBudget: Int
+    public var targetCount: Int
+    public var createdAt: Double
+    public var startedAt: Double?
+    public var finishedAt: Double?
+    public var updatedAt: Double
+
+    public init(
+        id: Int64, operation: Operation, strategy: String, parameters: [String: String], selection: Selection,
+        environments: [String], products: [String], requestedBy: String, reason: String, ticket: String?,
+        status: DeploymentStatus, failureBudget: Int, targetCount: Int, createdAt: Double
+    ) {
+        self.id = id
+        self.operation = operation.name
+        self.operationJson = JSONText.encode(operation)
+        self.strategy = strategy
+        self.parametersJson = JSONText.encode(parameters)
+        self.selectionJson = JSONText.encode(selection)
+        self.environments = environments.joined(separator: ",")
+        self.products = products.joined(separator: ",")
+        self.requestedBy = requestedBy
+        self.reason = reason
+        self.ticket = ticket
+        self.status = status
+        self.statusReason = nil
+        self.currentPhase = 0
+        self.failureBudget = failureBudget
+        self.targetCount = targetCount
+        self.createdAt = createdAt
+        self.startedAt = nil
+        self.finishedAt = nil
+        self.updatedAt = createdAt
+    }
+
+    public func decodedOperation() throws -> Operation { try JSONText.decode(Operation.self, from: operationJson) }
+    public var parameters: [String: String] { (try? JSONText.decode([String: String].self, from: parametersJson)) ?? [:] }
+    public var selection: Selection { (try? JSONText.decode(Selection.self, from: selectionJson)) ?? Selection() }
+}
+
+public struct PhaseRecord: Sendable, Hashable, Codable {
+    public var deploymentId: Int64
+    public var phaseIndex: Int
+    public var name: String
+    public var kind: TargetKind
+    public var gateJson: String
+    public var parallelism: Int
+    public var failureBudget: Int?
+    public var batchesJson: String
+    public var status: PhaseStatus
+    public var gateOpensAt: Double?
+    public var approvedBy: String?
+    public var startedAt: Double?
+    public var finishedAt: Double?
+
+    public init(deploymentId: Int64, index: Int, state: PhaseState) {
+        self.deploymentId = deploymentId
+        self.phaseIndex = index
+        self.name = state.name
+        self.kind = state.kind
+        self.gateJson = JSONText.encode(state.gate)
+        self.parallelism = state.parallelism
+        self.failureBudget = state.failureBudget
+        self.batchesJson = JSONText.encode(state.batches)
+        self.status = state.status
+        self.gateOpensAt = state.gateOpensAt
+        self.approvedBy = state.approvedBy
+    }
+
+    public var state: PhaseState {
+        PhaseState(
+            name: name, kind: kind,
+            gate: (try? JSONText.decode(PhaseSpec.Gate.self, from: gateJson)) ?? .automatic,
+            parallelism: parallelism, failureBudget: failureBudget,
+            batches: (try? JSONText.decode([[Int]].self, from: batchesJson)) ?? [],
+            status: status, gateOpensAt: gateOpensAt, approvedBy: approvedBy
+        )
+    }
+}
+
+/// Where and why a node's run failed: what `status` shows first.
+public struct FailurePoint: Sendable, Hashable, Codable {
+    public var stage: StepStage
+    public var step: String
+    public var exitCode: Int32?
+    public var reason: String
+
+    public init(stage: StepStage, step: String, exitCode: Int32?, reason: String) {
+        self.stage = stage
+        self.step = step
+        self.exitCode = exitCode
+        self.reason = reason
+    }
+}
+
+public struct TargetRecord: Sendable, Hashable, Codable {
+    public var deploymentId: Int64
+    public var targetIndex: Int
+    public var node: String
+    public var cluster: String
+    public var zone: String
+    public var environment: String
+    public var product: String
+    /// The node as planned (connection, variables, labels), so a run does not depend on today's inventory.
+    public var nodeJson: String
+    public var kind: TargetKind
+    public var phaseIndex: Int
+    public var batchIndex: Int
+    public var status: TargetStatus
+    /// How many times this node's run was started.
+    public var attempt: Int
+    public var currentStep: String?
+    public var failureJson: String?
+    public var startedAt: Double?
+    public var finishedAt: Double?
+
+    public init(deploymentId: Int64, index: Int, target: PlannedTarget, kind: TargetKind = .deploy) {
+        self.deploymentId = deploymentId
+        self.targetIndex = index
+        self.node = target.node.name
+        self.cluster = target.node.cluster
+        self.zone = target.node.zone
+        self.environment = target.environment
+        self.product = target.product
+        self.nodeJson = JSONText.encode(target.node)
+        self.kind = kind
+        self.phaseIndex = target.phase
+        self.batchIndex = target.batch
+        self.status = .pending
+        self.attempt = 0
+    }
+
+    public func decodedNode() throws -> Node { try JSONText.decode(Node.self, from: nodeJson) }
+
+    public var failure: FailurePoint? {
+        get { failureJson.flatMap { try? JSONText.decode(FailurePoint.self, from: $0) } }
+        set { failureJson = newValue.map { JSONText.encode($0) } }
+    }
+}
+
+public enum StepStage: String, Sendable, Hashable, Codable {
+    case preCheck = "pre_check"
+    case step
+    case postCheck = "post_check"
+    case rollback
+}
+
+public enum StepRunStatus: String, Sendable, Hashable, Codable {
+    case running
+    case succeeded
+    case failed
+    case timedOut = "timed_out"
+    case cancelled
+    /// Recorded as started but never finished: the server stopped while it ran.
+    case interrupted
+}
+
+/// One try of one step or check on one node.
+public struct StepRunRecord: Sendable, Hashable, Codable {
+    public var deploymentId: Int64
+    public var targetIndex: Int
+    public var stage: StepStage
+    public var stepIndex: Int
+    public var attempt: Int
+    public var name: String
+    public var status: StepRunStatus
+    public var exitCode: Int32?
+    public var reason: String?
+    public var startedAt: Double
+    public var finishedAt: Double?
+
+    public init(
+        deploymentId: Int64, targetIndex: Int, stage: StepStage, stepIndex: Int, attempt: Int, name: String,
+        startedAt: Double
+    ) {
+        self.deploymentId = deploymentId
+        self.targetIndex = targetIndex
+        self.stage = stage
+        self.stepIndex = stepIndex
+        self.attempt = attempt
+        self.name = name
+        self.status = .running
+        self.startedAt = startedAt
+    }
+}
+
+/// One line of a node's log. `id` orders all lines of the store and is the cursor readers resume from.
+public struct LogLineRecord: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var deploymentId: Int64
+    public var targetIndex: Int
+    /// Per node run, from 1, in the order lines were read.
+    public var seq: Int
+    public var time: Double
+    public var stream: String
+    public var step: String?
+    public var text: String
+
+    public init(
+        id: Int64, deploymentId: Int64, targetIndex: Int, seq: Int, time: Double, stream: String, step: String?,
+        text: String
+    ) {
+        self.id = id
+        self.deploymentId = deploymentId
+        self.targetIndex = targetIndex
+        self.seq = seq
+        self.time = time
+        self.stream = stream
+        self.step = step
+        self.text = text
+    }
+}
+
+/// A state change or a person's action, appended and never edited.
+public struct EventRecord: Sendable, Hashable, Codable {
+    /// Assigned by the store when written.
+    public var id: Int64
+    public var deploymentId: Int64?
+    public var time: Double
+    public var actor: String
+    public var kind: String
+    public var message: String
+
+    public init(deploymentId: Int64?, time: Double, actor: String, kind: String, message: String) {
+        self.id = 0
+        self.deploymentId = deploymentId
+        self.time = time
+        self.actor = actor
+        self.kind = kind
+        self.message = message
+    }
+}

@@ -1,0 +1,117 @@
+import Logging
+import SQLKit
+import WavelineCore
+
+/// The store over sql-kit: the same queries on every backend. Writes go through one `GroupCommitWriter`,
+/// reads through their own database handle, so readers never wait behind a write transaction.
+public final class SQLDeploymentStore: DeploymentStore {
+    private let writer: GroupCommitWriter
+    private let reader: any SQLDatabase
+    private let onClose: @Sendable () async throws -> Void
+
+    /// `writeDatabase` must be a single session (one connection) because transactions span several queries.
+    public init(
+        writeDatabase: any SQLDatabase, readDatabase: any SQLDatabase, logger: Logger,
+        onClose: @escaping @Sendable () async throws -> Void
+    ) async throws {
+        try await Migrator.migrate(writeDatabase, logger: logger)
+        let maxEvent = try await writeDatabase.raw("SELECT COALESCE(MAX(id), 0) AS max_id FROM events").first()
+            .map { try $0.decode(column: "max_id", as: Int64.self) } ?? 0
+        self.writer = GroupCommitWriter(database: writeDatabase, nextEventID: maxEvent + 1, logger: logger)
+        self.reader = readDatabase
+        self.onClose = onClose
+    }
+
+    public func write(_ changes: [StoreChange]) async throws {
+        guard !changes.isEmpty else { return }
+        try await writer.write(changes)
+    }
+
+    public func nextDeploymentID() async throws -> Int64 {
+        // Read on the writer: a deployment inserted a moment ago must count.
+        try await writer.maxDeploymentID() + 1
+    }
+
+    public func maxLogLineID() async throws -> Int64 {
+        try await reader.raw("SELECT COALESCE(MAX(id), 0) AS max_id FROM log_lines").first()
+            .map { try $0.decode(column: "max_id", as: Int64.self) } ?? 0
+    }
+
+    public func deployment(_ id: Int64) async throws -> DeploymentRecord? {
+        try await reader.select().column("*").from("deployments").where("id", .equal, SQLBind(id))
+            .first(decoding: DeploymentRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+    }
+
+    public func deployments(_ query: DeploymentQuery) async throws -> [DeploymentRecord] {
+        let select = reader.select().column("*").from("deployments")
+        if !query.statuses.isEmpty {
+            select.where("status", .in, SQLBind.group(query.statuses.map(\.rawValue)))
+        }
+        // Environments and products are comma-joined lists: match a whole item.
+        if let environment = query.environment {
+            select.where(SQLRaw("(',' || environments || ',')"), .like, SQLBind("%,\(environment),%"))
+        }
+        if let product = query.product {
+            select.where(SQLRaw("(',' || products || ',')"), .like, SQLBind("%,\(product),%"))
+        }
+        if let person = query.requestedBy { select.where("requested_by", .equal, SQLBind(person)) }
+        if let before = query.beforeID { select.where("id", .lessThan, SQLBind(before)) }
+        return try await select.orderBy("id", .descending).limit(max(1, min(query.limit, 1000)))
+            .all(decoding: DeploymentRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+    }
+
+    public func unfinishedDeployments() async throws -> [DeploymentRecord] {
+        let final = DeploymentStatus.allCases.filter(\.isFinal).map(\.rawValue)
+        return try await reader.select().column("*").from("deployments")
+            .where("status", .notIn, SQLBind.group(final)).orderBy("id")
+            .all(decoding: DeploymentRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+    }
+
+    public func phases(of deploymentID: Int64) async throws -> [PhaseRecord] {
+        try await reader.select().column("*").from("phases").where("deployment_id", .equal, SQLBind(deploymentID))
+            .orderBy("phase_index").all(decoding: PhaseRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+    }
+
+    public func targets(of deploymentID: Int64) async throws -> [TargetRecord] {
+        try await reader.select().column("*").from("targets").where("deployment_id", .equal, SQLBind(deploymentID))
+            .orderBy("target_index").all(decoding: TargetRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+    }
+
+    public func stepRuns(of deploymentID: Int64, target: Int?) async throws -> [StepRunRecord] {
+        let select = reader.select().column("*").from("step_runs")
+            .where("deployment_id", .equal, SQLBind(deploymentID))
+        if let target { select.where("target_index", .equal, SQLBind(target)) }
+        return try await select.orderBy("target_index").orderBy("started_at").orderBy("attempt")
+            .all(decoding: StepRunRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+    }
+
+    public func logLines(of deploymentID: Int64, target: Int?, afterID: Int64, limit: Int) async throws -> [LogLineRecord] {
+        let select = reader.select().column("*").from("log_lines")
+            .where("deployment_id", .equal, SQLBind(deploymentID))
+            .where("id", .greaterThan, SQLBind(afterID))
+        if let target { select.where("target_index", .equal, SQLBind(target)) }
+        return try await select.orderBy("id").limit(max(1, limit))
+            .all(decoding: LogLineRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+    }
+
+    public func lastLogLines(of deploymentID: Int64, target: Int, count: Int) async throws -> [LogLineRecord] {
+        try await reader.select().column("*").from("log_lines")
+            .where("deployment_id", .equal, SQLBind(deploymentID))
+            .where("target_index", .equal, SQLBind(target))
+            .orderBy("id", .descending).limit(max(1, count))
+            .all(decoding: LogLineRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .reversed()
+    }
+
+    public func events(of deploymentID: Int64?, afterID: Int64, limit: Int) async throws -> [EventRecord] {
+        let select = reader.select().column("*").from("events").where("id", .greaterThan, SQLBind(afterID))
+        if let deploymentID { select.where("deployment_id", .equal, SQLBind(deploymentID)) }
+        return try await select.orderBy("id").limit(max(1, limit))
+            .all(decoding: EventRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+    }
+
+    public func close() async throws {
+        try await writer.drain()
+        try await onClose()
+    }
+}

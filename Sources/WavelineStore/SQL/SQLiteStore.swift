@@ -1,0 +1,33 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SQLiteKit
+import WavelineCore
+
+extension SQLDeploymentStore {
+    /// Opens (creating if needed) a SQLite store in one file, in WAL mode: readers do not block the writer.
+    /// `synchronous=NORMAL` under WAL keeps every committed transaction through a process crash (`kill -9`);
+    /// only a power loss may lose the last few commits.
+    public static func sqlite(path: String, logger: Logger = Logger(label: "waveline.store")) async throws -> SQLDeploymentStore {
+        let threadPool = NIOThreadPool.singleton
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        let writeConnection: SQLiteConnection
+        let readConnection: SQLiteConnection
+        do {
+            writeConnection = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: eventLoop)
+            readConnection = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: eventLoop)
+        } catch {
+            throw StoreError("cannot open the SQLite database at \(path): \(error)")
+        }
+        let writer = writeConnection.sql()
+        let reader = readConnection.sql()
+        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON"] {
+            try await writer.raw(SQLQueryString(pragma)).run()
+        }
+        try await reader.raw("PRAGMA busy_timeout=10000").run()
+        return try await SQLDeploymentStore(writeDatabase: writer, readDatabase: reader, logger: logger) {
+            try await writeConnection.close()
+            try await readConnection.close()
+        }
+    }
+}

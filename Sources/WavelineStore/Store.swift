@@ -1,0 +1,67 @@
+import WavelineCore
+
+/// One change to durable state. A list of changes passed to `DeploymentStore.write` is stored atomically.
+public enum StoreChange: Sendable {
+    case saveDeployment(DeploymentRecord)
+    case savePhase(PhaseRecord)
+    case saveTarget(TargetRecord)
+    case saveStepRun(StepRunRecord)
+    case appendLogs([LogLineRecord])
+    case appendEvent(EventRecord)
+}
+
+/// Filters for listing deployments, newest first.
+public struct DeploymentQuery: Sendable, Hashable {
+    public var statuses: [DeploymentStatus]
+    public var environment: String?
+    public var product: String?
+    public var requestedBy: String?
+    /// Only deployments with an id below this one (paging).
+    public var beforeID: Int64?
+    public var limit: Int
+
+    public init(
+        statuses: [DeploymentStatus] = [], environment: String? = nil, product: String? = nil,
+        requestedBy: String? = nil, beforeID: Int64? = nil, limit: Int = 50
+    ) {
+        self.statuses = statuses
+        self.environment = environment
+        self.product = product
+        self.requestedBy = requestedBy
+        self.beforeID = beforeID
+        self.limit = limit
+    }
+}
+
+/// Durable state of deployments, their runs and logs. The engine writes only through `write`, which returns
+/// once the changes are committed; implementations may commit concurrent writers together (group commit).
+/// One test suite runs against every implementation.
+public protocol DeploymentStore: Sendable {
+    func write(_ changes: [StoreChange]) async throws
+
+    /// The id a new deployment should get (one more than the highest so far).
+    func nextDeploymentID() async throws -> Int64
+    /// The highest log line id stored, 0 if none: where new ids continue.
+    func maxLogLineID() async throws -> Int64
+
+    func deployment(_ id: Int64) async throws -> DeploymentRecord?
+    func deployments(_ query: DeploymentQuery) async throws -> [DeploymentRecord]
+    /// Deployments not in a final state, oldest first: what the engine resumes at start.
+    func unfinishedDeployments() async throws -> [DeploymentRecord]
+    func phases(of deploymentID: Int64) async throws -> [PhaseRecord]
+    func targets(of deploymentID: Int64) async throws -> [TargetRecord]
+    func stepRuns(of deploymentID: Int64, target: Int?) async throws -> [StepRunRecord]
+    /// Log lines in id order, after the cursor `afterID`, at most `limit`.
+    func logLines(of deploymentID: Int64, target: Int?, afterID: Int64, limit: Int) async throws -> [LogLineRecord]
+    /// The last `count` lines of one node's log, in order.
+    func lastLogLines(of deploymentID: Int64, target: Int, count: Int) async throws -> [LogLineRecord]
+    func events(of deploymentID: Int64?, afterID: Int64, limit: Int) async throws -> [EventRecord]
+
+    func close() async throws
+}
+
+/// A store error that says what failed and where, never a bare driver message alone.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,95 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import WavelineServer
+
+/// The CLI's view of the HTTP API. Errors come back as the server's one-sentence message.
+struct APIClient {
+    let baseURL: String
+    let user: String
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
+        try await send("GET", path, body: Optional<Int>.none, as: type)
+    }
+
+    func post<Body: Encodable, T: Decodable>(_ path: String, body: Body, as type: T.Type) async throws -> T {
+        try await send("POST", path, body: body, as: type)
+    }
+
+    private func send<Body: Encodable, T: Decodable>(_ method: String, _ path: String, body: Body?, as type: T.Type) async throws -> T {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = HTTPMethod(rawValue: method)
+        request.headers.add(name: "X-Waveline-User", value: user)
+        request.headers.add(name: "Accept", value: "application/json")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        } catch {
+            throw Failure(description: "cannot reach the Waveline server at \(baseURL) (\(error)); start it with `waveline serve` or `waveline demo`, or point --server at it")
+        }
+        let bytes = try await response.body.collect(upTo: 64 * 1024 * 1024)
+        let data = Data(bytes.readableBytesView)
+        guard (200..<300).contains(response.status.code) else {
+            if let error = try? JSONDecoder().decode(ErrorBody.self, from: data) {
+                throw Failure(description: error.error.message)
+            }
+            throw Failure(description: "the server answered \(response.status.code) \(response.status.reasonPhrase)")
+        }
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch {
+            throw Failure(description: "unexpected answer from the server for \(path): \(error)")
+        }
+    }
+
+    /// Follows a server-sent event stream, handing each event to `handle` until it returns false or the
+    /// stream ends. Returns the last event id seen, to resume from.
+    func events(_ path: String, lastEventID: Int64?, handle: (String, String) throws -> Bool) async throws -> (lastID: Int64?, ended: Bool) {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        request.headers.add(name: "X-Waveline-User", value: user)
+        if let lastEventID { request.headers.add(name: "Last-Event-ID", value: String(lastEventID)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .hours(24))
+        guard response.status.code == 200 else {
+            let bytes = try await response.body.collect(upTo: 1 << 20)
+            if let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(bytes.readableBytesView)) {
+                throw Failure(description: error.error.message)
+            }
+            throw Failure(description: "the server answered \(response.status.code)")
+        }
+        var lastID = lastEventID
+        var pending = Data()
+        var event = "message", data = ""
+        for try await chunk in response.body {
+            pending.append(contentsOf: chunk.readableBytesView)
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                pending.removeSubrange(pending.startIndex...newline)
+                if line.isEmpty {
+                    if !data.isEmpty {
+                        if try !handle(event, data) { return (lastID, true) }
+                        if event == "end" { return (lastID, true) }
+                    }
+                    event = "message"
+                    data = ""
+                } else if line.hasPrefix("event: ") {
+                    event = String(line.dropFirst(7))
+                } else if line.hasPrefix("data: ") {
+                    data += String(line.dropFirst(6))
+                } else if line.hasPrefix("id: ") {
+                    lastID = Int64(line.dropFirst(4)) ?? lastID
+                }
+            }
+        }
+        return (lastID, false)
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Subprocess
+import WavelineCore
+import WavelineEngine
+import WavelineServer
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Start Waveline on a sample platform of local nodes, with a deployment running to watch.",
+        discussion: "Creates a fresh data folder (embedded SQLite, ~30 sandboxed nodes), serves the API, and starts a lightning → thunder deployment in which one node fails its health check. Ctrl-C stops it."
+    )
+
+    @Option(name: .long, help: "The demo's data folder; it is reset on every start.") var data: String = "./waveline-demo"
+    @Option(name: .long, help: "Port to listen on (0 picks a free one).") var port: Int = 8080
+    @Option(name: .long, help: "Seconds each simulated service action takes.") var pace: Double = 0.4
+    @Flag(name: .long, help: "Prepare the data folder and exit without serving.") var prepareOnly = false
+
+    func run() async throws {
+        guard let catalog = ResourceLocator.find("catalog"), let assets = ResourceLocator.find("demo") else {
+            throw CLIError("cannot find the shipped catalog/ and demo/ folders; run from the Waveline checkout or set WAVELINE_HOME to it")
+        }
+        let dataDirectory = absolute(data)
+        try await prepare(dataDirectory, assets: assets)
+        if prepareOnly {
+            print("Prepared \(dataDirectory)")
+            return
+        }
+        setenv("WAVELINE_DEMO_PACE", String(pace), 1)
+
+        let options = ServerOptions(
+            port: port, dataDirectory: dataDirectory, inventoryPaths: [dataDirectory + "/inventory.yaml"],
+            catalogDirectory: catalog, logLevel: .warning
+        )
+        let started = Started()
+        let server = try await WavelineServerBuilder.build(options) { port in
+            await started.once { await Self.startDeployments(port: port) }
+        }
+        do {
+            try await server.application.runService()
+        } catch {
+            await stopServices(dataDirectory)
+            throw error
+        }
+        await stopServices(dataDirectory)
+    }
+
+    /// Starts the demo's deployments through the API, exactly as a person would with `waveline deploy`.
+    static func startDeployments(port: Int) async {
+        let url = "http://127.0.0.1:\(port)"
+        let api = APIClient(baseURL: url, user: "demo")
+        do {
+            let first = try await api.post("/api/v1/deployments", body: CreateDeploymentBody(
+                operation: "deploy-version", selection: Selection(products: ["kafka"]), parameters: ["version": "3.8.0"],
+                strategy: "lightning-thunder", reason: "Roll Kafka 3.8.0 out to every environment", ticket: "CHG-2041",
+                requestedBy: "demo", queue: false
+            ), as: DeploymentDetail.self)
+            let second = try await api.post("/api/v1/deployments", body: CreateDeploymentBody(
+                operation: "cache-rebuild", selection: Selection(environments: ["dev"], products: ["valkey"]),
+                parameters: ["mode": "full"], strategy: "one-by-one", reason: "Stale keys after the dev data refresh",
+                ticket: nil, requestedBy: "demo", queue: false
+            ), as: DeploymentDetail.self)
+            let prefix = port == 8080 ? "" : " --server \(url)"
+            print("""
+                Waveline demo is running at \(url) (data in the demo folder, Ctrl-C to stop).
+
+                Deployment #\(first.deployment.id): deploy-version 3.8.0 on \(first.deployment.targetCount) Kafka nodes, lightning → thunder.
+                  One node (\(DemoInventory.faultyNode)) fails its health check, so the failure point shows.
+                Deployment #\(second.deployment.id): cache-rebuild on the dev Valkey nodes, one by one.
+
+                In another terminal:
+                  waveline status\(prefix)                       # recent deployments
+                  waveline status \(first.deployment.id) --watch\(prefix)              # live progress, phases, nodes, failure point
+                  waveline logs \(first.deployment.id) --node \(DemoInventory.faultyNode)\(prefix)   # that node's log
+                  waveline logs \(first.deployment.id) --follow\(prefix)              # every log line as it is written
+                """)
+            fflush(nil)
+        } catch {
+            print("could not start the demo deployments: \(error)")
+        }
+    }
+
+    /// A fresh folder: the inventory file and one sandbox per node with its simulated service running.
+    func prepare(_ directory: String, assets: String) async throws {
+        let files = FileManager.default
+        if files.fileExists(atPath: directory) {
+            await stopServices(directory)
+            try files.removeItem(atPath: directory)
+        }
+        try files.createDirectory(atPath: directory + "/nodes", withIntermediateDirectories: true)
+        try DemoInventory.yaml.write(toFile: directory + "/inventory.yaml", atomically: true, encoding: .utf8)
+        for name in DemoInventory.nodeNames {
+            let node = directory + "/nodes/" + name
+            try files.createDirectory(atPath: node + "/bin", withIntermediateDirectories: true)
+            try files.copyItem(atPath: assets + "/bin/service", toPath: node + "/bin/service")
+            if name == DemoInventory.faultyNode {
+                try DemoInventory.fault.write(toFile: node + "/fault", atomically: true, encoding: .utf8)
+            }
+        }
+        // Start every simulated service so pre-checks find them healthy.
+        try await shell(["sh", "-c", "for d in \"$1\"/nodes/*; do (cd \"$d\" && WAVELINE_DEMO_PACE=0 ./bin/service start >/dev/null); done", "prepare", directory])
+    }
+
+    /// Ends the simulated services' processes.
+    func stopServices(_ directory: String) async {
+        try? await shell(["sh", "-c", "for f in \"$1\"/nodes/*/run/service.pid; do [ -f \"$f\" ] && kill \"$(cat \"$f\")\" 2>/dev/null; done; true", "stop", directory])
+    }
+
+    func shell(_ argv: [String]) async throws {
+        _ = try await Subprocess.run(.name(argv[0]), arguments: Arguments(Array(argv.dropFirst())), output: .discarded, error: .discarded)
+    }
+}
+
+/// Runs an action only the first time it is asked to.
+actor Started {
+    private var done = false
+    func once(_ action: @Sendable () async -> Void) async {
+        guard !done else { return }
+        done = true
+        await action()
+    }
+}

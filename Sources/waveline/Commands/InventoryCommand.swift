@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import WavelineCore
+import WavelineServer
+
+struct InventoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inventory", abstract: "Work with inventory files.", subcommands: [Validate.self]
+    )
+
+    struct Validate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check inventory files and report every error with file, line and column."
+        )
+
+        @Argument(help: "Inventory files or folders.")
+        var paths: [String]
+
+        @Flag(help: "Print the result as JSON.")
+        var json = false
+
+        func run() async throws {
+            let diagnostics = InventoryLoader.validate(paths: paths)
+            if json {
+                try printJSON(ValidationReport(valid: diagnostics.isEmpty, errors: diagnostics))
+            } else if diagnostics.isEmpty {
+                let inventory = try InventoryLoader.load(paths: paths)
+                print("valid: \(inventory.environments.count) environment(s), \(inventory.products.count) product(s), \(inventory.clusters.count) cluster(s), \(inventory.nodes.count) node(s)")
+            } else {
+                for diagnostic in diagnostics { print(diagnostic.description) }
+                print("\(diagnostics.count) error(s)")
+            }
+            if !diagnostics.isEmpty { throw ExitCode(1) }
+        }
+    }
+}
+
+struct ValidationReport: Encodable {
+    var valid: Bool
+    var errors: [Diagnostic]
+}
+
+struct CatalogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catalog", abstract: "List the server's operations and strategies."
+    )
+
+    @OptionGroup var client: ClientOptions
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() async throws {
+        let api = client.client
+        let operations = try await reporting { try await api.get("/api/v1/operations", as: OperationList.self) }
+        let strategies = try await reporting { try await api.get("/api/v1/strategies", as: StrategyList.self) }
+        if json {
+            try printJSON(operations)
+            try printJSON(strategies)
+            return
+        }
+        print("Operations:")
+        for operation in operations.operations {
+            let parameters = operation.parameters.map { $0.required ? $0.name : "[\($0.name)]" }.joined(separator: " ")
+            print("  \(operation.name.padding(toLength: 18, withPad: " ", startingAt: 0)) role \(operation.role.padding(toLength: 9, withPad: " ", startingAt: 0)) \(parameters.isEmpty ? "" : "params: \(parameters)")")
+            if !operation.description.isEmpty { print("      \(operation.description)") }
+        }
+        print("Strategies:")
+        for strategy in strategies.strategies {
+            let phases = strategy.phases.map { "\($0.name)(\($0.size), batch \($0.batchSize), ×\($0.parallelism), gate \($0.gate))" }.joined(separator: " → ")
+            print("  \(strategy.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(phases); budget \(strategy.failureBudget)")
+        }
+    }
+}

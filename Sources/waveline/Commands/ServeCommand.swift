@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import WavelineCore
+import WavelineServer
+
+struct ServerFileOptions: ParsableArguments {
+    @Option(name: .long, help: "Data folder: the SQLite database and local nodes' working directories.")
+    var data: String = "./waveline-data"
+
+    @Option(name: .long, parsing: .singleValue, help: "Inventory file or folder (repeatable).")
+    var inventory: [String] = []
+
+    @Option(name: .long, help: "Operation catalog folder.")
+    var catalog: String = "./catalog"
+
+    @Option(name: .long, help: "Folder of strategy files, added to the built-in strategies.")
+    var strategies: String?
+
+    @Option(name: .long, help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(name: .long, help: "Port to listen on (0 picks a free one).")
+    var port: Int = 8080
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func serverOptions() throws -> ServerOptions {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        return ServerOptions(
+            host: host, port: port, dataDirectory: absolute(data), inventoryPaths: inventory.map(absolute),
+            catalogDirectory: absolute(catalog), strategiesDirectory: strategies.map(absolute), logLevel: level
+        )
+    }
+}
+
+func absolute(_ path: String) -> String {
+    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+}
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the Waveline server (API and engine).")
+
+    @OptionGroup var files: ServerFileOptions
+
+    func validate() throws {
+        if files.inventory.isEmpty { throw ValidationError("name the inventory with --inventory PATH (a file or a folder)") }
+    }
+
+    func run() async throws {
+        let options = try files.serverOptions()
+        let server: WavelineServer
+        do {
+            server = try await WavelineServerBuilder.build(options) { port in
+                print("Waveline listening on http://\(options.host):\(port)")
+                fflush(nil)
+            }
+        } catch let error as DiagnosticsError {
+            throw CLIError("the workspace files have errors:\n" + error.description)
+        }
+        try await server.application.runService()
+    }
+}
