@@ -99,6 +99,7 @@ let package = Package(
             dependencies: [
                 "WavelineServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: swiftSettings
         ),

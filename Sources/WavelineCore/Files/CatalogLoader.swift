@@ -113,14 +113,14 @@ enum OperationReader {
         case nil: break
         }
         if type != nil && type?.value != "enum", let values = m["values"] {
-            values.error("'values' is only allowed for enum parameters, and \(m.subject) is a \(type?.value ?? "") parameter")
+            values.error("'values' is only allowed for enum parameters, and \(m.subject) is of type '\(type?.value ?? "")'")
         }
 
         let pattern = m.string("pattern")
         if let pattern {
             if let type, type.value != "string" {
-                m.collector.error("'pattern' is only allowed for string parameters, and \(m.subject) is a "
-                                  + "\(type.value) parameter", at: pattern.location)
+                m.collector.error("'pattern' is only allowed for string parameters, and \(m.subject) is of type "
+                                  + "'\(type.value)'", at: pattern.location)
             }
             do {
                 _ = try Regex(pattern.value)

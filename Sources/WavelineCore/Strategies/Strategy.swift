@@ -23,7 +23,10 @@ public enum Amount: Sendable, Hashable, Codable, CustomStringConvertible {
     public func resolve(of total: Int) -> Int {
         switch self {
         case .count(let n): return n
-        case .percent(let p): return Int((Double(total) * p / 100).rounded(.up))
+        case .percent(let p):
+            // Round away binary noise first (8.8% of 375 is 33, not 33.000000000000004 → 34).
+            let exact = (Double(total) * p / 100 * 1e6).rounded() / 1e6
+            return Int(exact.rounded(.up))
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import SQLKit
 import WavelineCore
@@ -47,12 +48,13 @@ public final class SQLDeploymentStore: DeploymentStore {
         if !query.statuses.isEmpty {
             select.where("status", .in, SQLBind.group(query.statuses.map(\.rawValue)))
         }
-        // Environments and products are comma-joined lists: match a whole item.
-        if let environment = query.environment {
-            select.where(SQLRaw("(',' || environments || ',')"), .like, SQLBind("%,\(environment),%"))
-        }
-        if let product = query.product {
-            select.where(SQLRaw("(',' || products || ',')"), .like, SQLBind("%,\(product),%"))
+        // Environments and products are comma-joined lists: match one whole item, literally.
+        for (column, value) in [("environments", query.environment), ("products", query.product)] {
+            guard let value else { continue }
+            if value.contains(",") { return [] }
+            let literal = value.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            select.where(SQLQueryString("(',' || \(ident: column) || ',') LIKE \(bind: "%," + literal + ",%") ESCAPE '\\'"))
         }
         if let person = query.requestedBy { select.where("requested_by", .equal, SQLBind(person)) }
         if let before = query.beforeID { select.where("id", .lessThan, SQLBind(before)) }

@@ -24,7 +24,10 @@ extension SQLDeploymentStore {
         for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON"] {
             try await writer.raw(SQLQueryString(pragma)).run()
         }
-        try await reader.raw("PRAGMA busy_timeout=10000").run()
+        // LIKE matches case-sensitively, as on PostgreSQL, so filters mean the same on every backend.
+        for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA case_sensitive_like=ON"] {
+            try await reader.raw(SQLQueryString(pragma)).run()
+        }
         return try await SQLDeploymentStore(writeDatabase: writer, readDatabase: reader, logger: logger) {
             try await writeConnection.close()
             try await readConnection.close()

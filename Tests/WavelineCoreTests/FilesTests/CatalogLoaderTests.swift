@@ -142,12 +142,13 @@ struct CatalogLoaderTests {
             "parameter 'Version' has unknown type 'float'; expected one of: string, int, bool, enum")
         expectFileDiagnostic(found, file, 6, 5, exactly: "parameter 'mode' is missing 'values'")
         expectFileDiagnostic(found, file, 10, 14, "the pattern of parameter 'tag' is not a valid regular expression")
-        expectFileDiagnostic(found, file, 13, 13, "'values' is only allowed for enum parameters")
+        expectFileDiagnostic(found, file, 13, 13, exactly:
+            "'values' is only allowed for enum parameters, and parameter 'count' is of type 'int'")
         expectFileDiagnostic(found, file, 14, 14, exactly: "parameter 'count' has an invalid default: 'ten' is not a whole number")
         expectFileDiagnostic(found, file, 19, 14, "parameter 'level' is required, so it cannot have a default")
         expectFileDiagnostic(found, file, 23, 14, exactly: "'retries' must be zero or more, got '-1'")
         expectFileDiagnostic(found, file, 24, 14, exactly: "'timeout' must be greater than zero")
-        expectFileDiagnostic(found, file, 27, 35, exactly:
+        expectFileDiagnostic(found, file, 27, 35,
             "step 'install' uses {{vresion}}, but the operation has no parameter 'vresion'")
         expectFileDiagnostic(found, file, 28, 5, "duplicate step 'install' in 'steps' (first defined at \(file):26:5)")
         expectFileDiagnostic(found, file, 28, 5, exactly:
@@ -188,6 +189,34 @@ struct CatalogLoaderTests {
                          exactly: "operation 'missing' is missing 'steps'")
         expectFileDiagnostic(thrownDiagnostics { try CatalogLoader.loadOperation(file: neither) }, neither, 3, 5,
                          "step 'idle' needs 'run' (a list of arguments) or 'shell' (a script)")
+    }
+
+    @Test func patternsAreForStringsOnlyAndDefaultsMustMatchThem() throws {
+        let dir = try FilesTestDirectory()
+        let file = try dir.write("op.yaml", #"""
+            name: op
+            parameters:
+              - name: count
+                type: int
+                pattern: '^[0-9]$'
+              - name: version
+                type: string
+                pattern: '^[0-9]+\.[0-9]+$'
+                default: latest
+              - name: fast
+                type: bool
+                default: yes
+            steps:
+              - name: s
+                run: [./run, "{{count}}", "{{version}}", "{{fast}}"]
+            """#)
+        let found = thrownDiagnostics { try CatalogLoader.loadOperation(file: file) }
+        expectFileDiagnostic(found, file, 5, 14, exactly:
+            "'pattern' is only allowed for string parameters, and parameter 'count' is of type 'int'")
+        expectFileDiagnostic(found, file, 9, 14, exactly:
+            #"parameter 'version' has an invalid default: 'latest' does not match pattern ^[0-9]+\.[0-9]+$"#)
+        expectFileDiagnostic(found, file, 12, 14, exactly: "parameter 'fast' has an invalid default: 'yes' must be true or false")
+        #expect(found.count == 3, "\(renderDiagnostics(found))")
     }
 
     @Test func runMustBeAnArgumentList() throws {

@@ -109,6 +109,24 @@ struct GarbageInputTests {
         expectFileDiagnostic(found, file, 1, 16, exactly: "an environment must be a mapping, got a list")
     }
 
+    /// The deepest input the guard lets through must parse on a thread with a small stack, as server and
+    /// pool threads may have.
+    @Test func deepestAcceptedNestingParsesOnASmallStack() async throws {
+        let dir = try FilesTestDirectory()
+        let flow = try dir.write("flow.yaml", String(repeating: "[", count: 256) + String(repeating: "]", count: 256))
+        let block = try dir.write("block.yaml", "a:\n" + String(repeating: "- ", count: 127) + "x\n")
+        let found = await withCheckedContinuation { (continuation: CheckedContinuation<[Diagnostic], Never>) in
+            let thread = Thread {
+                continuation.resume(returning: InventoryLoader.validate(paths: [flow, block]))
+            }
+            thread.stackSize = 512 * 1024
+            thread.start()
+        }
+        expectFileDiagnostic(found, flow, 1, 1, exactly: "the inventory file must be a mapping, got a list")
+        expectFileDiagnostic(found, block, 1, 1, "unknown key 'a'")
+        #expect(found.count == 2, "\(renderDiagnostics(found))")
+    }
+
     @Test func aliasBombIsRefused() throws {
         var yaml = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
         for (name, previous) in zip(["b", "c", "d", "e", "f", "g"], ["a", "b", "c", "d", "e", "f"]) {

@@ -327,6 +327,36 @@ struct InventoryLoaderTests {
         #expect(found.count == 5, "\(renderDiagnostics(found))")
     }
 
+    @Test func itemsOfTheWrongShapeAreReported() throws {
+        let dir = try FilesTestDirectory()
+        let file = try dir.write("inv.yaml", """
+            environment:
+              - name: prod
+            clusters:
+              - just-a-name
+              - name: c
+                product: p
+                environment: prod
+                zones: [a, {b: c}]
+                variables: [A, B]
+                nodes:
+                  - name: n
+                    zone: a
+                    labels: {role: [x]}
+            """)
+        let found = InventoryLoader.validate(paths: [file])
+        expectFileDiagnostic(found, file, 1, 1, exactly:
+            "unknown key 'environment' in the inventory file; expected one of: environments, products, clusters "
+            + "(did you mean 'environments'?)")
+        expectFileDiagnostic(found, file, 4, 5, exactly: "a cluster must be a mapping, got 'just-a-name'")
+        expectFileDiagnostic(found, file, 8, 16, exactly: "each item of 'zones' must be a string, got a mapping")
+        expectFileDiagnostic(found, file, 9, 16, exactly: "'variables' must be a mapping, got a list")
+        expectFileDiagnostic(found, file, 13, 24, exactly: "'role' in 'labels' must be a string, got a list")
+        expectFileDiagnostic(found, file, 6, 14, "refers to product 'p', which is not defined")
+        expectFileDiagnostic(found, file, 7, 18, "refers to environment 'prod', which is not defined; known environments: none")
+        #expect(found.count == 7, "\(renderDiagnostics(found))")
+    }
+
     @Test func missingPathsAndEmptyDirectoriesAreReported() throws {
         let dir = try FilesTestDirectory()
         let empty = try dir.subdirectory("empty")

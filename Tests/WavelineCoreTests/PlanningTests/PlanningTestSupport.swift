@@ -42,7 +42,7 @@ struct InvariantLog {
         let shown = failures.prefix(12).map { "  - " + $0 }.joined(separator: "\n")
         let more = failures.count > 12 ? "\n  … and \(failures.count - 12) more" : ""
         Issue.record(
-            "\(what) failed for seed \(seed) (reproduce with GeneratedCase(seed: \(seed))):\n\(shown)\(more)\n\(context())",
+            "\(what) failed for seed \(seed) (rerun just this case with WAVELINE_PLANNING_SEED=\(seed)):\n\(shown)\(more)\n\(context())",
             sourceLocation: sourceLocation
         )
         return false

@@ -1,0 +1,183 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Subprocess
+import SystemPackage
+import Testing
+import WavelineCore
+import WavelineServer
+
+/// A temporary Waveline installation: data folder, inventory, catalog, strategies, and the real `waveline`
+/// binary to run against them. Each test gets its own.
+struct Workbench {
+    let root: String
+    var data: String { root + "/data" }
+    var inventory: String { root + "/inventory.yaml" }
+    var catalog: String { root + "/catalog" }
+    var strategies: String { root + "/strategies" }
+
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["WAVELINE_BIN"] { return path }
+        // Tests/WavelineEndToEndTests/Harness/Workbench.swift → package root.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/waveline").path
+    }
+
+    init(inventory: String, operations: [String: String], strategies: [String: String] = [:]) throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("waveline-e2e-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: root + "/catalog", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/strategies", withIntermediateDirectories: true)
+        try inventory.write(toFile: root + "/inventory.yaml", atomically: true, encoding: .utf8)
+        for (name, text) in operations { try text.write(toFile: "\(root)/catalog/\(name).yaml", atomically: true, encoding: .utf8) }
+        for (name, text) in strategies { try text.write(toFile: "\(root)/strategies/\(name).yaml", atomically: true, encoding: .utf8) }
+    }
+
+    func nodeDirectory(_ node: String) -> String { data + "/nodes/" + node }
+
+    func read(_ node: String, _ file: String) -> String? {
+        try? String(contentsOfFile: nodeDirectory(node) + "/" + file, encoding: .utf8)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: root) }
+
+    /// Runs `waveline serve` on a free port for the duration of `body`, then stops it (SIGTERM unless the body
+    /// already killed it). The body gets a handle to talk to it and to kill it.
+    func withServer<T: Sendable>(_ body: (RunningServer) async throws -> T) async throws -> T {
+        let arguments = ["serve", "--port", "0", "--data", data, "--inventory", inventory, "--catalog", catalog,
+                         "--strategies", strategies, "--log-level", "warning"]
+        let outcome = try await Subprocess.run(
+            .path(FilePath(Self.binary)), arguments: Arguments(arguments),
+            input: .none, output: .sequence, error: .discarded
+        ) { execution -> Result<T, any Error> in
+            var port: Int?
+            var lines = execution.standardOutput.strings().makeAsyncIterator()
+            while let line = try await lines.next() {
+                if let range = line.range(of: "listening on http://127.0.0.1:") {
+                    port = Int(line[range.upperBound...].trimmingCharacters(in: .whitespaces))
+                    break
+                }
+            }
+            guard let port else { return .failure(HarnessError("the server exited before listening")) }
+            let server = RunningServer(port: port, pid: execution.processIdentifier.value)
+            let result: Result<T, any Error>
+            do { result = .success(try await body(server)) } catch { result = .failure(error) }
+            server.terminate()
+            return result
+        }
+        return try outcome.closureResult.get()
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A live server process: its port, and the means to kill it for real.
+struct RunningServer: Sendable {
+    let port: Int
+    let pid: pid_t
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    /// `kill -9`: no shutdown code runs.
+    func crash() { kill(pid, SIGKILL) }
+
+    func terminate() { kill(pid, SIGTERM) }
+
+    func get<T: Decodable>(_ path: String, as type: T.Type = T.self) async throws -> T {
+        let (status, data) = try await request("GET", path)
+        guard status == 200 else { throw HarnessError("GET \(path) answered \(status): \(String(decoding: data, as: UTF8.self))") }
+        return try JSONDecoder().decode(T.self, from: data)
+    }
+
+    func post<T: Decodable>(_ path: String, json: some Encodable, as type: T.Type = T.self) async throws -> T {
+        let (status, data) = try await request("POST", path, body: try JSONEncoder().encode(json))
+        guard (200..<300).contains(status) else { throw HarnessError("POST \(path) answered \(status): \(String(decoding: data, as: UTF8.self))") }
+        return try JSONDecoder().decode(T.self, from: data)
+    }
+
+    /// A raw request: status and body, whatever they are.
+    func request(_ method: String, _ path: String, body: Data? = nil, headers: [(String, String)] = []) async throws -> (Int, Data) {
+        var request = HTTPClientRequest(url: url + path)
+        request.method = HTTPMethod(rawValue: method)
+        request.headers.add(name: "X-Waveline-User", value: "tester")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        return (Int(response.status.code), Data(bytes.readableBytesView))
+    }
+
+    func deploy(_ operation: String, selection: Selection, parameters: [String: String] = [:], strategy: String = "all-at-once", queue: Bool = false) async throws -> DeploymentDetail {
+        try await post("/api/v1/deployments", json: CreateDeploymentBody(
+            operation: operation, selection: selection, parameters: parameters, strategy: strategy,
+            reason: "end-to-end test", ticket: "TEST-1", requestedBy: "tester", queue: queue
+        ))
+    }
+
+    func detail(_ id: Int64) async throws -> DeploymentDetail {
+        try await get("/api/v1/deployments/\(id)")
+    }
+
+    func act(_ action: String, _ id: Int64, nodes: [String] = []) async throws -> DeploymentDetail {
+        try await post("/api/v1/deployments/\(id)/actions/\(action)", json: ActionBody(nodes: nodes, reason: "test", actor: "tester"))
+    }
+
+    /// Polls until `condition` holds, failing after `timeout`.
+    @discardableResult
+    func waitFor(_ id: Int64, timeout: Duration = .seconds(60), _ what: String, until condition: (DeploymentDetail) -> Bool) async throws -> DeploymentDetail {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            let detail = try await detail(id)
+            if condition(detail) { return detail }
+            if clock.now > deadline || detail.deployment.status.isFinal {
+                throw HarnessError("timed out waiting for \(what); deployment #\(id) is \(detail.deployment.status.rawValue): \(detail.deployment.statusReason ?? "")")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    func waitUntilFinal(_ id: Int64, timeout: Duration = .seconds(60)) async throws -> DeploymentDetail {
+        try await waitFor(id, timeout: timeout, "a final state") { $0.deployment.status.isFinal }
+    }
+
+    func logs(_ id: Int64, node: String? = nil) async throws -> [LogLineView] {
+        var all: [LogLineView] = []
+        var cursor: Int64 = 0
+        while true {
+            let page: LogPage = try await get("/api/v1/deployments/\(id)/logs?after=\(cursor)&limit=5000" + (node.map { "&node=\($0)" } ?? ""))
+            all += page.lines
+            if page.lines.isEmpty { return all }
+            cursor = page.cursor
+        }
+    }
+}
+
+/// An inventory of `count` local nodes in one cluster over two zones, named n1…nN.
+func localInventory(nodes count: Int, cluster: String = "app-test", environment: String = "test") -> String {
+    var text = """
+        environments:
+          - {name: test}
+          - {name: prod, protected: true}
+        products:
+          - {name: app, owner: team}
+        clusters:
+          - name: \(cluster)
+            product: app
+            environment: \(environment)
+            zones: [a, b]
+            nodes:
+
+        """
+    for index in 1...count {
+        text += "      - {name: n\(index), zone: \(index % 2 == 1 ? "a" : "b")}\n"
+    }
+    return text
+}
