@@ -173,7 +173,6 @@ struct YAMLMapping {
     /// How messages name this mapping: "cluster 'kafka-prod'".
     let subject: String
     private let values: [String: YAMLValue]
-    private let keys: [String]
 
     init(value: YAMLValue, subject: String, allowed: [String],
          entries: [(key: LocatedValue<String>, value: YAMLValue)]) {
@@ -191,15 +190,12 @@ struct YAMLMapping {
             }
         }
         self.values = values
-        self.keys = entries.map(\.key.value)
     }
 
     var location: SourceLocation { value.location }
     var collector: DiagnosticCollector { value.collector }
 
     func error(_ message: String) { value.error(message) }
-
-    func has(_ key: String) -> Bool { self[key] != nil }
 
     /// The value of `key`, or nil when it is absent or written with no value.
     subscript(key: String) -> YAMLValue? {
