@@ -8,9 +8,11 @@ nodes=${1:-1000}
 parallelism=${2:-50}
 runs=${3:-3}
 
-# A release build, in its own folder so it never fights a debug build for the lock.
-swift build -c release --product waveline --scratch-path .build-release >/dev/null
-bin="$PWD/.build-release/release/waveline"
+# A release build, in its own folder so it never fights a debug build for the lock (or WAVELINE_BIN).
+if [ -z "${WAVELINE_BIN:-}" ]; then
+    swift build -c release --product waveline --scratch-path .build-release >/dev/null
+fi
+bin="${WAVELINE_BIN:-$PWD/.build-release/release/waveline}"
 
 work=$(mktemp -d /tmp/waveline-bench.XXXXXX)
 trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT

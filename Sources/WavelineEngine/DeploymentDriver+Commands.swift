@@ -138,7 +138,7 @@ extension DeploymentDriver {
             message = deployment.statusReason ?? "rolling back"
         }
 
-        var changes = sync(from: next, phases: changedPhases, targets: changedTargets)
+        var changes = sync(from: next, phases: changedPhases, targets: changedTargets, deployment: true)
         var text = message
         if let reason = command.reason, command.action != .abort { text += ": \(reason)" }
         changes.append(event("action.\(command.action.rawValue)", text, actor: who))

@@ -34,19 +34,17 @@ struct DeploymentDriver: Sendable {
     var targets: [TargetRecord]
     var state: DeploymentState
     let operation: Operation
-    var history: [Int: [StepRunRecord]]
     let context: DriverContext
     let abort = AbortSignal()
     var running: [Int: Task<Void, Never>] = [:]
     var timer: Task<Void, Never>?
     var timerAt: Double?
 
-    init(deployment: DeploymentRecord, phases: [PhaseRecord], targets: [TargetRecord], history: [StepRunRecord], context: DriverContext) throws {
+    init(deployment: DeploymentRecord, phases: [PhaseRecord], targets: [TargetRecord], context: DriverContext) throws {
         self.deployment = deployment
         self.phases = phases
         self.targets = targets
         self.operation = try deployment.decodedOperation()
-        self.history = Dictionary(grouping: history, by: \.targetIndex)
         self.context = context
         self.state = DeploymentState(
             status: deployment.status,
@@ -78,6 +76,8 @@ struct DeploymentDriver: Sendable {
         for task in running.values { task.cancel() }
         for task in running.values { await task.value }
         await context.logs.flush()
+        // The deployment is over (or the server stops): executors let go of its nodes' connections.
+        await context.executors.release(nodes: targets.compactMap { try? $0.decodedNode() })
     }
 
     // MARK: - Scheduler actions
@@ -113,16 +113,18 @@ struct DeploymentDriver: Sendable {
             phases[index].startedAt = phases[index].startedAt ?? now
             deployment.startedAt = deployment.startedAt ?? now
             changes.append(event("phase.started", "phase '\(phases[index].name)' started: \(phases[index].state.batches.joined().count) node(s) in \(phases[index].state.batches.count) batch(es)"))
-            changes += sync(from: next, phases: [index])
+            changes += sync(from: next, phases: [index], deployment: true)
         case .startTargets(let indices):
+            // Not stored here: each node's runner commits "running" with its first step's start, before any
+            // command runs. A crash before that leaves the node pending, to be started again.
             for index in indices {
+                targets[index].status = .running
                 targets[index].attempt += 1
                 targets[index].startedAt = now
                 targets[index].finishedAt = nil
                 targets[index].failure = nil
                 targets[index].currentStep = nil
             }
-            changes += sync(from: next, targets: indices)
         case .finishPhase(let index):
             phases[index].finishedAt = now
             let gate: String
@@ -139,29 +141,34 @@ struct DeploymentDriver: Sendable {
         case .halt(let reason), .pause(let reason):
             deployment.statusReason = reason
             changes.append(event(next.status == .halted ? "deployment.halted" : "deployment.paused", reason))
-            changes += sync(from: next)
+            changes += sync(from: next, deployment: true)
         case .finish(let outcome, let reason):
             deployment.statusReason = reason
             deployment.finishedAt = now
             changes.append(event("deployment.\(outcome.rawValue)", reason))
-            changes += sync(from: next)
+            changes += sync(from: next, deployment: true)
         case .wakeAt:
             return
         }
         try await context.store.write(changes)
         state = next
-        context.feed.publish(.deploymentChanged(deployment.id), deploymentID: deployment.id)
+        if !changes.isEmpty { context.feed.publish(.deploymentChanged(deployment.id), deploymentID: deployment.id) }
         if case .startTargets(let indices) = action {
             for index in indices { start(index, inbox: inbox) }
         }
     }
 
-    /// Copies statuses from `next` into the records and returns them as changes.
-    mutating func sync(from next: DeploymentState, phases phaseIndices: [Int] = [], targets targetIndices: [Int] = []) -> [StoreChange] {
-        deployment.status = next.status
-        deployment.currentPhase = next.currentPhase
-        deployment.updatedAt = Clock.now()
-        var changes: [StoreChange] = [.saveDeployment(deployment)]
+    /// Copies statuses from `next` into the records and returns the changed ones as changes.
+    mutating func sync(
+        from next: DeploymentState, phases phaseIndices: [Int] = [], targets targetIndices: [Int] = [], deployment includeDeployment: Bool = false
+    ) -> [StoreChange] {
+        var changes: [StoreChange] = []
+        if includeDeployment || deployment.status != next.status || deployment.currentPhase != next.currentPhase {
+            deployment.status = next.status
+            deployment.currentPhase = next.currentPhase
+            deployment.updatedAt = Clock.now()
+            changes.append(.saveDeployment(deployment))
+        }
         for index in phaseIndices {
             phases[index].status = next.phases[index].status
             phases[index].gateOpensAt = next.phases[index].gateOpensAt
@@ -190,7 +197,7 @@ struct DeploymentDriver: Sendable {
         }
         let job = TargetJob(
             deploymentID: deployment.id, target: target, node: node, operation: operation,
-            parameters: deployment.parameters, history: history[index] ?? []
+            parameters: deployment.parameters, history: []
         )
         let runner = TargetRunner(store: context.store, logs: context.logs, executor: context.executors.executor(for: node), abort: abort)
         running[index] = Task {
@@ -232,33 +239,34 @@ struct DeploymentDriver: Sendable {
         }
     }
 
+    /// Takes a node's outcome, which its runner has already stored, into the driver's state.
     mutating func finishTarget(_ index: Int, outcome: TargetOutcome, record: TargetRecord) async {
-        if case .stopped = outcome { return }
-        // The runner's copy carries the step it reached; statuses are ours.
-        targets[index].currentStep = record.currentStep
-        targets[index].finishedAt = Clock.now()
-        var next = state
+        let status: TargetStatus
         var changes: [StoreChange] = []
         switch outcome {
-        case .succeeded:
-            next.targets[index].status = .succeeded
+        case .succeeded: status = .succeeded
+        case .cancelled: status = .cancelled
         case .failed(let failure):
-            next.targets[index].status = .failed
-            targets[index].failure = failure
-            changes.append(self.event("target.failed", "\(targets[index].node) failed at \(failure.stage.rawValue) '\(failure.step)': \(failure.reason)"))
-        case .cancelled:
-            next.targets[index].status = .cancelled
+            status = .failed
+            changes.append(event("target.failed", "\(record.node) failed at \(failure.stage.rawValue) '\(failure.step)': \(failure.reason)"))
         case .stopped:
+            // Shutting down, or the outcome could not be stored: the restart sorts it out from the store.
             return
         }
-        changes += sync(from: next, targets: [index])
+        var record = record
+        if record.status != status {
+            // An outcome the runner could not store itself (it never started).
+            record.status = status
+            record.finishedAt = Clock.now()
+            changes.append(.saveTarget(record))
+        }
         do {
             try await context.store.write(changes)
-            state = next
-            history[index] = try await context.store.stepRuns(of: deployment.id, target: index)
         } catch {
-            context.logger.error("could not store a node's outcome", metadata: ["deployment": "\(deployment.id)", "node": "\(targets[index].node)", "error": "\(error)"])
+            context.logger.error("could not store a node's outcome", metadata: ["deployment": "\(deployment.id)", "node": "\(record.node)", "error": "\(error)"])
         }
+        targets[index] = record
+        state.targets[index].status = status
         context.feed.publish(.deploymentChanged(deployment.id), deploymentID: deployment.id)
     }
 }

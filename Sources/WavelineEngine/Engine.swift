@@ -121,7 +121,7 @@ public actor Engine {
         }
         if busy.isEmpty {
             for target in targets { claims[target.node] = id }
-            launch(DeploymentDriverSeed(deployment: deployment, phases: phases, targets: targets, history: []))
+            launch(DeploymentDriverSeed(deployment: deployment, phases: phases, targets: targets))
         } else {
             queued.append(id)
         }
@@ -207,7 +207,7 @@ public actor Engine {
         var reopened = deployment
         reopened.status = .paused
         for target in targets { claims[target.node] = id }
-        launch(DeploymentDriverSeed(deployment: reopened, phases: phases, targets: targets, history: []))
+        launch(DeploymentDriverSeed(deployment: reopened, phases: phases, targets: targets))
         return .driverStarted
     }
 
@@ -217,13 +217,12 @@ public actor Engine {
         var deployment: DeploymentRecord
         var phases: [PhaseRecord]
         var targets: [TargetRecord]
-        var history: [StepRunRecord]
     }
 
     private func launch(_ seed: DeploymentDriverSeed) {
         let driver: DeploymentDriver
         do {
-            driver = try DeploymentDriver(deployment: seed.deployment, phases: seed.phases, targets: seed.targets, history: seed.history, context: context)
+            driver = try DeploymentDriver(deployment: seed.deployment, phases: seed.phases, targets: seed.targets, context: context)
         } catch {
             logger.error("cannot resume a deployment: its stored operation is unreadable", metadata: ["deployment": "\(seed.deployment.id)", "error": "\(error)"])
             return
@@ -259,7 +258,7 @@ public actor Engine {
                 ])
                 queued.removeAll { $0 == id }
                 for target in targets { claims[target.node] = id }
-                launch(DeploymentDriverSeed(deployment: deployment, phases: try await store.phases(of: id), targets: targets, history: []))
+                launch(DeploymentDriverSeed(deployment: deployment, phases: try await store.phases(of: id), targets: targets))
             } catch {
                 logger.error("could not start a queued deployment", metadata: ["deployment": "\(id)", "error": "\(error)"])
             }
@@ -308,7 +307,7 @@ public actor Engine {
             }
             try await store.write(changes)
             for target in targets { claims[target.node] = id }
-            launch(DeploymentDriverSeed(deployment: deployment, phases: try await store.phases(of: id), targets: targets, history: history))
+            launch(DeploymentDriverSeed(deployment: deployment, phases: try await store.phases(of: id), targets: targets))
             logger.info("resumed deployment", metadata: ["deployment": "\(id)", "status": "\(deployment.status.rawValue)"])
         }
         await startQueued()

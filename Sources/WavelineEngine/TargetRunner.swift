@@ -18,7 +18,8 @@ struct TargetJob: Sendable {
     var node: Node
     var operation: Operation
     var parameters: [String: String]
-    /// This node's earlier step runs: steps that succeeded are not run again.
+    /// This node's earlier step runs: steps that succeeded are not run again. Read from the store when the
+    /// node runs again (a retry, or a resume after a restart); a first run has none.
     var history: [StepRunRecord]
 }
 
@@ -31,8 +32,12 @@ enum TargetOutcome: Sendable {
 }
 
 /// Runs an operation on one node: pre-checks, the steps not yet done, post-checks (or the rollback steps).
-/// Each try of a step is stored as started before its command starts and as finished, with its log flushed,
-/// before the next begins.
+///
+/// The runner stores its node's transitions itself, two commits per node at best: a step's start is committed
+/// before its command starts (with the node marked running on the first one); a step's end, with its log
+/// flushed, is committed with the next step's start, or with the node's outcome after the last one. A crash
+/// between a command's end and that commit leaves the step started-but-unfinished, which the restart treats as
+/// interrupted — the same as a crash during the command.
 struct TargetRunner: Sendable {
     let store: any DeploymentStore
     let logs: LogPipeline
@@ -40,15 +45,43 @@ struct TargetRunner: Sendable {
     let abort: AbortSignal
 
     func run(_ job: TargetJob) async -> (TargetOutcome, TargetRecord) {
+        var job = job
+        if job.target.attempt > 1 {
+            do {
+                job.history = try await store.stepRuns(of: job.deploymentID, target: job.target.targetIndex)
+            } catch {
+                // Without the history we cannot know which steps already ran: do not run any.
+                return (.failed(FailurePoint(stage: .step, step: "-", exitCode: nil, reason: "could not read this node's earlier steps: \(error)")), job.target)
+            }
+        }
         var runner = Run(job: job, base: self)
         let outcome = await runner.execute()
-        return (outcome, runner.job.target)
+        var target = runner.job.target
+        target.finishedAt = Clock.now()
+        switch outcome {
+        case .succeeded: target.status = .succeeded
+        case .failed(let failure):
+            target.status = .failed
+            target.failure = failure
+        case .cancelled: target.status = .cancelled
+        case .stopped: return (outcome, target)
+        }
+        await logs.flush()
+        do {
+            try await store.write(runner.unsaved + [.saveTarget(target)])
+        } catch {
+            // The outcome is not stored: like a crash, the restart finds the node's last step interrupted.
+            return (.stopped, target)
+        }
+        return (outcome, target)
     }
 
     private struct Run {
         var job: TargetJob
         let base: TargetRunner
         var attempts: [String: Int] = [:]
+        /// Finished step records not yet committed: they go with the next commit.
+        var unsaved: [StoreChange] = []
 
         init(job: TargetJob, base: TargetRunner) {
             self.job = job
@@ -144,8 +177,11 @@ struct TargetRunner: Sendable {
                 stepIndex: index, attempt: attempt, name: name, startedAt: Clock.now()
             )
             job.target.currentStep = name
+            // A finished step is committed only after its log lines are.
+            if !unsaved.isEmpty { await base.logs.flush() }
             do {
-                try await base.store.write([.saveStepRun(record), .saveTarget(job.target)])
+                try await base.store.write(unsaved + [.saveStepRun(record), .saveTarget(job.target)])
+                unsaved = []
             } catch {
                 // Without the record we must not run: a restart could not know this step ran.
                 return .finished(CommandResult(outcome: .couldNotStart("could not record the step as started: \(error)"), duration: .zero))
@@ -165,7 +201,6 @@ struct TargetRunner: Sendable {
                 return .stopped
             }
             await log(.system, "■ \(label) '\(name)' \(result.reason) in \(Self.format(result.duration))", step: name)
-            await base.logs.flush()
 
             record.finishedAt = Clock.now()
             record.exitCode = result.exitCode
@@ -176,11 +211,7 @@ struct TargetRunner: Sendable {
             default: record.status = .failed
             }
             record.reason = result.succeeded ? nil : result.reason
-            do {
-                try await base.store.write([.saveStepRun(record)])
-            } catch {
-                return .finished(CommandResult(outcome: .couldNotStart("could not record the step's end: \(error)"), duration: result.duration))
-            }
+            unsaved.append(.saveStepRun(record))
             return result.outcome == .cancelled ? .cancelled : .finished(result)
         }
 

@@ -11,6 +11,18 @@ public protocol Executor: Sendable {
         timeout: Duration,
         output: @escaping @Sendable ([OutputLine]) -> Void
     ) async -> CommandResult
+
+    /// The engine is done with `nodes` for now (a deployment ended): let go of what is kept per node, such as
+    /// a shared connection. A later `run` on one of them sets it up again.
+    func release(nodes: [Node]) async
+
+    /// The server is stopping: close everything still held open. Runs after every command has ended.
+    func shutdown() async
+}
+
+extension Executor {
+    public func release(nodes: [Node]) async {}
+    public func shutdown() async {}
 }
 
 public struct OutputLine: Sendable, Hashable {
@@ -43,6 +55,9 @@ public struct CommandResult: Sendable, Hashable {
         case cancelled
         /// Never ran: the program is missing, the node's directory cannot be made, the host is unreachable…
         case couldNotStart(String)
+        /// The node could not be reached, or the connection to it broke while the command ran: the sentence
+        /// says which (refused, unreachable, authentication, host key, dropped).
+        case connectionFailed(String)
     }
 
     public var outcome: Outcome
@@ -69,6 +84,7 @@ public struct CommandResult: Sendable, Hashable {
         case .timedOut: return "timed out after \(duration.components.seconds)s; its process group was ended"
         case .cancelled: return "cancelled"
         case .couldNotStart(let why): return "could not start: \(why)"
+        case .connectionFailed(let why): return why
         }
     }
 }

@@ -59,13 +59,10 @@ public struct LocalExecutor: Executor {
     /// The directory `node`'s commands run in: its own directory when absolute, else relative to the data
     /// directory; `<data>/nodes/<node name>` when it has none.
     public func workingDirectory(for node: Node) -> String {
-        switch node.connection {
-        case .local(let connection):
-            guard let directory = connection.directory, !directory.isEmpty else {
-                return Self.absolute("nodes/" + node.name, against: dataDirectory)
-            }
-            return Self.absolute(directory, against: dataDirectory)
+        guard case .local(let connection) = node.connection, let directory = connection.directory, !directory.isEmpty else {
+            return Self.absolute("nodes/" + node.name, against: dataDirectory)
         }
+        return Self.absolute(directory, against: dataDirectory)
     }
 
     /// The environment `command` gets: the inherited server variables, then the command's own on top.

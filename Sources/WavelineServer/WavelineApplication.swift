@@ -50,11 +50,13 @@ public enum WavelineServerBuilder {
         let workspace = try loadWorkspace(options)
         try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
         let store = try await SQLDeploymentStore.sqlite(path: options.dataDirectory + "/waveline.sqlite", logger: logger)
-        let engine = try await Engine(
-            store: store, workspace: workspace,
-            executors: ExecutorRegistry(local: LocalExecutor(dataDirectory: options.dataDirectory)),
-            logger: logger
+        // SSH master connections' sockets live in <data>/ssh (0700); they are closed when a deployment ends
+        // and, all of them, when the server stops.
+        let executors = ExecutorRegistry(
+            local: LocalExecutor(dataDirectory: options.dataDirectory),
+            ssh: try SSHExecutor(dataDirectory: options.dataDirectory)
         )
+        let engine = try await Engine(store: store, workspace: workspace, executors: executors, logger: logger)
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: JSONErrorMiddleware(logger: logger))
         let api = router.group("api/v1")
@@ -64,7 +66,7 @@ public enum WavelineServerBuilder {
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "waveline"),
-            services: [EngineService(engine: engine, store: store)],
+            services: [EngineService(engine: engine, store: store, executors: executors)],
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? options.port) },
             logger: logger
         )
@@ -87,15 +89,23 @@ public enum WavelineServerBuilder {
 }
 
 /// Runs the engine for the life of the server; on shutdown running commands end and are found interrupted
-/// by the next start, exactly as after a crash.
+/// by the next start, exactly as after a crash. Then the executors close what they hold (SSH masters).
 struct EngineService: Service {
     let engine: Engine
     let store: any DeploymentStore
+    let executors: ExecutorRegistry
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await engine.run()
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await engine.run()
+            }
+        } catch {
+            await executors.shutdown()
+            try await store.close()
+            throw error
         }
+        await executors.shutdown()
         try await store.close()
     }
 }

@@ -57,6 +57,11 @@ public struct DeploymentRecord: Sendable, Hashable, Codable {
     public func decodedOperation() throws -> Operation { try JSONText.decode(Operation.self, from: operationJson) }
     public var parameters: [String: String] { (try? JSONText.decode([String: String].self, from: parametersJson)) ?? [:] }
     public var selection: Selection { (try? JSONText.decode(Selection.self, from: selectionJson)) ?? Selection() }
+
+    /// Column names, spelled out: no key conversion per field per row on the write path.
+    enum CodingKeys: String, CodingKey {
+        case id, operation, operationJson = "operation_json", strategy, parametersJson = "parameters_json", selectionJson = "selection_json", environments, products, requestedBy = "requested_by", reason, ticket, status, statusReason = "status_reason", currentPhase = "current_phase", failureBudget = "failure_budget", targetCount = "target_count", createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at", updatedAt = "updated_at"
+    }
 }
 
 public struct PhaseRecord: Sendable, Hashable, Codable {
@@ -96,6 +101,11 @@ public struct PhaseRecord: Sendable, Hashable, Codable {
             batches: (try? JSONText.decode([[Int]].self, from: batchesJson)) ?? [],
             status: status, gateOpensAt: gateOpensAt, approvedBy: approvedBy
         )
+    }
+
+    /// Column names, spelled out: no key conversion per field per row on the write path.
+    enum CodingKeys: String, CodingKey {
+        case deploymentId = "deployment_id", phaseIndex = "phase_index", name, kind, gateJson = "gate_json", parallelism, failureBudget = "failure_budget", batchesJson = "batches_json", status, gateOpensAt = "gate_opens_at", approvedBy = "approved_by", startedAt = "started_at", finishedAt = "finished_at"
     }
 }
 
@@ -157,6 +167,11 @@ public struct TargetRecord: Sendable, Hashable, Codable {
         get { failureJson.flatMap { try? JSONText.decode(FailurePoint.self, from: $0) } }
         set { failureJson = newValue.map { JSONText.encode($0) } }
     }
+
+    /// Column names, spelled out: no key conversion per field per row on the write path.
+    enum CodingKeys: String, CodingKey {
+        case deploymentId = "deployment_id", targetIndex = "target_index", node, cluster, zone, environment, product, nodeJson = "node_json", kind, phaseIndex = "phase_index", batchIndex = "batch_index", status, attempt, currentStep = "current_step", failureJson = "failure_json", startedAt = "started_at", finishedAt = "finished_at"
+    }
 }
 
 public enum StepStage: String, Sendable, Hashable, Codable {
@@ -203,6 +218,11 @@ public struct StepRunRecord: Sendable, Hashable, Codable {
         self.status = .running
         self.startedAt = startedAt
     }
+
+    /// Column names, spelled out: no key conversion per field per row on the write path.
+    enum CodingKeys: String, CodingKey {
+        case deploymentId = "deployment_id", targetIndex = "target_index", stage, stepIndex = "step_index", attempt, name, status, exitCode = "exit_code", reason, startedAt = "started_at", finishedAt = "finished_at"
+    }
 }
 
 /// One line of a node's log. `id` orders all lines of the store and is the cursor readers resume from.
@@ -230,6 +250,11 @@ public struct LogLineRecord: Sendable, Hashable, Codable {
         self.step = step
         self.text = text
     }
+
+    /// Column names, spelled out: no key conversion per field per row on the write path.
+    enum CodingKeys: String, CodingKey {
+        case id, deploymentId = "deployment_id", targetIndex = "target_index", seq, time, stream, step, text
+    }
 }
 
 /// A state change or a person's action, appended and never edited.
@@ -249,5 +274,10 @@ public struct EventRecord: Sendable, Hashable, Codable {
         self.actor = actor
         self.kind = kind
         self.message = message
+    }
+
+    /// Column names, spelled out: no key conversion per field per row on the write path.
+    enum CodingKeys: String, CodingKey {
+        case id, deploymentId = "deployment_id", time, actor, kind, message
     }
 }

@@ -116,7 +116,9 @@ enum InventoryFileReader {
         let environment = m.string("environment", required: true)
         let zones = clusterZones(m)
         let variables = m.stringMap("variables", checkName: ValueSyntax.variableNameProblem) ?? [:]
-        let connection = m["connection"].flatMap { ConnectionReader.connection($0, subject: "the connection of \(m.subject)") }
+        let connection = m["connection"].flatMap {
+            ConnectionReader.draft($0, subject: "the connection of \(m.subject)", inheritedType: nil)
+        }
 
         var nodes: [Node] = []
         var nodeLocations: [SourceLocation] = []
@@ -148,7 +150,7 @@ enum InventoryFileReader {
     }
 
     static func node(
-        _ value: YAMLValue, cluster: String?, clusterSubject: String, zones: [String]?, defaultConnection: Connection?
+        _ value: YAMLValue, cluster: String?, clusterSubject: String, zones: [String]?, defaultConnection: ConnectionDraft?
     ) -> LocatedValue<Node>? {
         guard let m = value.mapping(kind: "node", allowed: ["name", "zone", "labels", "variables", "connection"]) else {
             return nil
@@ -163,11 +165,17 @@ enum InventoryFileReader {
         }
         let labels = m.stringMap("labels") { $0.isEmpty ? "a label name must not be empty" : nil } ?? [:]
         let variables = m.stringMap("variables", checkName: ValueSyntax.variableNameProblem) ?? [:]
-        let connection = m["connection"].flatMap { ConnectionReader.connection($0, subject: "the connection of \(m.subject)") }
+        let ownValue = m["connection"]
+        let own = ownValue.flatMap {
+            ConnectionReader.draft($0, subject: "the connection of \(m.subject)", inheritedType: defaultConnection?.type)
+        }
+        let connection = ConnectionReader.resolve(
+            own: own, cluster: defaultConnection, nodeSubject: m.subject,
+            at: ownValue?.location ?? m.location, collector: m.collector)
         guard let name else { return nil }
         let node = Node(
             name: name.value, cluster: cluster ?? "", zone: zone?.value ?? "", labels: labels, variables: variables,
-            connection: connection ?? defaultConnection ?? .local(LocalConnection())
+            connection: connection ?? .local(LocalConnection())
         )
         return LocatedValue(value: node, location: m.location)
     }
@@ -242,40 +250,5 @@ extension YAMLMapping {
             collector.error(problem, at: name.location)
         }
         return name
-    }
-}
-
-/// Reads a `connection` mapping. Each type declares its own keys; adding one (ssh) is one more case in
-/// `connection(_:subject:)` and one more entry in `supportedTypes`.
-enum ConnectionReader {
-    /// The keys each connection type takes, `type` included.
-    static let keysByType: [String: [String]] = ["local": ["type", "directory"]]
-    static var supportedTypes: [String] { keysByType.keys.sorted() }
-
-    static func connection(_ value: YAMLValue, subject: String) -> Connection? {
-        guard value.isMapping else {
-            value.error("\(subject) must be a mapping, got \(value.got)")
-            return nil
-        }
-        guard let typeValue = value.peek("type"), !typeValue.isNull else {
-            // Opened to report the missing type, and keys that no connection type takes.
-            let anyTypeKeys = Set(keysByType.values.joined()).sorted()
-            _ = value.mapping(subject, allowed: anyTypeKeys)?.required("type")
-            return nil
-        }
-        guard let type = typeValue.text("type") else { return nil }
-        switch type {
-        case "local":
-            guard let m = value.mapping(subject, allowed: keysByType[type] ?? []) else { return nil }
-            let directory = m.string("directory")
-            if let directory, directory.value.isEmpty {
-                m.collector.error("'directory' must not be empty; leave it out for the default", at: directory.location)
-            }
-            return .local(LocalConnection(directory: directory?.value))
-        default:
-            typeValue.error(
-                "connection type '\(type)' is not supported yet; supported: \(supportedTypes.listedForMessage)")
-            return nil
-        }
     }
 }

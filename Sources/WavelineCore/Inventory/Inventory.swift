@@ -102,9 +102,10 @@ public struct Node: Sendable, Hashable, Codable {
     }
 }
 
-/// How Waveline reaches a node. Local now; SSH arrives with its executor.
+/// How Waveline reaches a node: a directory on the server's machine, or a host over SSH.
 public enum Connection: Sendable, Hashable, Codable {
     case local(LocalConnection)
+    case ssh(SSHConnection)
 }
 
 /// A node that is a directory on this machine: its steps run as local processes with that directory as

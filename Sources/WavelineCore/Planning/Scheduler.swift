@@ -35,8 +35,8 @@ public enum Scheduler {
 
         if let active = activeBatch(state) {
             let batch = state.phases[active.phase].batches[active.batch]
-            let runningElsewhere = state.targets.indices.contains {
-                state.targets[$0].status == .running && !batch.contains($0)
+            let runningElsewhere = state.targets.contains {
+                $0.status == .running && ($0.phase != active.phase || $0.batch != active.batch)
             }
             if runningElsewhere { return [] }
             let running = batch.filter { state.targets[$0].status == .running }.count

@@ -40,7 +40,7 @@ public final class SQLDeploymentStore: DeploymentStore {
 
     public func deployment(_ id: Int64) async throws -> DeploymentRecord? {
         try await reader.select().column("*").from("deployments").where("id", .equal, SQLBind(id))
-            .first(decoding: DeploymentRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .first(decoding: DeploymentRecord.self)
     }
 
     public func deployments(_ query: DeploymentQuery) async throws -> [DeploymentRecord] {
@@ -59,24 +59,24 @@ public final class SQLDeploymentStore: DeploymentStore {
         if let person = query.requestedBy { select.where("requested_by", .equal, SQLBind(person)) }
         if let before = query.beforeID { select.where("id", .lessThan, SQLBind(before)) }
         return try await select.orderBy("id", .descending).limit(max(1, min(query.limit, 1000)))
-            .all(decoding: DeploymentRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: DeploymentRecord.self)
     }
 
     public func unfinishedDeployments() async throws -> [DeploymentRecord] {
         let final = DeploymentStatus.allCases.filter(\.isFinal).map(\.rawValue)
         return try await reader.select().column("*").from("deployments")
             .where("status", .notIn, SQLBind.group(final)).orderBy("id")
-            .all(decoding: DeploymentRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: DeploymentRecord.self)
     }
 
     public func phases(of deploymentID: Int64) async throws -> [PhaseRecord] {
         try await reader.select().column("*").from("phases").where("deployment_id", .equal, SQLBind(deploymentID))
-            .orderBy("phase_index").all(decoding: PhaseRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .orderBy("phase_index").all(decoding: PhaseRecord.self)
     }
 
     public func targets(of deploymentID: Int64) async throws -> [TargetRecord] {
         try await reader.select().column("*").from("targets").where("deployment_id", .equal, SQLBind(deploymentID))
-            .orderBy("target_index").all(decoding: TargetRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .orderBy("target_index").all(decoding: TargetRecord.self)
     }
 
     public func stepRuns(of deploymentID: Int64, target: Int?) async throws -> [StepRunRecord] {
@@ -84,7 +84,7 @@ public final class SQLDeploymentStore: DeploymentStore {
             .where("deployment_id", .equal, SQLBind(deploymentID))
         if let target { select.where("target_index", .equal, SQLBind(target)) }
         return try await select.orderBy("target_index").orderBy("started_at").orderBy("attempt")
-            .all(decoding: StepRunRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: StepRunRecord.self)
     }
 
     public func logLines(of deploymentID: Int64, target: Int?, afterID: Int64, limit: Int) async throws -> [LogLineRecord] {
@@ -93,7 +93,7 @@ public final class SQLDeploymentStore: DeploymentStore {
             .where("id", .greaterThan, SQLBind(afterID))
         if let target { select.where("target_index", .equal, SQLBind(target)) }
         return try await select.orderBy("id").limit(max(1, limit))
-            .all(decoding: LogLineRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: LogLineRecord.self)
     }
 
     public func lastLogLines(of deploymentID: Int64, target: Int, count: Int) async throws -> [LogLineRecord] {
@@ -101,7 +101,7 @@ public final class SQLDeploymentStore: DeploymentStore {
             .where("deployment_id", .equal, SQLBind(deploymentID))
             .where("target_index", .equal, SQLBind(target))
             .orderBy("id", .descending).limit(max(1, count))
-            .all(decoding: LogLineRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: LogLineRecord.self)
             .reversed()
     }
 
@@ -109,7 +109,7 @@ public final class SQLDeploymentStore: DeploymentStore {
         let select = reader.select().column("*").from("events").where("id", .greaterThan, SQLBind(afterID))
         if let deploymentID { select.where("deployment_id", .equal, SQLBind(deploymentID)) }
         return try await select.orderBy("id").limit(max(1, limit))
-            .all(decoding: EventRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: EventRecord.self)
     }
 
     public func close() async throws {

@@ -35,12 +35,21 @@ struct DemoCommand: AsyncParsableCommand {
             port: port, dataDirectory: dataDirectory, inventoryPaths: [dataDirectory + "/inventory.yaml"],
             catalogDirectory: catalog, logLevel: .warning
         )
-        let started = Started()
+        // The server calls back once it listens; the deployments are created from a sibling task because the
+        // callback runs before the server answers requests.
+        let (listening, announce) = AsyncStream<Int>.makeStream()
         let server = try await WavelineServerBuilder.build(options) { port in
-            await started.once { await Self.startDeployments(port: port) }
+            announce.yield(port)
+            announce.finish()
         }
         do {
-            try await server.application.runService()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.application.runService() }
+                group.addTask {
+                    for await port in listening { await Self.startDeployments(port: port) }
+                }
+                try await group.waitForAll()
+            }
         } catch {
             await stopServices(dataDirectory)
             throw error
@@ -111,15 +120,5 @@ struct DemoCommand: AsyncParsableCommand {
 
     func shell(_ argv: [String]) async throws {
         _ = try await Subprocess.run(.name(argv[0]), arguments: Arguments(Array(argv.dropFirst())), output: .discarded, error: .discarded)
-    }
-}
-
-/// Runs an action only the first time it is asked to.
-actor Started {
-    private var done = false
-    func once(_ action: @Sendable () async -> Void) async {
-        guard !done else { return }
-        done = true
-        await action()
     }
 }

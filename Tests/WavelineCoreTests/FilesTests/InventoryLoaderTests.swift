@@ -311,7 +311,7 @@ struct InventoryLoaderTests {
                 product: kafka
                 environment: Prod
                 zones: [z1]
-                connection: {type: ssh, host: x}
+                connection: {type: winrm, host: x}
                 nodes:
                   - name: n1
                     zone: z1
@@ -322,7 +322,7 @@ struct InventoryLoaderTests {
         expectFileDiagnostic(found, file, 2, 11, "environment name 'Prod' is not valid: a name starts with a lowercase letter")
         expectFileDiagnostic(found, file, 3, 17, "variable name 'LOG-LEVEL' is not valid")
         expectFileDiagnostic(found, file, 8, 11, "cluster name 'Kafka-Prod' is not valid")
-        expectFileDiagnostic(found, file, 12, 24, exactly: "connection type 'ssh' is not supported yet; supported: local")
+        expectFileDiagnostic(found, file, 12, 24, "connection type 'winrm' is not supported; supported: ")
         expectFileDiagnostic(found, file, 17, 11, exactly: "the connection of node 'n1' is missing 'type'")
         #expect(found.count == 5, "\(renderDiagnostics(found))")
     }

@@ -1,0 +1,65 @@
+import WavelineCore
+
+/// The one string ssh hands to the remote login shell (`$SHELL -c <string>`): ssh joins its arguments with
+/// spaces and loses their boundaries, so Waveline builds that string itself, quoting every element.
+///
+/// The remote side runs `cd '<dir>' && exec env 'K=V' … 'argv0' 'argv1' …` after printing one marker line on
+/// stderr with its process id. sshd starts every session's command in a new session and process group
+/// (`setsid`), and `exec` keeps that id, so the marker names the process group that timeout and abort end.
+/// The remote login shell must read POSIX `sh` syntax (sh, bash, dash, ksh, zsh).
+public enum RemoteCommand {
+    /// Prefix of the marker line; the number after it is the remote command's process (group) id.
+    public static let markerPrefix = "__waveline_pgid__="
+
+    /// Strict POSIX single quoting: the text between single quotes is taken literally by the shell; a single
+    /// quote itself is closed, escaped and reopened (`'\''`). Safe for any text without NUL, newlines and
+    /// non-ASCII included; the empty string becomes `''`.
+    public static func quote(_ text: String) -> String {
+        "'" + text.replacing("'", with: "'\\''") + "'"
+    }
+
+    /// The script for `command`, run in `directory` (nil: the login directory). Throws no error for hostile
+    /// values: every value is quoted. Returns nil with a reason for what cannot be passed at all.
+    public static func script(for command: ResolvedCommand, directory: String?) -> Result<String, RemoteCommandProblem> {
+        guard let program = command.argv.first, !program.isEmpty else {
+            return .failure(RemoteCommandProblem(reason: "the command has no program to run"))
+        }
+        let values = command.argv + command.environment.keys + command.environment.values + [directory ?? ""]
+        if values.contains(where: { $0.utf8.contains(0) }) {
+            return .failure(RemoteCommandProblem(reason: "an argument or variable contains a NUL character, which no program can receive"))
+        }
+        if program.contains("=") {
+            // `env` would read it as one more variable.
+            return .failure(RemoteCommandProblem(reason: "the program name '\(program)' contains '=', which cannot be run through env"))
+        }
+        if let bad = command.environment.keys.first(where: { $0.isEmpty || $0.contains("=") }) {
+            return .failure(RemoteCommandProblem(reason: "variable name '\(bad)' is empty or contains '='"))
+        }
+        var parts = ["printf '\(markerPrefix)%s\\n' \"$$\" >&2;"]
+        if let directory { parts += ["cd", quote(directory), "&&"] }
+        parts += ["exec", "env"]
+        parts += command.environment.sorted { $0.key < $1.key }.map { quote($0.key + "=" + $0.value) }
+        parts += command.argv.map(quote)
+        return .success(parts.joined(separator: " "))
+    }
+
+    /// Ends the process group `pgid` on the remote side: SIGTERM, up to `graceTenths` tenths of a second for it
+    /// to go, then SIGKILL. Falls back to the single process when it leads no group.
+    /// (`kill -SIG -PGID`, without `--`, which dash's kill does not take.)
+    public static func killScript(pgid: Int32, graceTenths: Int) -> String {
+        let group = "-\(pgid)"
+        return "kill -TERM \(group) 2>/dev/null || kill -TERM \(pgid) 2>/dev/null; i=0; "
+            + "while kill -0 \(group) 2>/dev/null && [ $i -lt \(graceTenths) ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done; "
+            + "kill -KILL \(group) 2>/dev/null || kill -KILL \(pgid) 2>/dev/null; true"
+    }
+
+    /// The marker's process id when `line` is the marker line.
+    public static func markerID(in line: String) -> Int32? {
+        guard line.hasPrefix(markerPrefix) else { return nil }
+        return Int32(line.dropFirst(markerPrefix.count))
+    }
+}
+
+public struct RemoteCommandProblem: Error, Sendable, Hashable {
+    public var reason: String
+}

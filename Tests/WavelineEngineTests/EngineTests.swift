@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+import WavelineCore
+import WavelineEngine
+import WavelineExecutors
+import WavelineStore
+
+/// The engine in-process, on a real SQLite file and real local processes.
+struct EngineTests {
+    struct Fixture {
+        let directory: String
+        let engine: Engine
+
+        static func make(nodes: Int, operation: WavelineCore.Operation, strategies: [Strategy] = Strategy.builtIn) async throws -> Fixture {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("waveline-engine-\(UUID().uuidString.prefix(8))").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let cluster = Cluster(
+                name: "c1", product: "app", environment: "test", zones: ["a"],
+                nodes: (1...nodes).map { Node(name: "n\($0)", cluster: "c1", zone: "a") }
+            )
+            let inventory = Inventory(environments: [Environment(name: "test")], products: [Product(name: "app", owner: "team")], clusters: [cluster])
+            let store = try await SQLDeploymentStore.sqlite(path: directory + "/waveline.sqlite")
+            let engine = try await Engine(
+                store: store, workspace: Workspace(inventory: inventory, operations: [operation], strategies: strategies),
+                executors: ExecutorRegistry(local: LocalExecutor(dataDirectory: directory))
+            )
+            return Fixture(directory: directory, engine: engine)
+        }
+
+        /// Runs `body` while the engine runs, then stops the engine.
+        func running<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await engine.run() }
+                let result: Result<T, any Error>
+                do { result = .success(try await body()) } catch { result = .failure(error) }
+                await engine.shutdown()
+                try await group.next()
+                try await engine.store.close()
+                return try result.get()
+            }
+        }
+
+        func waitUntilFinal(_ id: Int64) async throws -> DeploymentRecord {
+            for _ in 0..<600 {
+                if let record = try await engine.store.deployment(id), record.status.isFinal { return record }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw CancellationError()
+        }
+
+        func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    func request(_ operation: String, nodes: [String], parameters: [String: String] = [:], strategy: String = "all-at-once", queue: Bool = false) -> DeploymentRequest {
+        DeploymentRequest(operation: operation, selection: Selection(nodes: nodes), parameters: parameters, strategy: strategy, reason: "test", requestedBy: "tester", queue: queue)
+    }
+
+    @Test func aNodesLinesAreStoredInOrderWithContiguousNumbersAndReachEveryViewerOnce() async throws {
+        let operation = Operation(name: "chatty", idempotent: true, steps: [
+            Step(name: "count", command: .shell("seq 1 20000; echo done >&2")),
+        ])
+        let fixture = try await Fixture.make(nodes: 1, operation: operation)
+        defer { fixture.remove() }
+        try await fixture.running {
+            // Fifty viewers of the same log, subscribed before it starts.
+            let viewers = (0..<50).map { _ in fixture.engine.feed.subscribe(deploymentID: 1) }
+            let record = try await fixture.engine.create(request("chatty", nodes: ["n1"]))
+            #expect(try await fixture.waitUntilFinal(record.id).status == .succeeded)
+
+            let lines = try await fixture.engine.store.logLines(of: record.id, target: nil, afterID: 0, limit: 100_000)
+            #expect(lines.map(\.seq) == Array(1...lines.count))
+            #expect(lines.filter { $0.stream == "stdout" }.map(\.text) == (1...20000).map(String.init))
+            #expect(lines.contains { $0.stream == "stderr" && $0.text == "done" })
+
+            // Every viewer saw exactly the stored lines, in order, once.
+            let storedIDs = lines.map(\.id)
+            await withTaskGroup(of: [Int64].self) { group in
+                for viewer in viewers {
+                    group.addTask {
+                        var seen: [Int64] = []
+                        for await update in viewer {
+                            if case .logLines(let batch) = update { seen += batch.map(\.id) }
+                            if seen.count >= storedIDs.count { break }
+                        }
+                        return seen
+                    }
+                }
+                for await seen in group { #expect(seen == storedIDs) }
+            }
+        }
+    }
+
+    @Test func aSecondDeploymentOnABusyNodeIsRefusedNamingTheNodeOrQueued() async throws {
+        let operation = Operation(name: "slow", idempotent: true, steps: [Step(name: "wait", command: .argv(["sleep", "0.5"]))])
+        let fixture = try await Fixture.make(nodes: 3, operation: operation)
+        defer { fixture.remove() }
+        try await fixture.running {
+            let first = try await fixture.engine.create(request("slow", nodes: ["n1", "n2"]))
+            await #expect(throws: EngineError.self) { try await fixture.engine.create(request("slow", nodes: ["n2", "n3"])) }
+            do {
+                _ = try await fixture.engine.create(request("slow", nodes: ["n2", "n3"]))
+            } catch let error as EngineError {
+                #expect(error.message.contains("n2"))
+                #expect(error.message.contains("#\(first.id)"))
+                #expect(!error.message.contains("n3"))
+            }
+            let queued = try await fixture.engine.create(request("slow", nodes: ["n2", "n3"], queue: true))
+            #expect(queued.status == .queued)
+            #expect(try await fixture.waitUntilFinal(first.id).status == .succeeded)
+            #expect(try await fixture.waitUntilFinal(queued.id).status == .succeeded)
+        }
+    }
+
+    @Test func badRequestsSayWhatIsWrong() async throws {
+        let operation = Operation(
+            name: "typed", parameters: [Parameter(name: "count", kind: .int, required: true)],
+            steps: [Step(name: "noop", command: .argv(["true"]))]
+        )
+        let fixture = try await Fixture.make(nodes: 1, operation: operation)
+        defer { fixture.remove() }
+        func message(_ request: DeploymentRequest) async -> String {
+            do {
+                _ = try await fixture.engine.create(request)
+                return "accepted"
+            } catch {
+                return error.message
+            }
+        }
+        #expect(await message(request("nope", nodes: ["n1"])).contains("unknown operation 'nope'"))
+        #expect(await message(request("typed", nodes: ["n9"], parameters: ["count": "3"])).contains("unknown node 'n9'"))
+        #expect(await message(request("typed", nodes: ["n1"])).contains("count"))
+        #expect(await message(request("typed", nodes: ["n1"], parameters: ["count": "three"])).contains("count"))
+        #expect(await message(request("typed", nodes: ["n1"], parameters: ["count": "3"], strategy: "zigzag")).contains("unknown strategy 'zigzag'"))
+        var blank = request("typed", nodes: ["n1"], parameters: ["count": "3"])
+        blank.reason = "  "
+        #expect(await message(blank).contains("reason"))
+        // Nothing was stored by the refused requests.
+        #expect(try await fixture.engine.store.deployments(DeploymentQuery()).isEmpty)
+        try await fixture.engine.store.close()
+    }
+}
