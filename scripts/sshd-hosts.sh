@@ -117,6 +117,7 @@ start() {
     chmod 755 /run/sshd 2>/dev/null || true
     [ -f "$DIR/client_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C waveline-test-client -f "$DIR/client_ed25519"
     cp "$DIR/client_ed25519.pub" "$DIR/authorized_keys"
+    chmod 755 "$DIR"; chmod 644 "$DIR/authorized_keys"  # read by sshd as the hosts' account
     : >"$DIR/known_hosts"
     : >"$DIR/hosts.tsv"
     : >"$DIR/ssh_config"

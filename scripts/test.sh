@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Tests need only the Swift toolchain and a POSIX shell (SQLite is built into the package).
+# Tests need the Swift toolchain and a POSIX shell (SQLite is built into the package), plus OpenSSH for the
+# SSH executor's end-to-end tests, which start sshd hosts on loopback: installed here with apt-get when missing
+# (CI starts on a machine with only the toolchain). Without it those suites are skipped, saying why.
+scripts/sshd-hosts.sh install || echo "warning: OpenSSH could not be installed; the SSH suites will be skipped" >&2
 swift build --build-tests
 WAVELINE_BIN="$PWD/.build/debug/waveline" swift test --skip-build "$@"

@@ -176,9 +176,13 @@ public actor Engine {
             cancelled.statusReason = "aborted by \(command.actor) while queued"
             cancelled.finishedAt = Clock.now()
             cancelled.updatedAt = Clock.now()
+            let cancelledTargets = targets.map { target -> StoreChange in
+                var target = target
+                target.status = .cancelled
+                return .saveTarget(target)
+            }
             do {
-                try await store.write([
-                    .saveDeployment(cancelled),
+                try await store.write([.saveDeployment(cancelled)] + cancelledTargets + [
                     .appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: command.actor, kind: "action.abort", message: cancelled.statusReason ?? "aborted")),
                 ])
             } catch {

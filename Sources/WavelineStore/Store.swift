@@ -51,8 +51,9 @@ public protocol DeploymentStore: Sendable {
     func phases(of deploymentID: Int64) async throws -> [PhaseRecord]
     func targets(of deploymentID: Int64) async throws -> [TargetRecord]
     func stepRuns(of deploymentID: Int64, target: Int?) async throws -> [StepRunRecord]
-    /// Log lines in id order, after the cursor `afterID`, at most `limit`.
-    func logLines(of deploymentID: Int64, target: Int?, afterID: Int64, limit: Int) async throws -> [LogLineRecord]
+    /// Log lines in id order, after the cursor `afterID`, at most `limit`: of every node run, or of the given
+    /// runs (a node that was rolled back has two).
+    func logLines(of deploymentID: Int64, targets: [Int]?, afterID: Int64, limit: Int) async throws -> [LogLineRecord]
     /// The last `count` lines of one node's log, in order.
     func lastLogLines(of deploymentID: Int64, target: Int, count: Int) async throws -> [LogLineRecord]
     func events(of deploymentID: Int64?, afterID: Int64, limit: Int) async throws -> [EventRecord]

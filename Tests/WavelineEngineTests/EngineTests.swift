@@ -67,7 +67,7 @@ struct EngineTests {
             let record = try await fixture.engine.create(request("chatty", nodes: ["n1"]))
             #expect(try await fixture.waitUntilFinal(record.id).status == .succeeded)
 
-            let lines = try await fixture.engine.store.logLines(of: record.id, target: nil, afterID: 0, limit: 100_000)
+            let lines = try await fixture.engine.store.logLines(of: record.id, targets: nil, afterID: 0, limit: 100_000)
             #expect(lines.map(\.seq) == Array(1...lines.count))
             #expect(lines.filter { $0.stream == "stdout" }.map(\.text) == (1...20000).map(String.init))
             #expect(lines.contains { $0.stream == "stderr" && $0.text == "done" })

@@ -40,7 +40,7 @@ struct ConcurrentWriteTests {
                 #expect(mine.map(\.message) == stride(from: 1, to: 20, by: 3).map { "change \($0)" },
                         "a writer's events keep its order")
                 events += mine
-                #expect(try await store.logLines(of: deployment, target: 0, afterID: 0, limit: 100).map(\.seq)
+                #expect(try await store.logLines(of: deployment, targets: [0], afterID: 0, limit: 100).map(\.seq)
                     == [2, 5, 8, 11, 14, 17])
             }
             #expect(events.count == 350)

@@ -22,7 +22,7 @@ struct LogAndEventTests {
         var cursor: Int64 = 0
         var count = 0
         while true {
-            let page = try await store.logLines(of: deployment, target: target, afterID: cursor, limit: limit)
+            let page = try await store.logLines(of: deployment, targets: target.map { [$0] }, afterID: cursor, limit: limit)
             #expect(page.count <= limit)
             guard let last = page.last else { return (all, count) }
             all += page
@@ -51,9 +51,9 @@ struct LogAndEventTests {
                 #expect(read.lines.map(\.seq) == Array(1...expected.count))
             }
             #expect(try await pages(store, deployment: 2, target: nil, limit: 1_000).lines == others)
-            #expect(try await store.logLines(of: 1, target: 2, afterID: 4_990, limit: 10).map(\.id) == [4_991, 4_994, 4_997, 5_000])
-            #expect(try await store.logLines(of: 1, target: 0, afterID: 5_000, limit: 10).isEmpty)
-            #expect(try await store.logLines(of: 3, target: nil, afterID: 0, limit: 10).isEmpty)
+            #expect(try await store.logLines(of: 1, targets: [2], afterID: 4_990, limit: 10).map(\.id) == [4_991, 4_994, 4_997, 5_000])
+            #expect(try await store.logLines(of: 1, targets: [0], afterID: 5_000, limit: 10).isEmpty)
+            #expect(try await store.logLines(of: 3, targets: nil, afterID: 0, limit: 10).isEmpty)
         }
     }
 
@@ -78,7 +78,7 @@ struct LogAndEventTests {
             #expect(try await harness.store.maxLogLineID() == 10)
             try await harness.reopen()
             #expect(try await harness.store.maxLogLineID() == 10)
-            #expect(try await harness.store.logLines(of: 1, target: nil, afterID: 0, limit: 100) == Array(Self.lines.prefix(10)))
+            #expect(try await harness.store.logLines(of: 1, targets: nil, afterID: 0, limit: 100) == Array(Self.lines.prefix(10)))
         }
     }
 

@@ -19,6 +19,16 @@ public struct Selection: Sendable, Hashable, Codable {
         self.nodes = nodes
     }
 
+    /// Every criterion is optional in JSON: `{"nodes": ["n1"]}` is a whole selection.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        clusters = try container.decodeIfPresent([String].self, forKey: .clusters) ?? []
+        environments = try container.decodeIfPresent([String].self, forKey: .environments) ?? []
+        products = try container.decodeIfPresent([String].self, forKey: .products) ?? []
+        labels = try container.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
+        nodes = try container.decodeIfPresent([String].self, forKey: .nodes) ?? []
+    }
+
     public var isEmpty: Bool {
         clusters.isEmpty && environments.isEmpty && products.isEmpty && labels.isEmpty && nodes.isEmpty
     }

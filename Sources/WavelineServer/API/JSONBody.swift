@@ -26,9 +26,11 @@ extension Request {
             let parent = path(context.codingPath)
             return "missing field '\(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)'"
         case .typeMismatch(let type, let context):
-            return "field '\(path(context.codingPath))' must be \(describe(type))"
+            let field = path(context.codingPath)
+            return field.isEmpty ? "the request body must be \(describe(type))" : "field '\(field)' must be \(describe(type))"
         case .valueNotFound(let type, let context):
-            return "field '\(path(context.codingPath))' must be \(describe(type)), not null"
+            let field = path(context.codingPath)
+            return field.isEmpty ? "the request body must be \(describe(type)), not null" : "field '\(field)' must be \(describe(type)), not null"
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty { return "the request body is not valid JSON" }
             return "field '\(path(context.codingPath))': \(context.debugDescription)"
@@ -45,7 +47,9 @@ extension Request {
         case is Double.Type: return "a number"
         case is [String].Type: return "a list of strings"
         case is [String: String].Type: return "an object of string values"
-        default: return "a value of type \(type)"
+        case is [String: Any].Type: return "a JSON object"
+        case is [Any].Type: return "a list"
+        default: return "a value of another type"
         }
     }
 }

@@ -48,10 +48,8 @@ struct LogsController<Context: RequestContext> {
 
     /// Reads lines after the cursor from the store, filtered to the scope.
     static func read(_ scope: Scope, after: Int64, limit: Int, store: any DeploymentStore) async throws -> [LogLineView] {
-        let target = scope.targets.flatMap { $0.count == 1 ? $0.first : nil }
-        let records = try await store.logLines(of: scope.id, target: target, afterID: after, limit: limit)
-        return records.filter { scope.targets?.contains($0.targetIndex) ?? true }
-            .map { LogLineView($0, node: scope.nodeNames[$0.targetIndex] ?? "?") }
+        let records = try await store.logLines(of: scope.id, targets: scope.targets.map { $0.sorted() }, afterID: after, limit: limit)
+        return records.map { LogLineView($0, node: scope.nodeNames[$0.targetIndex] ?? "?") }
     }
 
     @Sendable func page(_ request: Request, context: Context) async throws -> LogPage {
@@ -88,7 +86,6 @@ struct LogsController<Context: RequestContext> {
             func catchUp() async throws {
                 while true {
                     let lines = try await Self.read(scope, after: cursor, limit: 5000, store: store)
-                    // Filtering by node can leave a page short: advance by the raw page.
                     try await send(lines)
                     if lines.isEmpty { return }
                 }

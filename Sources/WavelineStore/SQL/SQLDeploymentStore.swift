@@ -87,11 +87,11 @@ public final class SQLDeploymentStore: DeploymentStore {
             .all(decoding: StepRunRecord.self)
     }
 
-    public func logLines(of deploymentID: Int64, target: Int?, afterID: Int64, limit: Int) async throws -> [LogLineRecord] {
+    public func logLines(of deploymentID: Int64, targets: [Int]?, afterID: Int64, limit: Int) async throws -> [LogLineRecord] {
         let select = reader.select().column("*").from("log_lines")
             .where("deployment_id", .equal, SQLBind(deploymentID))
             .where("id", .greaterThan, SQLBind(afterID))
-        if let target { select.where("target_index", .equal, SQLBind(target)) }
+        if let targets { select.where("target_index", .in, SQLBind.group(targets)) }
         return try await select.orderBy("id").limit(max(1, limit))
             .all(decoding: LogLineRecord.self)
     }

@@ -13,6 +13,18 @@ struct APIClient {
         var description: String
     }
 
+    /// One client for the process. A short connect timeout: the default retries a refused connection until
+    /// the request's deadline, so a stopped server took a minute to be reported.
+    static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(3)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    var unreachable: String {
+        "cannot reach the Waveline server at \(baseURL); start it with `waveline serve` or `waveline demo`, or point --server (or WAVELINE_URL) at it"
+    }
+
     func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
         try await send("GET", path, body: Optional<Int>.none, as: type)
     }
@@ -32,9 +44,9 @@ struct APIClient {
         }
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+            response = try await Self.http.execute(request, timeout: .seconds(60))
         } catch {
-            throw Failure(description: "cannot reach the Waveline server at \(baseURL) (\(error)); start it with `waveline serve` or `waveline demo`, or point --server at it")
+            throw Failure(description: unreachable)
         }
         let bytes = try await response.body.collect(upTo: 64 * 1024 * 1024)
         let data = Data(bytes.readableBytesView)
@@ -58,7 +70,12 @@ struct APIClient {
         request.headers.add(name: "Accept", value: "text/event-stream")
         request.headers.add(name: "X-Waveline-User", value: user)
         if let lastEventID { request.headers.add(name: "Last-Event-ID", value: String(lastEventID)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .hours(24))
+        let response: HTTPClientResponse
+        do {
+            response = try await Self.http.execute(request, timeout: .hours(24))
+        } catch {
+            throw Failure(description: unreachable)
+        }
         guard response.status.code == 200 else {
             let bytes = try await response.body.collect(upTo: 1 << 20)
             if let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(bytes.readableBytesView)) {
@@ -69,26 +86,33 @@ struct APIClient {
         var lastID = lastEventID
         var pending = Data()
         var event = "message", data = ""
-        for try await chunk in response.body {
-            pending.append(contentsOf: chunk.readableBytesView)
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                pending.removeSubrange(pending.startIndex...newline)
-                if line.isEmpty {
-                    if !data.isEmpty {
-                        if try !handle(event, data) { return (lastID, true) }
-                        if event == "end" { return (lastID, true) }
+        // A stream that drops mid-way ends quietly: the caller resumes from the last event id.
+        do {
+            for try await chunk in response.body {
+                pending.append(contentsOf: chunk.readableBytesView)
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                    pending.removeSubrange(pending.startIndex...newline)
+                    if line.isEmpty {
+                        if !data.isEmpty {
+                            if try !handle(event, data) { return (lastID, true) }
+                            if event == "end" { return (lastID, true) }
+                        }
+                        event = "message"
+                        data = ""
+                    } else if line.hasPrefix("event: ") {
+                        event = String(line.dropFirst(7))
+                    } else if line.hasPrefix("data: ") {
+                        data += String(line.dropFirst(6))
+                    } else if line.hasPrefix("id: ") {
+                        lastID = Int64(line.dropFirst(4)) ?? lastID
                     }
-                    event = "message"
-                    data = ""
-                } else if line.hasPrefix("event: ") {
-                    event = String(line.dropFirst(7))
-                } else if line.hasPrefix("data: ") {
-                    data += String(line.dropFirst(6))
-                } else if line.hasPrefix("id: ") {
-                    lastID = Int64(line.dropFirst(4)) ?? lastID
                 }
             }
+        } catch let error as Failure {
+            throw error
+        } catch {
+            return (lastID, false)
         }
         return (lastID, false)
     }
