@@ -16,7 +16,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "The demo's data folder; it is reset on every start.") var data: String = "./waveline-demo"
     @Option(name: .long, help: "Port to listen on (0 picks a free one).") var port: Int = 8080
-    @Option(name: .long, help: "Seconds each simulated service action takes.") var pace: Double = 0.4
+    @Option(name: .long, help: "Seconds each simulated service action takes.") var pace: Double = 1.0
     @Flag(name: .long, help: "Prepare the data folder and exit without serving.") var prepareOnly = false
 
     func run() async throws {
