@@ -34,6 +34,9 @@ struct DeploymentDriver: Sendable {
     var targets: [TargetRecord]
     var state: DeploymentState
     let operation: Operation
+    let parameters: [String: String]
+    /// Nodes as planned, decoded once from their records.
+    var nodes: [Int: Node] = [:]
     let context: DriverContext
     let abort = AbortSignal()
     var running: [Int: Task<Void, Never>] = [:]
@@ -45,6 +48,7 @@ struct DeploymentDriver: Sendable {
         self.phases = phases
         self.targets = targets
         self.operation = try deployment.decodedOperation()
+        self.parameters = deployment.parameters
         self.context = context
         self.state = DeploymentState(
             status: deployment.status,
@@ -190,14 +194,19 @@ struct DeploymentDriver: Sendable {
         let target = targets[index]
         let node: Node
         do {
-            node = try target.decodedNode()
+            if let known = nodes[index] {
+                node = known
+            } else {
+                node = try target.decodedNode()
+                nodes[index] = node
+            }
         } catch {
             inbox.yield(.targetFinished(index, .failed(FailurePoint(stage: .step, step: "-", exitCode: nil, reason: "the stored node is unreadable: \(error)")), target))
             return
         }
         let job = TargetJob(
             deploymentID: deployment.id, target: target, node: node, operation: operation,
-            parameters: deployment.parameters, history: []
+            parameters: parameters, history: []
         )
         let runner = TargetRunner(store: context.store, logs: context.logs, executor: context.executors.executor(for: node), abort: abort)
         running[index] = Task {

@@ -132,28 +132,25 @@ struct TargetRunner: Sendable {
 
         /// Runs each check until it passes, `retries` more times at most; nil when all passed.
         mutating func runChecks(_ checks: [Check], stage: StepStage) async -> TargetOutcome? {
+            let kind = stage == .preCheck ? "pre-check" : "post-check"
             for (index, check) in checks.enumerated() {
+                let tries = check.retries + 1
                 var last: CommandResult?
-                for attempt in 0...check.retries {
-                    if attempt > 0 {
+                for attempt in 1...tries where !(last?.succeeded ?? false) {
+                    if attempt > 1 {
                         do { try await Task.sleep(for: check.interval) } catch { return base.abort.isAborted ? .cancelled : .stopped }
                     }
-                    let label = check.retries > 0 ? "\(stage == .preCheck ? "pre-check" : "post-check") (try \(attempt + 1) of \(check.retries + 1))" : (stage == .preCheck ? "pre-check" : "post-check")
+                    let label = tries > 1 ? "\(kind) (try \(attempt) of \(tries))" : kind
                     switch await runOnce(name: check.name, command: check.command, timeout: check.timeout, stage: stage, index: index, label: label) {
-                    case .finished(let result):
-                        last = result
-                        if result.succeeded { break }
-                        continue
+                    case .finished(let result): last = result
                     case .cancelled: return .cancelled
                     case .stopped: return .stopped
                     }
-                    break
                 }
                 if let last, !last.succeeded {
-                    let tries = check.retries + 1
                     return .failed(FailurePoint(
                         stage: stage, step: check.name, exitCode: last.exitCode,
-                        reason: "\(last.reason)" + (tries > 1 ? " (after \(tries) tries)" : "")
+                        reason: last.reason + (tries > 1 ? " (after \(tries) tries)" : "")
                     ))
                 }
             }

@@ -138,4 +138,33 @@ struct EngineTests {
         #expect(try await fixture.engine.store.deployments(DeploymentQuery()).isEmpty)
         try await fixture.engine.store.close()
     }
+
+    @Test func aCheckIsRetriedUntilItPassesAndAFailingOneNamesItsTries() async throws {
+        // The post-check passes on its third try on n1 (a counter in the node's directory); on n2 never.
+        let operation = Operation(
+            name: "flaky", idempotent: true,
+            steps: [Step(name: "noop", command: .argv(["true"]))],
+            postChecks: [Check(
+                name: "warm", command: .shell("n=$(cat tries 2>/dev/null || echo 0); n=$((n+1)); echo $n > tries; [ \"$WAVELINE_NODE\" = n1 ] && [ $n -ge 3 ]"),
+                retries: 3, interval: .milliseconds(50), timeout: .seconds(5)
+            )]
+        )
+        let fixture = try await Fixture.make(nodes: 2, operation: operation)
+        defer { fixture.remove() }
+        try await fixture.running {
+            let record = try await fixture.engine.create(request("flaky", nodes: ["n1", "n2"]))
+            #expect(try await fixture.waitUntilFinal(record.id).status == .failed)
+            let targets = try await fixture.engine.store.targets(of: record.id)
+            let n1 = try #require(targets.first { $0.node == "n1" })
+            let n2 = try #require(targets.first { $0.node == "n2" })
+            #expect(n1.status == .succeeded)
+            #expect(n2.status == .failed)
+            #expect(n2.failure?.stage == .postCheck)
+            #expect(n2.failure?.reason.contains("after 4 tries") == true, "\(n2.failure?.reason ?? "")")
+            let runs = try await fixture.engine.store.stepRuns(of: record.id, target: n1.targetIndex).filter { $0.stage == .postCheck }
+            #expect(runs.map(\.attempt) == [1, 2, 3])
+            #expect(runs.map(\.status) == [.failed, .failed, .succeeded])
+            #expect(try await fixture.engine.store.stepRuns(of: record.id, target: n2.targetIndex).filter { $0.stage == .postCheck }.count == 4)
+        }
+    }
 }
