@@ -27,11 +27,16 @@ public actor Engine {
         var inbox: AsyncStream<DriverEvent>.Continuation
     }
 
-    public init(store: any DeploymentStore, workspace: Workspace, executors: ExecutorRegistry, logger: Logger = Logger(label: "waveline.engine")) async throws {
+    /// `feedBufferLimit`: updates a live viewer may fall behind by before its stream is ended (it then resumes
+    /// from its cursor through the store).
+    public init(
+        store: any DeploymentStore, workspace: Workspace, executors: ExecutorRegistry,
+        logger: Logger = Logger(label: "waveline.engine"), feedBufferLimit: Int = 4096
+    ) async throws {
         self.store = store
         self.workspace = workspace
         self.logger = logger
-        let feed = LiveFeed()
+        let feed = LiveFeed(bufferLimit: feedBufferLimit)
         self.feed = feed
         let logs = try await LogPipeline(store: store, feed: feed)
         self.context = DriverContext(store: store, logs: logs, feed: feed, executors: executors, logger: logger)

@@ -10,6 +10,10 @@ public enum LiveUpdate: Sendable {
 /// In-memory fan-out fed by the writers after each commit, so many viewers of one log cost the store nothing
 /// beyond the one write. Each subscriber has a bounded buffer; a subscriber that falls that far behind is
 /// ended and resumes from its cursor through the store, instead of the server buffering without bound.
+///
+/// The buffer keeps the oldest updates and refuses the newest (then ends the stream): what the subscriber
+/// still reads is a gapless run after its cursor, so resuming from the last id it saw loses nothing. Keeping
+/// the newest instead would drop updates from the middle, a gap the subscriber could not see.
 public final class LiveFeed: Sendable {
     private struct Subscriber {
         var deploymentID: Int64?
@@ -25,7 +29,7 @@ public final class LiveFeed: Sendable {
     /// Updates about one deployment, or about all when `deploymentID` is nil.
     public func subscribe(deploymentID: Int64?) -> AsyncStream<LiveUpdate> {
         let id = nextID.add(1, ordering: .relaxed).newValue
-        let (stream, continuation) = AsyncStream<LiveUpdate>.makeStream(bufferingPolicy: .bufferingNewest(bufferLimit))
+        let (stream, continuation) = AsyncStream<LiveUpdate>.makeStream(bufferingPolicy: .bufferingOldest(bufferLimit))
         continuation.onTermination = { [weak self] _ in
             _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
         }
@@ -39,6 +43,7 @@ public final class LiveFeed: Sendable {
         }
         for continuation in targets {
             if case .dropped = continuation.yield(update) {
+                // `update` itself was refused; everything before it is still buffered, in order.
                 // Too far behind: end its stream so it re-reads from its cursor rather than miss lines silently.
                 continuation.finish()
             }

@@ -67,8 +67,11 @@ struct TargetRunner: Sendable {
         case .stopped: return (outcome, target)
         }
         await logs.flush()
+        // What Waveline last put on the node is committed with the run's outcome, never apart from it.
+        var changes = runner.unsaved + [.saveTarget(target)]
+        if let state = NodeStateRecord(job: job, finished: target) { changes.append(.saveNodeState(state)) }
         do {
-            try await store.write(runner.unsaved + [.saveTarget(target)])
+            try await store.write(changes)
         } catch {
             // The outcome is not stored: like a crash, the restart finds the node's last step interrupted.
             return (.stopped, target)

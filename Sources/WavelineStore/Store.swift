@@ -8,6 +8,8 @@ public enum StoreChange: Sendable {
     case saveStepRun(StepRunRecord)
     case appendLogs([LogLineRecord])
     case appendEvent(EventRecord)
+    /// What Waveline last put on a node; one row per node, the last write wins.
+    case saveNodeState(NodeStateRecord)
 }
 
 /// Filters for listing deployments, newest first.
@@ -16,18 +18,22 @@ public struct DeploymentQuery: Sendable, Hashable {
     public var environment: String?
     public var product: String?
     public var requestedBy: String?
+    /// Words a person types in a search box: matches the operation, reason, ticket, requester, environments
+    /// or products (case-insensitively, as a substring), or the deployment id.
+    public var text: String?
     /// Only deployments with an id below this one (paging).
     public var beforeID: Int64?
     public var limit: Int
 
     public init(
         statuses: [DeploymentStatus] = [], environment: String? = nil, product: String? = nil,
-        requestedBy: String? = nil, beforeID: Int64? = nil, limit: Int = 50
+        requestedBy: String? = nil, text: String? = nil, beforeID: Int64? = nil, limit: Int = 50
     ) {
         self.statuses = statuses
         self.environment = environment
         self.product = product
         self.requestedBy = requestedBy
+        self.text = text
         self.beforeID = beforeID
         self.limit = limit
     }
@@ -57,6 +63,15 @@ public protocol DeploymentStore: Sendable {
     /// The last `count` lines of one node's log, in order.
     func lastLogLines(of deploymentID: Int64, target: Int, count: Int) async throws -> [LogLineRecord]
     func events(of deploymentID: Int64?, afterID: Int64, limit: Int) async throws -> [EventRecord]
+    /// Events in id order after `query.afterID`, filtered by deployment, kinds and actor.
+    func events(_ query: EventQuery) async throws -> [EventRecord]
+
+    /// What Waveline last put on every node it has run on, by node name.
+    func nodeStates() async throws -> [NodeStateRecord]
+    func nodeState(named node: String) async throws -> NodeStateRecord?
+    /// A node's runs across deployments, newest first (by deployment, then run), at most `limit`, strictly
+    /// older than `before` when given.
+    func nodeHistory(node: String, limit: Int, before: NodeRunCursor?) async throws -> [NodeRunRecord]
 
     func close() async throws
 }

@@ -82,6 +82,7 @@ actor GroupCommitWriter {
             case .saveStepRun(let record):
                 batch.stepRuns.put(record, key: "\(record.deploymentId)/\(record.targetIndex)/\(record.stage.rawValue)/\(record.stepIndex)/\(record.attempt)")
             case .appendLogs(let lines): batch.logs += lines
+            case .saveNodeState(let record): batch.nodeStates.put(record, key: record.node)
             case .appendEvent(var record):
                 record.id = nextEventID + Int64(batch.events.count)
                 batch.events.append(record)
@@ -97,6 +98,7 @@ actor GroupCommitWriter {
                 try await Self.upsert(frozen.targets.values, into: "targets", key: ["deployment_id", "target_index"], on: db)
                 try await Self.upsert(frozen.stepRuns.values, into: "step_runs",
                                       key: ["deployment_id", "target_index", "stage", "step_index", "attempt"], on: db)
+                try await Self.upsert(frozen.nodeStates.values, into: "node_states", key: ["node"], on: db)
                 try await Self.insert(frozen.logs, into: "log_lines", on: db)
                 try await Self.insert(frozen.events, into: "events", on: db)
                 try await db.raw("COMMIT").run()
@@ -115,6 +117,7 @@ actor GroupCommitWriter {
         var phases = LastWriteWins<PhaseRecord>()
         var targets = LastWriteWins<TargetRecord>()
         var stepRuns = LastWriteWins<StepRunRecord>()
+        var nodeStates = LastWriteWins<NodeStateRecord>()
         var logs: [LogLineRecord] = []
         var events: [EventRecord] = []
     }

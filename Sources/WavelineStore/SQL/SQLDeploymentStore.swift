@@ -52,11 +52,23 @@ public final class SQLDeploymentStore: DeploymentStore {
         for (column, value) in [("environments", query.environment), ("products", query.product)] {
             guard let value else { continue }
             if value.contains(",") { return [] }
-            let literal = value.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            let literal = Self.likeLiteral(value)
             select.where(SQLQueryString("(',' || \(ident: column) || ',') LIKE \(bind: "%," + literal + ",%") ESCAPE '\\'"))
         }
         if let person = query.requestedBy { select.where("requested_by", .equal, SQLBind(person)) }
+        if let text = query.text?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+            let pattern = "%" + Self.likeLiteral(text.lowercased()) + "%"
+            var clause = SQLQueryString("(")
+            for (index, column) in ["operation", "reason", "ticket", "requested_by", "environments", "products"].enumerated() {
+                clause.appendLiteral(index == 0 ? "" : " OR ")
+                clause.appendInterpolation(SQLQueryString("LOWER(COALESCE(\(ident: column), '')) LIKE \(bind: pattern) ESCAPE '\\'"))
+            }
+            if let id = Int64(text.hasPrefix("#") ? String(text.dropFirst()) : text) {
+                clause.appendInterpolation(SQLQueryString(" OR id = \(bind: id)"))
+            }
+            clause.appendLiteral(")")
+            select.where(clause)
+        }
         if let before = query.beforeID { select.where("id", .lessThan, SQLBind(before)) }
         return try await select.orderBy("id", .descending).limit(max(1, min(query.limit, 1000)))
             .all(decoding: DeploymentRecord.self)
@@ -110,6 +122,52 @@ public final class SQLDeploymentStore: DeploymentStore {
         if let deploymentID { select.where("deployment_id", .equal, SQLBind(deploymentID)) }
         return try await select.orderBy("id").limit(max(1, limit))
             .all(decoding: EventRecord.self)
+    }
+
+    public func events(_ query: EventQuery) async throws -> [EventRecord] {
+        let select = reader.select().column("*").from("events").where("id", .greaterThan, SQLBind(query.afterID))
+        if let deploymentID = query.deploymentID { select.where("deployment_id", .equal, SQLBind(deploymentID)) }
+        if !query.kinds.isEmpty { select.where("kind", .in, SQLBind.group(query.kinds)) }
+        if let actor = query.actor { select.where("actor", .equal, SQLBind(actor)) }
+        return try await select.orderBy("id").limit(max(1, query.limit))
+            .all(decoding: EventRecord.self)
+    }
+
+    public func nodeStates() async throws -> [NodeStateRecord] {
+        try await reader.select().column("*").from("node_states").orderBy("node")
+            .all(decoding: NodeStateRecord.self)
+    }
+
+    public func nodeState(named node: String) async throws -> NodeStateRecord? {
+        try await reader.select().column("*").from("node_states").where("node", .equal, SQLBind(node))
+            .first(decoding: NodeStateRecord.self)
+    }
+
+    public func nodeHistory(node: String, limit: Int, before: NodeRunCursor?) async throws -> [NodeRunRecord] {
+        var query = SQLQueryString("""
+            SELECT t.deployment_id, t.target_index, t.node, t.cluster, t.zone, t.environment, t.product, t.kind,
+                t.phase_index, t.status, t.attempt, t.current_step, t.failure_json, t.started_at, t.finished_at,
+                d.operation, d.status AS deployment_status, d.requested_by, d.parameters_json
+            FROM targets t JOIN deployments d ON d.id = t.deployment_id
+            WHERE t.node = \(bind: node)
+            """)
+        if let before {
+            if let target = before.targetIndex {
+                query.appendInterpolation(SQLQueryString(
+                    " AND (t.deployment_id < \(bind: before.deploymentId) OR (t.deployment_id = \(bind: before.deploymentId) AND t.target_index < \(bind: target)))"
+                ))
+            } else {
+                query.appendInterpolation(SQLQueryString(" AND t.deployment_id < \(bind: before.deploymentId)"))
+            }
+        }
+        query.appendInterpolation(SQLQueryString(" ORDER BY t.deployment_id DESC, t.target_index DESC LIMIT \(bind: max(1, min(limit, 1000)))"))
+        return try await reader.raw(query).all(decoding: NodeRunRecord.self)
+    }
+
+    /// A value matched literally inside a LIKE pattern (with `ESCAPE '\\'`).
+    static func likeLiteral(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
     }
 
     public func close() async throws {

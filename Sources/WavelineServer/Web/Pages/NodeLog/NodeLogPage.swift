@@ -1,0 +1,118 @@
+import WavelineCore
+import WavelineEngine
+import WavelineStore
+
+/// `/deployments/{id}/nodes/{node}`: one node's log, streams marked, step boundaries as headings, timings.
+/// Without the script it is the log as stored when the page was read, filtered by `?q=`; with it, new lines are
+/// appended as they are written (the API's log stream, resumed by event id) and the search filters as you type.
+struct NodeLogPage {
+    var deployment: DeploymentSummary
+    var node: String
+    var targets: [TargetView]
+    var steps: [StepRunRecord]
+    var lines: [LogLineView]
+    /// Lines read in all (before the search filter); the stream continues after the last one.
+    var cursor: Int64
+    var truncated: Bool
+    var query: String?
+    var now: Double
+
+    static let lineLimit = 20_000
+
+    static func load(engine: Engine, id: Int64, node: String, query: String?) async throws -> NodeLogPage {
+        guard let record = try await engine.store.deployment(id) else { throw APIError(.notFound, "no deployment #\(id)") }
+        let targets = try await engine.store.targets(of: id).filter { $0.node == node }
+        guard !targets.isEmpty else { throw APIError(.notFound, "node '\(node)' is not part of deployment #\(id)") }
+        var steps: [StepRunRecord] = []
+        for target in targets { steps += try await engine.store.stepRuns(of: id, target: target.targetIndex) }
+        let records = try await engine.store.logLines(
+            of: id, targets: targets.map(\.targetIndex), afterID: 0, limit: lineLimit
+        )
+        let all = records.map { LogLineView($0, node: node) }
+        let query = query.flatMap { $0.isEmpty ? nil : $0 }
+        let shown = query.map { query in all.filter { $0.text.localizedCaseInsensitiveContains(query) } } ?? all
+        return NodeLogPage(
+            deployment: DeploymentSummary(record), node: node, targets: targets.map(TargetView.init),
+            steps: steps.sorted { ($0.startedAt, $0.targetIndex) < ($1.startedAt, $1.targetIndex) },
+            lines: shown, cursor: all.last?.id ?? 0, truncated: records.count == lineLimit, query: query, now: Clock.now()
+        )
+    }
+
+    func render(viewer: Viewer) -> HTML {
+        let id = deployment.id
+        let latest = targets.last
+        let follow = !deployment.status.isFinal
+        let streamURL = "/api/v1/deployments/\(id)/logs/stream" + queryString([("node", node), ("after", String(cursor))])
+        let failure: HTML = latest.flatMap { target in
+            target.failure.map { failure -> HTML in
+                let exit: HTML = failure.exitCode.map { "exit code <strong>\($0)</strong>" } ?? "no exit code"
+                return "<p class=\"failure-point\" role=\"note\"><span aria-hidden=\"true\">✗</span> Failed at \(Formatting.stage(failure.stage)) <strong>\(failure.step)</strong>: \(exit); \(failure.reason)</p>"
+            }
+        } ?? .empty
+        let first = lines.first?.time ?? steps.first?.startedAt ?? now
+        let lineItems: [HTML] = lines.map { Self.line($0, start: first) }
+        return Layout.page(title: "\(node) · #\(id)", viewer: viewer, current: "", body: """
+            <p class="crumbs"><a href="/">Deployments</a> / <a href="/deployments/\(id)">#\(id) \(deployment.operation)</a> / \(node)</p>
+            <h1>\(node) <span class="muted">in #\(id) \(deployment.operation)</span> \(latest.map { Formatting.badge($0.status) })</h1>
+            \(Components.facts([
+                ("Deployment", Formatting.badge(deployment.status)),
+                ("Cluster", latest.map { "\($0.cluster) · \($0.zone)" }),
+                ("Current step", latest?.currentStep.map { "\($0)" }),
+                ("Attempts", latest.map { "\($0.attempt)" }),
+                ("Elapsed", latest.map { Formatting.elapsed(from: $0.startedAt, to: $0.finishedAt, now: now) }),
+            ]))
+            \(failure)
+            \(stepsTable())
+            <section aria-labelledby="log-heading">
+            <h2 id="log-heading">Log</h2>
+            <form class="search" method="get" role="search" aria-label="Search the log">
+            <label for="q">Search lines</label>
+            <input id="q" name="q" type="search" value="\(query)" data-filter-target="log">
+            <button type="submit" class="button">Search</button>
+            \(query == nil ? HTML.empty : "<a href=\"/deployments/\(id)/nodes/\(urlComponent(node))\">Show all</a>")
+            <span class="search-count" id="search-count" aria-live="polite">\(query == nil ? "" : "\(lines.count) matching lines")</span>
+            </form>
+            <p class="legend muted"><span class="tag tag-out">out</span> stdout · <span class="tag tag-err">err</span> stderr · <span class="tag tag-sys">sys</span> Waveline (▶ step started, ■ step ended). Times are UTC; +s since the first line.</p>
+            \(truncated ? "<p class=\"muted\">Showing the first \(Self.lineLimit) lines; the rest follow below as they load.</p>" : HTML.empty)
+            <ol id="log" class="log" role="log" aria-label="Log of \(node)" data-start="\(String(first))"\(follow ? HTML(unsafeMarkup: " data-stream=\"\(HTML.escape(streamURL))\"") : .empty)>
+            \(lineItems)
+            </ol>
+            <p id="log-status" class="muted" aria-live="polite">\(follow ? "Following: new lines appear as they are written (reload without the script)." : "The deployment is \(Formatting.label(deployment.status)); the log is complete.")</p>
+            </section>
+            """)
+    }
+
+    /// One line; system lines that open or close a step are headings of the log.
+    static func line(_ line: LogLineView, start: Double) -> HTML {
+        let boundary = line.stream == "system" && (line.text.hasPrefix("▶") || line.text.hasPrefix("■"))
+        let classes = "line stream-\(line.stream)" + (boundary ? " boundary" : "") + (line.text.hasPrefix("■") && !line.text.contains(" succeeded ") ? " boundary-end" : "")
+        return """
+            <li class="\(classes)" id="line-\(line.id)" data-id="\(line.id)">\
+            <time class="t" title="\(Formatting.timestamp(line.time))">\(Formatting.clock(line.time))</time>\
+            <span class="offset">+\(Formatting.duration(line.time - start))</span>\
+            <span class="tag tag-\(Components.streamTag(line.stream))">\(Components.streamTag(line.stream))</span>\
+            <span class="text">\(line.text)</span></li>
+            """
+    }
+
+    func stepsTable() -> HTML {
+        guard !steps.isEmpty else { return .empty }
+        let rows: [HTML] = steps.map { step in
+            let duration: HTML = step.finishedAt.map { "\(Formatting.duration($0 - step.startedAt))" } ?? Formatting.elapsed(from: step.startedAt, to: nil, now: now)
+            return """
+                <tr class="step-\(step.status.rawValue)"><td>\(Formatting.stage(step.stage))</td><td>\(step.name)</td><td>\(step.attempt)</td>\
+                <td>\(step.status.rawValue.replacingOccurrences(of: "_", with: " "))</td><td>\(step.exitCode.map { "\($0)" } ?? "")</td>\
+                <td><time>\(Formatting.clock(step.startedAt))</time></td><td>\(duration)</td><td>\(step.reason)</td></tr>
+                """
+        }
+        return """
+            <section aria-labelledby="steps-heading">
+            <h2 id="steps-heading">Steps</h2>
+            <table class="steps">
+            <thead><tr><th scope="col">Stage</th><th scope="col">Step</th><th scope="col">Try</th><th scope="col">Status</th><th scope="col">Exit</th><th scope="col">Started</th><th scope="col">Took</th><th scope="col">Reason</th></tr></thead>
+            <tbody>\(rows)</tbody>
+            </table>
+            </section>
+            """
+    }
+}

@@ -1,0 +1,162 @@
+import WavelineCore
+import WavelineEngine
+import WavelineStore
+
+/// `/`: every running and recent deployment with its progress per phase and failure points, filtered by a GET
+/// form. The part below the filters is the live region the script replaces when a deployment changes.
+struct SummaryPage {
+    struct Filters: Sendable, Hashable {
+        var environment: String?
+        var product: String?
+        /// A deployment status, or "active" for every unfinished one.
+        var state: String?
+        var person: String?
+
+        init(environment: String? = nil, product: String? = nil, state: String? = nil, person: String? = nil) {
+            func clean(_ value: String?) -> String? {
+                let trimmed = value?.trimmingCharacters(in: .whitespaces) ?? ""
+                return trimmed.isEmpty ? nil : trimmed
+            }
+            self.environment = clean(environment)
+            self.product = clean(product)
+            self.state = clean(state)
+            self.person = clean(person)
+        }
+
+        var isEmpty: Bool { environment == nil && product == nil && state == nil && person == nil }
+
+        var queryString: String {
+            WavelineServer.queryString([("environment", environment), ("product", product), ("state", state), ("person", person)])
+        }
+    }
+
+    var filters: Filters
+    var environments: [String]
+    var products: [String]
+    var active: [DeploymentDetail]
+    var finished: [DeploymentDetail]
+    /// A filter that could not be applied, said plainly.
+    var problem: String?
+    var now: Double
+
+    static let limit = 50
+
+    static func load(engine: Engine, filters: Filters) async throws -> SummaryPage {
+        let inventory = await engine.workspace.inventory
+        var query = DeploymentQuery(environment: filters.environment, product: filters.product, requestedBy: filters.person, limit: limit)
+        var problem: String?
+        if let state = filters.state {
+            if state == "active" {
+                query.statuses = DeploymentStatus.allCases.filter { !$0.isFinal }
+            } else if let status = DeploymentStatus(rawValue: state) {
+                query.statuses = [status]
+            } else {
+                problem = "Unknown state '\(state)': showing every state."
+            }
+        }
+        let records = try await engine.store.deployments(query)
+        var details: [DeploymentDetail] = []
+        for record in records {
+            details.append(try await DeploymentView.detail(record.id, store: engine.store))
+        }
+        return SummaryPage(
+            filters: filters,
+            environments: inventory.environments.map(\.name),
+            products: inventory.products.map(\.name),
+            active: details.filter { !$0.deployment.status.isFinal },
+            finished: details.filter { $0.deployment.status.isFinal },
+            problem: problem,
+            now: Clock.now()
+        )
+    }
+
+    func render(viewer: Viewer) -> HTML {
+        Layout.page(title: "Deployments", viewer: viewer, current: "/", body: """
+            <h1>Deployments</h1>
+            \(filterForm())
+            <div id="live" class="live" data-live-events="/ui/events" aria-live="polite">
+            \(renderLive())
+            </div>
+            """)
+    }
+
+    /// The live region's content.
+    func renderLive() -> HTML {
+        let problemNote: HTML = problem.map { "<p class=\"flash flash-error\" role=\"alert\">\($0)</p>" } ?? .empty
+        let activeList: HTML = active.isEmpty
+            ? "<p class=\"empty\">No deployment in progress\(filters.isEmpty ? "" : " matches these filters").</p>"
+            : "<ol class=\"deployments\">\(active.map(card))</ol>"
+        let finishedList: HTML = finished.isEmpty
+            ? "<p class=\"empty\">No finished deployment\(filters.isEmpty ? "" : " matches these filters").</p>"
+            : "<ol class=\"deployments\">\(finished.map(card))</ol>"
+        return """
+            \(problemNote)
+            <section aria-labelledby="active-heading">
+            <h2 id="active-heading">In progress <span class="count">(\(active.count))</span></h2>
+            \(activeList)
+            </section>
+            <section aria-labelledby="finished-heading">
+            <h2 id="finished-heading">Recent <span class="count">(\(finished.count))</span></h2>
+            \(finishedList)
+            </section>
+            """
+    }
+
+    func filterForm() -> HTML {
+        func select(_ name: String, _ label: String, _ options: [String], _ selected: String?, any: String) -> HTML {
+            let items: [HTML] = options.map { option in
+                "<option value=\"\(option)\"\(option == selected ? HTML(unsafeMarkup: " selected") : .empty)>\(option.replacingOccurrences(of: "_", with: " "))</option>"
+            }
+            return """
+                <div class="field"><label for="filter-\(name)">\(label)</label>
+                <select id="filter-\(name)" name="\(name)"><option value="">\(any)</option>\(items)</select></div>
+                """
+        }
+        let states = ["active"] + DeploymentStatus.allCases.map(\.rawValue)
+        return """
+            <form class="filters" method="get" action="/" role="search" aria-label="Filter deployments">
+            \(select("environment", "Environment", environments, filters.environment, any: "any"))
+            \(select("product", "Product", products, filters.product, any: "any"))
+            \(select("state", "State", states, filters.state, any: "any"))
+            <div class="field"><label for="filter-person">Requested by</label>
+            <input id="filter-person" name="person" type="text" value="\(filters.person)" size="12"></div>
+            <div class="field buttons"><button type="submit" class="button">Filter</button>
+            \(filters.isEmpty ? HTML.empty : "<a href=\"/\">Clear</a>")</div>
+            </form>
+            """
+    }
+
+    func card(_ detail: DeploymentDetail) -> HTML {
+        let deployment = detail.deployment
+        let phases: [HTML] = detail.phases.filter { $0.kind == .deploy || detail.deployment.status == .rollingBack || detail.deployment.status == .rolledBack }.map { phase in
+            Components.progress(phase.counts, label: phase.name + (phase.status == .gate ? " (gate)" : ""))
+        }
+        let shownFailures = detail.failures.prefix(5)
+        let failures: [HTML] = shownFailures.map { Components.failure($0, deployment: deployment.id, lines: 1) }
+        let moreFailures = detail.failures.count - shownFailures.count
+        let failed = detail.counts.failed + detail.counts.interrupted
+        let failureSection: HTML = failures.isEmpty ? .empty : """
+            <div class="failures"><h4>Failure points <span class="count">(\(failed))</span></h4>
+            <ul>\(failures)</ul>\(moreFailures > 0 ? "<p><a href=\"/deployments/\(deployment.id)\">and \(moreFailures) more</a></p>" : HTML.empty)</div>
+            """
+        let waiting = detail.phases.first { $0.status == .gate && $0.gate == "manual" && $0.approvedBy == nil }
+        let gateNote: HTML = waiting.map { "<p class=\"gate-note\"><span aria-hidden=\"true\">⏵</span> Waiting for approval after phase <strong>\($0.name)</strong></p>" } ?? .empty
+        return """
+            <li class="deployment-card state-\(deployment.status.rawValue)" id="deployment-\(deployment.id)" data-status="\(deployment.status.rawValue)">
+            <h3><a href="/deployments/\(deployment.id)">#\(deployment.id) \(deployment.operation)</a> \(Formatting.badge(deployment.status))</h3>
+            \(Components.facts([
+                ("Environment", "\(deployment.environments.joined(separator: ", "))"),
+                ("Products", "\(deployment.products.joined(separator: ", "))"),
+                ("Requested by", "\(deployment.requestedBy)"),
+                ("Ticket", deployment.ticket.map { "\($0)" }),
+                ("Elapsed", Formatting.elapsed(from: deployment.startedAt ?? deployment.createdAt, to: deployment.finishedAt, now: now)),
+                ("Nodes", "\(deployment.targetCount)"),
+            ]))
+            <p class="reason">\(deployment.reason)\(deployment.statusReason.map { " — \($0)" })</p>
+            \(gateNote)
+            <div class="phases">\(phases)</div>
+            \(failureSection)
+            </li>
+            """
+    }
+}
