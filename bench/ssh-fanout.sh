@@ -95,7 +95,7 @@ for n in "${sizes[@]}"; do
         >"$work/wl/strategies/flat.yaml"
     rm -rf "$work/wl/data"
     "$bin" serve --port 0 --data "$work/wl/data" --inventory "$work/wl/inventory.yaml" --catalog "$work/wl/catalog" \
-        --strategies "$work/wl/strategies" --log-level error >"$work/server.out" 2>&1 &
+        --strategies "$work/wl/strategies" --log-level error --ssh-keep-masters 120 >"$work/server.out" 2>&1 &
     server=$!
     for _ in $(seq 100); do grep -q "listening on" "$work/server.out" && break; sleep 0.1; done
     url=$(grep -o 'http://[0-9.:]*' "$work/server.out" | head -1)

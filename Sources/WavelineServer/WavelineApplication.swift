@@ -19,6 +19,8 @@ public struct ServerOptions: Sendable {
     public var catalogDirectory: String
     public var strategiesDirectory: String?
     public var logLevel: Logger.Level
+    /// 0: close a deployment's SSH masters when it ends; more: keep idle masters that many seconds.
+    public var sshKeepMastersSeconds: Int = 0
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, inventoryPaths: [String],
@@ -54,15 +56,10 @@ public enum WavelineServerBuilder {
         // and, all of them, when the server stops.
         let executors = ExecutorRegistry(
             local: LocalExecutor(dataDirectory: options.dataDirectory),
-            ssh: try SSHExecutor(dataDirectory: options.dataDirectory)
+            ssh: try SSHExecutor(dataDirectory: options.dataDirectory, keepMastersSeconds: options.sshKeepMastersSeconds)
         )
         let engine = try await Engine(store: store, workspace: workspace, executors: executors, logger: logger)
-        let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: JSONErrorMiddleware(logger: logger))
-        let api = router.group("api/v1")
-        DeploymentsController(engine: engine).addRoutes(to: api)
-        LogsController(engine: engine).addRoutes(to: api)
-        CatalogController(engine: engine).addRoutes(to: api)
+        let router = makeRouter(engine: engine, logger: logger)
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "waveline"),

@@ -25,7 +25,7 @@ import WavelineCore
 /// ssh itself (exit 255) is classified into a sentence: refused, unreachable, authentication, host key,
 /// dropped mid-command.
 public struct SSHExecutor: Executor {
-    /// How long an idle master connection stays open; masters are also closed when a deployment ends.
+    /// How long an idle master connection stays open when nothing closes it sooner.
     public static let controlPersistSeconds = 60
     /// ssh's `ConnectTimeout` when the inventory gives none.
     public static let defaultConnectTimeout: Duration = .seconds(10)
@@ -38,24 +38,29 @@ public struct SSHExecutor: Executor {
     public let controlDirectory: String
     /// The `ssh` program; nil when the server has no OpenSSH client.
     public let sshProgram: String?
+    /// Zero: a deployment's masters are closed when it ends. More: they stay open while idle for that many
+    /// seconds (ssh's `ControlPersist`), so the next deployment on those nodes skips the handshake, as Ansible's
+    /// ControlPersist does; the server still closes them all when it stops.
+    public let keepMastersSeconds: Int
     let masters = MasterBook()
 
     /// Prepares `<data>/ssh` (mode 0700) and finds `ssh` on the server's `PATH`.
     ///
     /// - Throws: when the socket directory cannot be made private.
-    public init(dataDirectory: String) throws {
+    public init(dataDirectory: String, keepMastersSeconds: Int = 0) throws {
         let directory: String
         do { directory = try SSHControlDirectory.prepare(dataDirectory: dataDirectory) } catch {
             throw SSHExecutorError(description: error.description)
         }
         let path = POSIX.environmentValue("PATH") ?? LocalExecutor.defaultSearchPath
         let ssh = try? LocalExecutor.locateProgram("ssh", searchPath: path, workingDirectory: "/").get()
-        self.init(controlDirectory: directory, sshProgram: ssh)
+        self.init(controlDirectory: directory, sshProgram: ssh, keepMastersSeconds: keepMastersSeconds)
     }
 
-    public init(controlDirectory: String, sshProgram: String?) {
+    public init(controlDirectory: String, sshProgram: String?, keepMastersSeconds: Int = 0) {
         self.controlDirectory = controlDirectory
         self.sshProgram = sshProgram
+        self.keepMastersSeconds = max(0, keepMastersSeconds)
     }
 
     // MARK: - Arguments
@@ -74,7 +79,7 @@ public struct SSHExecutor: Executor {
         option("ConnectTimeout", String(Self.wholeSeconds(connection.connectTimeout ?? Self.defaultConnectTimeout)))
         option("ControlMaster", controlMaster)
         option("ControlPath", controlDirectory + "/%C")
-        option("ControlPersist", String(Self.controlPersistSeconds))
+        option("ControlPersist", String(keepMastersSeconds > 0 ? keepMastersSeconds : Self.controlPersistSeconds))
         option("ServerAliveInterval", "5")
         option("ServerAliveCountMax", "3")
         if let port = connection.port { arguments += ["-p", String(port)] }
@@ -294,9 +299,9 @@ public struct SSHExecutor: Executor {
         }
     }
 
-    /// Closes the master connections of `nodes` (`ssh -O exit`), a few at a time.
+    /// Closes the master connections of `nodes` (`ssh -O exit`), a few at a time, unless masters are kept.
     public func release(nodes: [Node]) async {
-        guard let ssh = sshProgram else { return }
+        guard let ssh = sshProgram, keepMastersSeconds == 0 else { return }
         let open = nodes.compactMap { node -> SSHConnection? in
             guard case .ssh(let connection) = node.connection, masters.close(node.name) else { return nil }
             return connection

@@ -8,6 +8,8 @@ import WavelineEngine
 public struct APIError: HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
     public var message: String
+    /// Sent with the error (`Allow` on a 405).
+    public var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, _ message: String) {
         self.status = status
@@ -26,9 +28,11 @@ public struct APIError: HTTPResponseError, Sendable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = ErrorBody(error: .init(status: Int(status.code), message: message))
         let data = (try? JSONEncoder().encode(body)) ?? Data("{}".utf8)
+        var headers = self.headers
+        headers[.contentType] = "application/json; charset=utf-8"
         return Response(
             status: status,
-            headers: [.contentType: "application/json; charset=utf-8"],
+            headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
         )
     }
@@ -38,6 +42,8 @@ public struct APIError: HTTPResponseError, Sendable {
 /// anything unexpected is logged and answered 500 without internals.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
+    /// The API's routes: a path the API serves with other methods answers 405, not 404.
+    var routes: RouteTable?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -48,6 +54,11 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(error)
         } catch let error as HTTPError {
             let message: String
+            if error.status == .notFound, let allowed = routes?.methods(for: request.uri.path), !allowed.isEmpty {
+                var refusal = APIError(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.uri.path); it takes \(allowed.joined(separator: ", "))")
+                refusal.headers[.allow] = allowed.joined(separator: ", ")
+                throw refusal
+            }
             switch error.status {
             case .notFound: message = "no such route: \(request.method.rawValue) \(request.uri.path)"
             case .contentTooLarge: message = "the request body is too large (limit \(context.maxUploadSize) bytes)"

@@ -218,14 +218,16 @@ public struct EventView: Codable, Sendable {
 
 public struct EventList: Codable, Sendable {
     public var events: [EventView]
+    /// Pass as `after` to continue: the last event's id, or the `after` given when there is none.
+    public var cursor: Int64
 }
 
 public struct OperationList: Codable, Sendable {
-    public var operations: [Operation]
+    public var operations: [OperationView]
 }
 
 public struct StrategyList: Codable, Sendable {
-    public var strategies: [Strategy]
+    public var strategies: [StrategyView]
 }
 
 public struct NodeView: Codable, Sendable {
@@ -237,6 +239,8 @@ public struct NodeView: Codable, Sendable {
     public var labels: [String: String]
     /// The unfinished deployment holding it, if any.
     public var busyWith: Int64?
+    /// What Waveline last put there; absent on a node no deployment has finished on yet.
+    public var state: NodeStateView? = nil
 }
 
 public struct NodeList: Codable, Sendable {

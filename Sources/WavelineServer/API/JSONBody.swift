@@ -10,10 +10,23 @@ extension Request {
             if let empty { return empty }
             throw APIError(.badRequest, "the request body is empty; expected a JSON object")
         }
+        try Self.requireJSONContentType(headers[.contentType])
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
             throw APIError(.badRequest, Self.describe(error))
+        }
+    }
+
+    /// A body is read as JSON only when it says it is: `application/json`, or a `+json` type, with any
+    /// parameters (`; charset=utf-8`). Anything else, or no Content-Type at all, is a 415 naming what was sent.
+    static func requireJSONContentType(_ value: String?) throws(APIError) {
+        guard let value, !value.isEmpty else {
+            throw APIError(.unsupportedMediaType, "the request body has no Content-Type; send it as JSON with 'Content-Type: application/json'")
+        }
+        let mediaType = value.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
+            throw APIError(.unsupportedMediaType, "Content-Type '\(value)' is not supported; send the body as JSON with 'Content-Type: application/json'")
         }
     }
 

@@ -16,27 +16,15 @@ struct DeploymentsController<Context: RequestContext> {
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> DeploymentList {
-        let query = request.uri.queryParameters
+        let query = try QueryValues(request, allowed: ["status", "environment", "product", "requested_by", "q", "before", "limit"])
         var filter = DeploymentQuery()
-        if let statuses = query["status"] {
-            filter.statuses = try statuses.split(separator: ",").map { raw in
-                guard let status = DeploymentStatus(rawValue: String(raw)) else {
-                    throw APIError(.badRequest, "query 'status': unknown status '\(raw)'; expected one of \(DeploymentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return status
-            }
-        }
-        filter.environment = query["environment"].map(String.init)
-        filter.product = query["product"].map(String.init)
-        filter.requestedBy = query["requested_by"].map(String.init)
-        if let before = query["before"] {
-            guard let value = Int64(before) else { throw APIError(.badRequest, "query 'before' must be a deployment id, got '\(before)'") }
-            filter.beforeID = value
-        }
-        if let limit = query["limit"] {
-            guard let value = Int(limit), (1...500).contains(value) else { throw APIError(.badRequest, "query 'limit' must be a whole number from 1 to 500, got '\(limit)'") }
-            filter.limit = value
-        }
+        filter.statuses = try query.values("status", of: DeploymentStatus.self)
+        filter.environment = query.string("environment")
+        filter.product = query.string("product")
+        filter.requestedBy = query.string("requested_by")
+        filter.text = query.string("q")
+        filter.beforeID = try query.id("before", what: "a deployment id (a positive whole number)")
+        filter.limit = try query.int("limit", in: 1...500) ?? filter.limit
         let records = try await engine.store.deployments(filter)
         return DeploymentList(
             deployments: records.map(DeploymentSummary.init),
@@ -74,9 +62,9 @@ struct DeploymentsController<Context: RequestContext> {
 
     @Sendable func events(_ request: Request, context: Context) async throws -> EventList {
         let id = try deploymentID(context)
-        let after = Int64(request.uri.queryParameters["after"] ?? "0") ?? 0
-        let records = try await engine.store.events(of: id, afterID: after, limit: 1000)
-        return EventList(events: records.map(EventView.init))
+        let query = try QueryValues(request, allowed: ["kind", "actor", "after", "limit"])
+        guard try await engine.store.deployment(id) != nil else { throw APIError(.notFound, "no deployment #\(id)") }
+        return try await EventsController<Context>.read(query, deployment: id, store: engine.store)
     }
 }
 

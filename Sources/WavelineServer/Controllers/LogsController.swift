@@ -24,13 +24,13 @@ struct LogsController<Context: RequestContext> {
         var after: Int64
     }
 
-    func scope(_ request: Request, context: Context) async throws -> Scope {
+    func scope(_ request: Request, context: Context, query: QueryValues) async throws -> Scope {
         let id = try deploymentID(context)
         guard try await engine.store.deployment(id) != nil else { throw APIError(.notFound, "no deployment #\(id)") }
         let targets = try await engine.store.targets(of: id)
         let names = Dictionary(uniqueKeysWithValues: targets.map { ($0.targetIndex, $0.node) })
         var selected: Set<Int>?
-        if let node = request.uri.queryParameters["node"].map(String.init) {
+        if let node = query.string("node") {
             let matching = targets.filter { $0.node == node }.map(\.targetIndex)
             guard !matching.isEmpty else {
                 throw APIError(.notFound, "node '\(node)' is not part of deployment #\(id)")
@@ -38,9 +38,12 @@ struct LogsController<Context: RequestContext> {
             selected = Set(matching)
         }
         var after: Int64 = 0
-        let raw = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["after"].map(String.init)
-        if let raw {
-            guard let value = Int64(raw), value >= 0 else { throw APIError(.badRequest, "cursor 'after' must be a whole number, got '\(raw)'") }
+        // A reconnecting EventSource sends where it was in Last-Event-ID; it wins over the URL's `after`.
+        if let raw = request.headers[HTTPField.Name("Last-Event-ID")!] {
+            guard let value = Int64(raw), value >= 0 else { throw APIError(.badRequest, "header 'Last-Event-ID' must be a log line id (a whole number, 0 or more), got '\(raw)'") }
+            after = value
+        } else if let raw = query.string("after") {
+            guard let value = Int64(raw), value >= 0 else { throw APIError(.badRequest, "query 'after' must be a log line id to continue after (a whole number, 0 or more), got '\(raw)'") }
             after = value
         }
         return Scope(id: id, targets: selected, nodeNames: names, after: after)
@@ -53,19 +56,16 @@ struct LogsController<Context: RequestContext> {
     }
 
     @Sendable func page(_ request: Request, context: Context) async throws -> LogPage {
-        let scope = try await scope(request, context: context)
-        var limit = 1000
-        if let raw = request.uri.queryParameters["limit"] {
-            guard let value = Int(raw), (1...10_000).contains(value) else { throw APIError(.badRequest, "query 'limit' must be from 1 to 10000, got '\(raw)'") }
-            limit = value
-        }
+        let query = try QueryValues(request, allowed: ["node", "after", "limit"])
+        let scope = try await scope(request, context: context, query: query)
+        let limit = try query.int("limit", in: 1...10_000) ?? 1000
         let status = try await engine.store.deployment(scope.id)?.status ?? .cancelled
         let lines = try await Self.read(scope, after: scope.after, limit: limit, store: engine.store)
         return LogPage(lines: lines, cursor: lines.last?.id ?? scope.after, deploymentStatus: status)
     }
 
     @Sendable func stream(_ request: Request, context: Context) async throws -> Response {
-        let scope = try await scope(request, context: context)
+        let scope = try await scope(request, context: context, query: try QueryValues(request, allowed: ["node", "after"]))
         let store = engine.store
         // Subscribe before reading the backlog: a line stored in between shows up in both and is dropped by id.
         let updates = engine.feed.subscribe(deploymentID: scope.id)

@@ -27,14 +27,20 @@ struct ServerFileOptions: ParsableArguments {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(name: .long, help: "Keep idle SSH master connections this many seconds after a deployment (0: close them when it ends).")
+    var sshKeepMasters: Int = 0
+
     func serverOptions() throws -> ServerOptions {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
-        return ServerOptions(
+        guard sshKeepMasters >= 0 else { throw ValidationError("--ssh-keep-masters must be 0 or more seconds") }
+        var options = ServerOptions(
             host: host, port: port, dataDirectory: absolute(data), inventoryPaths: inventory.map(absolute),
             catalogDirectory: absolute(catalog), strategiesDirectory: strategies.map(absolute), logLevel: level
         )
+        options.sshKeepMastersSeconds = sshKeepMasters
+        return options
     }
 }
 

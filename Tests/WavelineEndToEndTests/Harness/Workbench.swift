@@ -44,9 +44,9 @@ struct Workbench {
 
     /// Runs `waveline serve` on a free port for the duration of `body`, then stops it (SIGTERM unless the body
     /// already killed it). The body gets a handle to talk to it and to kill it.
-    func withServer<T: Sendable>(_ body: (RunningServer) async throws -> T) async throws -> T {
+    func withServer<T: Sendable>(extraArguments: [String] = [], _ body: (RunningServer) async throws -> T) async throws -> T {
         let arguments = ["serve", "--port", "0", "--data", data, "--inventory", inventory, "--catalog", catalog,
-                         "--strategies", strategies, "--log-level", "warning"]
+                         "--strategies", strategies, "--log-level", "warning"] + extraArguments
         let outcome = try await Subprocess.run(
             .path(FilePath(Self.binary)), arguments: Arguments(arguments),
             input: .none, output: .sequence, error: .discarded

@@ -201,6 +201,28 @@ struct SSHDeploymentTests {
         }
     }
 
+    /// With `--ssh-keep-masters`, a deployment's masters stay for the next one; stopping the server closes them.
+    @Test func keptMastersOutliveTheDeploymentAndCloseWithTheServer() async throws {
+        let hosts = try SSHTestHosts.required()
+        try remoteDirectories(hosts, count: 2)
+        defer { try? FileManager.default.removeItem(atPath: remoteRoot) }
+        let bench = try Workbench(inventory: sshInventory(hosts, remoteRoot: remoteRoot, nodes: 2),
+                                  operations: ["write-value": Self.writeValue])
+        defer { bench.remove() }
+        let sockets = bench.data + "/ssh/"
+        try await bench.withServer(extraArguments: ["--ssh-keep-masters", "60"]) { server in
+            for round in 1...2 {
+                let created = try await server.deploy("write-value", selection: Selection(clusters: ["app-ssh"]),
+                                                      parameters: ["value": "round \(round)"], strategy: "all-at-once")
+                let done = try await server.waitUntilFinal(created.deployment.id, timeout: .seconds(60))
+                #expect(done.deployment.status == .succeeded, "\(done.deployment.statusReason ?? "")")
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await !pgrep(sockets).isEmpty, "round \(round): the masters were kept")
+            }
+        }
+        try await eventually("the server closed its masters when it stopped") { try await pgrep(sockets).isEmpty }
+    }
+
     /// Abort ends the remote command.
     @Test func abortEndsTheRemoteCommand() async throws {
         let hosts = try SSHTestHosts.required()

@@ -1,3 +1,4 @@
+import Foundation
 /// Why typed Swift rendering instead of Mustache templates: every page is a function from a view model to
 /// `HTML`, checked by the compiler (a renamed field breaks the build, not a page at run time), and escaping is
 /// decided by the type, not by remembering `{{` versus `{{{`: interpolating any value into `HTML` escapes it,

@@ -1,3 +1,5 @@
+import Foundation
+import HTTPTypes
 import WavelineCore
 import WavelineEngine
 import WavelineStore

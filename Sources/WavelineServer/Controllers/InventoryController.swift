@@ -1,0 +1,112 @@
+import Hummingbird
+import WavelineCore
+import WavelineEngine
+import WavelineStore
+
+/// `/api/v1/clusters`, `/nodes`, `/nodes/:name`: the inventory with what Waveline last put on each node, the
+/// deployment holding it now, and a node's history.
+struct InventoryController<Context: RequestContext> {
+    let engine: Engine
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("clusters", use: clusters)
+        group.get("nodes", use: nodes)
+        group.get("nodes/:name", use: node)
+    }
+
+    @Sendable func clusters(_ request: Request, context: Context) async throws -> ClusterList {
+        let query = try QueryValues(request, allowed: ["environment", "product"])
+        let inventory = await engine.workspace.inventory
+        let selected = try Self.clusters(of: inventory, query: query)
+        let lookup = try await Lookup(engine: engine)
+        return ClusterList(clusters: selected.map { cluster in
+            ClusterView(
+                name: cluster.name, product: cluster.product, environment: cluster.environment, zones: cluster.zones,
+                nodes: cluster.nodes.map { lookup.view($0, in: cluster) }
+            )
+        })
+    }
+
+    @Sendable func nodes(_ request: Request, context: Context) async throws -> NodeList {
+        let query = try QueryValues(request, allowed: ["environment", "product", "cluster"])
+        let inventory = await engine.workspace.inventory
+        var selected = try Self.clusters(of: inventory, query: query)
+        if let name = query.string("cluster") {
+            guard inventory.cluster(named: name) != nil else {
+                throw APIError(.badRequest, "query 'cluster': no cluster '\(name)' in the inventory; it has: \(inventory.clusters.map(\.name).sorted().joined(separator: ", "))")
+            }
+            selected = selected.filter { $0.name == name }
+        }
+        let lookup = try await Lookup(engine: engine)
+        return NodeList(nodes: selected.flatMap { cluster in cluster.nodes.map { lookup.view($0, in: cluster) } })
+    }
+
+    @Sendable func node(_ request: Request, context: Context) async throws -> NodeDetail {
+        let query = try QueryValues(request, allowed: ["limit", "before"])
+        let name = context.parameters.get("name") ?? ""
+        let inventory = await engine.workspace.inventory
+        guard let cluster = inventory.clusters.first(where: { $0.nodes.contains { $0.name == name } }),
+              let node = cluster.nodes.first(where: { $0.name == name }) else {
+            throw APIError(.notFound, "no node '\(name)' in the inventory")
+        }
+        let limit = try query.int("limit", in: 1...500) ?? 50
+        var before: NodeRunCursor?
+        if let raw = query.string("before") {
+            guard let cursor = NodeRunCursor(raw) else {
+                throw APIError(.badRequest, "query 'before' must be a history cursor such as '12' or '12-3' (a deployment id, then a run index), got '\(raw)'")
+            }
+            before = cursor
+        }
+        let busy = await engine.busyNodes()
+        let state = try await engine.store.nodeState(named: name)
+        let history = try await engine.store.nodeHistory(node: name, limit: limit, before: before)
+        return NodeDetail(
+            node: Self.view(node, in: cluster, busyWith: busy[name], state: state),
+            history: history.map(NodeRunView.init),
+            nextBefore: history.count == limit ? history.last?.cursor.description : nil
+        )
+    }
+
+    /// Clusters matching the environment and product filters; a name the inventory lacks is a 400.
+    static func clusters(of inventory: Inventory, query: QueryValues) throws(APIError) -> [Cluster] {
+        var clusters = inventory.clusters
+        if let environment = query.string("environment") {
+            guard inventory.environment(named: environment) != nil else {
+                throw APIError(.badRequest, "query 'environment': no environment '\(environment)' in the inventory; it has: \(inventory.environments.map(\.name).joined(separator: ", "))")
+            }
+            clusters = clusters.filter { $0.environment == environment }
+        }
+        if let product = query.string("product") {
+            guard inventory.product(named: product) != nil else {
+                throw APIError(.badRequest, "query 'product': no product '\(product)' in the inventory; it has: \(inventory.products.map(\.name).sorted().joined(separator: ", "))")
+            }
+            clusters = clusters.filter { $0.product == product }
+        }
+        return clusters
+    }
+
+    static func view(_ node: Node, in cluster: Cluster, busyWith: Int64?, state: NodeStateRecord?) -> NodeView {
+        NodeView(
+            name: node.name, cluster: cluster.name, environment: cluster.environment, product: cluster.product,
+            zone: node.zone, labels: node.labels, busyWith: busyWith, state: state.map(NodeStateView.init)
+        )
+    }
+
+    /// Busy nodes and node states, read once per request (one query for every node's state).
+    struct Lookup {
+        var busy: [String: Int64]
+        var states: [String: NodeStateRecord]
+
+        init(engine: Engine) async throws {
+            busy = await engine.busyNodes()
+            states = Dictionary(try await engine.store.nodeStates().map { ($0.node, $0) }, uniquingKeysWith: { $1 })
+        }
+
+        func view(_ node: Node, in cluster: Cluster) -> NodeView {
+            InventoryController.view(node, in: cluster, busyWith: busy[node.name], state: states[node.name])
+        }
+    }
+}
+
+extension ClusterList: ResponseEncodable {}
+extension NodeDetail: ResponseEncodable {}

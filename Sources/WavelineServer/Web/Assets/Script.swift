@@ -1,0 +1,145 @@
+import Foundation
+extension Assets {
+    /// The only script: plain JavaScript, no build step. Pages are complete without it; it adds
+    /// - live regions: on each `change` server-sent event (and on every (re)connect) the page's own URL is fetched
+    ///   with `X-Waveline-Fragment: 1` and the region replaced; one fetch at a time, the last change always wins;
+    /// - the node log: lines appended from the API's log stream (resumed by event id, deduplicated by line id);
+    /// - search as you type over the log, elapsed times that tick, confirmation of destructive actions.
+    /// Text from the server is put in with `textContent`, never parsed as markup.
+    static let script = #"""
+(function () {
+  'use strict';
+
+  function pad(n, w) { n = String(n); while (n.length < w) n = '0' + n; return n; }
+  function duration(s) {
+    s = Math.max(0, s);
+    if (s < 10) return s.toFixed(1) + 's';
+    var w = Math.round(s);
+    if (w < 60) return w + 's';
+    if (w < 3600) return Math.floor(w / 60) + 'm ' + pad(w % 60, 2) + 's';
+    return Math.floor(w / 3600) + 'h ' + pad(Math.floor((w % 3600) / 60), 2) + 'm';
+  }
+  function clock(t) {
+    var d = new Date(t * 1000);
+    return pad(d.getUTCHours(), 2) + ':' + pad(d.getUTCMinutes(), 2) + ':' + pad(d.getUTCSeconds(), 2) + '.' + pad(d.getUTCMilliseconds(), 3);
+  }
+
+  function tick() {
+    var now = Date.now() / 1000;
+    var items = document.querySelectorAll('time.elapsed[data-since]');
+    for (var i = 0; i < items.length; i++) {
+      items[i].textContent = duration(now - parseFloat(items[i].getAttribute('data-since')));
+    }
+  }
+
+  function liveRegion(region) {
+    var busy = false, dirty = false, last = null;
+    function refresh() {
+      if (busy) { dirty = true; return; }
+      busy = true; dirty = false;
+      fetch(location.pathname + location.search, {
+        headers: { 'X-Waveline-Fragment': '1' }, cache: 'no-store', credentials: 'same-origin'
+      }).then(function (r) {
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        return r.text();
+      }).then(function (html) {
+        if (html === last) return;
+        last = html;
+        var focused = document.activeElement && region.contains(document.activeElement) ? document.activeElement.id : null;
+        region.setAttribute('aria-busy', 'true');
+        region.innerHTML = html;
+        region.setAttribute('aria-busy', 'false');
+        region.setAttribute('data-updated', String(Date.now()));
+        if (focused) { var el = document.getElementById(focused); if (el) el.focus(); }
+        tick();
+      }).catch(function () { /* the next change or reconnect tries again */ }).then(function () {
+        busy = false;
+        if (dirty) setTimeout(refresh, 50);
+      });
+    }
+    var source = new EventSource(region.getAttribute('data-live-events'));
+    source.addEventListener('change', refresh);
+    // After a (re)connect anything may have changed meanwhile: read the state once.
+    source.addEventListener('open', refresh);
+    document.documentElement.setAttribute('data-live', 'on');
+  }
+
+  function followLog(log) {
+    var start = parseFloat(log.getAttribute('data-start')) || 0;
+    var lastId = 0;
+    var lines = log.querySelectorAll('li[data-id]');
+    if (lines.length) lastId = parseInt(lines[lines.length - 1].getAttribute('data-id'), 10);
+    var status = document.getElementById('log-status');
+    var tags = { stdout: 'out', stderr: 'err', system: 'sys' };
+    function span(cls, text) { var s = document.createElement('span'); s.className = cls; s.textContent = text; return s; }
+    function append(line) {
+      if (line.id <= lastId) return;
+      lastId = line.id;
+      var li = document.createElement('li');
+      var boundary = line.stream === 'system' && (line.text.charAt(0) === '\u25B6' || line.text.charAt(0) === '\u25A0');
+      li.className = 'line stream-' + line.stream + (boundary ? ' boundary' : '') +
+        (line.text.charAt(0) === '\u25A0' && line.text.indexOf(' succeeded ') < 0 ? ' boundary-end' : '');
+      li.id = 'line-' + line.id;
+      li.setAttribute('data-id', String(line.id));
+      if (!start) { start = line.time; log.setAttribute('data-start', String(start)); }
+      var t = document.createElement('time'); t.className = 't'; t.textContent = clock(line.time);
+      li.appendChild(t);
+      li.appendChild(span('offset', '+' + duration(line.time - start)));
+      var tag = tags[line.stream] || line.stream;
+      li.appendChild(span('tag tag-' + tag, tag));
+      li.appendChild(span('text', line.text));
+      applyFilter(li);
+      var atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 8;
+      log.appendChild(li);
+      if (atBottom) log.scrollTop = log.scrollHeight;
+    }
+    var url = log.getAttribute('data-stream');
+    var source = new EventSource(url);
+    source.addEventListener('log', function (e) { append(JSON.parse(e.data)); });
+    source.addEventListener('end', function (e) {
+      source.close();
+      var data = JSON.parse(e.data);
+      if (status) status.textContent = 'The deployment is ' + data.status.replace('_', ' ') + '; the log is complete.';
+    });
+    source.addEventListener('open', function () { if (status) status.textContent = 'Following: new lines appear as they are written.'; });
+    source.addEventListener('error', function () { if (status && source.readyState !== 2) status.textContent = 'Reconnecting…'; });
+    document.documentElement.setAttribute('data-live', 'on');
+  }
+
+  var filterText = '';
+  function applyFilter(li) {
+    var text = li.querySelector('.text');
+    li.hidden = filterText !== '' && (!text || text.textContent.toLowerCase().indexOf(filterText) < 0);
+  }
+  function searchBox(input, log) {
+    var count = document.getElementById('search-count');
+    function run() {
+      filterText = input.value.trim().toLowerCase();
+      var items = log.querySelectorAll('li.line'), shown = 0;
+      for (var i = 0; i < items.length; i++) { applyFilter(items[i]); if (!items[i].hidden) shown++; }
+      if (count) count.textContent = filterText ? shown + ' matching lines' : '';
+    }
+    input.addEventListener('input', run);
+    // Without a server-side filter applied, typing filters in place; submitting still asks the server.
+    if (!new URLSearchParams(location.search).get('q')) run();
+  }
+
+  document.addEventListener('submit', function (e) {
+    var form = e.target.closest ? e.target.closest('form[data-confirm]') : null;
+    if (form && !window.confirm(form.getAttribute('data-confirm'))) e.preventDefault();
+  });
+
+  function ready() {
+    tick();
+    setInterval(tick, 1000);
+    var region = document.querySelector('[data-live-events]');
+    if (region && window.EventSource && window.fetch) liveRegion(region);
+    var log = document.getElementById('log');
+    if (log && log.getAttribute('data-stream') && window.EventSource) followLog(log);
+    var input = document.getElementById('q');
+    if (input && log) searchBox(input, log);
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready); else ready();
+})();
+"""#
+}
