@@ -85,8 +85,11 @@ for r in $(seq "$runs"); do
 done
 
 best() { printf '%s\n' "$@" | sort -n | head -1; }
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 w=$(best "${waveline_walls[@]}"); f=$(best "${floor_walls[@]}")
+wm=$(median "${waveline_walls[@]}"); fm=$(median "${floor_walls[@]}")
 echo
-echo "nodes=$nodes parallelism=$parallelism cores=$(nproc)"
-echo "waveline best wall: ${w}s   xargs floor best: ${f}s   ratio: $(python3 -c "print(f'{$w / $f:.2f}x')")"
+echo "nodes=$nodes parallelism=$parallelism cores=$(nproc) load=$(cut -d' ' -f1 /proc/loadavg)"
+echo "best:   waveline ${w}s   xargs floor ${f}s   ratio $(python3 -c "print(f'{$w / $f:.2f}x')")"
+echo "median: waveline ${wm}s   xargs floor ${fm}s   ratio $(python3 -c "print(f'{$wm / $fm:.2f}x')")"
 echo "waveline server peak RSS: $rss"
