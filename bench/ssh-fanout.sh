@@ -37,6 +37,8 @@ trap cleanup EXIT
 
 # CPU seconds of a process and its reaped children.
 tree_cpu() { awk -v t="$ticks" '{print ($14 + $15 + $16 + $17) / t}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# CPU seconds of the process alone (user + system), without its children.
+own_cpu() { awk -v t="$ticks" '{print ($14 + $15) / t}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # CPU seconds of every sshd of the test hosts: listeners (with their finished sessions) and live sessions.
 sshd_cpu() {
     { for pid in $(cut -f3 "$hosts/hosts.tsv") $(pgrep -f "^sshd: $user" || true); do cat "/proc/$pid/stat" 2>/dev/null || true; done; } |
@@ -101,7 +103,7 @@ for n in "${sizes[@]}"; do
     url=$(grep -o 'http://[0-9.:]*' "$work/server.out" | head -1)
     waveline_wall=()
     for temperature in cold warm; do
-        sshd0=$(sshd_cpu); cpu0=$(tree_cpu "$server"); mux0=$(mux_cpu "$work/wl/data/ssh")
+        sshd0=$(sshd_cpu); cpu0=$(tree_cpu "$server"); own0=$(own_cpu "$server"); mux0=$(mux_cpu "$work/wl/data/ssh")
         id=$("$bin" deploy trivial --cluster fleet --strategy flat --reason bench --server "$url" --json |
             python3 -c 'import json,sys; print(json.load(sys.stdin)["deployment"]["id"])')
         while :; do
@@ -120,7 +122,8 @@ for n in "${sizes[@]}"; do
         row "$n" "waveline (deployment)" "$temperature" "$(printf %.2f "$wall")" "$(printf %.2f "$client")" \
             "$(printf %.2f "$(echo "$(sshd_cpu) - $sshd0" | bc -l)")" "${rss} MiB"
         waveline_wall+=("$wall")
-        echo "waveline $temperature n=$n: ${wall}s, server CPU $(echo "$client * 1000 / $n" | bc -l | cut -c1-5) ms/host" >&2
+        own=$(echo "($(own_cpu "$server") - $own0) * 1000 / $n" | bc -l | cut -c1-5)
+        echo "waveline $temperature n=$n: ${wall}s, client side (server + its ssh processes) $(echo "$client * 1000 / $n" | bc -l | cut -c1-5) ms/host, Waveline's own $own ms/host" >&2
     done
     kill "$server"; wait "$server" 2>/dev/null || true
     close_masters "$work"

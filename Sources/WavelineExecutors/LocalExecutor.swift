@@ -164,23 +164,8 @@ public struct LocalExecutor: Executor {
         control: ProcessGroupControl,
         output: @escaping @Sendable ([OutputLine]) -> Void
     ) async -> Swift.Result<TerminationStatus, any Error> {
-        do {
-            let execution = try await Subprocess.run(
-                configuration, input: .none, output: .sequence, error: .sequence
-            ) { execution in
-                let leader = execution.processIdentifier.value
-                control.started(leader: leader)
-                await withTaskGroup(of: Void.self) { readers in
-                    readers.addTask {
-                        await readLines(of: execution.standardError, as: .stderr, leader: leader, output: output)
-                    }
-                    await readLines(of: execution.standardOutput, as: .stdout, leader: leader, output: output)
-                    await readers.waitForAll()
-                }
-            }
-            return .success(execution.terminationStatus)
-        } catch {
-            return .failure(error)
+        await StreamingProcess.run(configuration, started: { control.started(leader: $0) }) { stream, kind, leader in
+            await readLines(of: stream, as: kind, leader: leader, output: output)
         }
     }
 

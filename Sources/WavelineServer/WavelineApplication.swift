@@ -60,6 +60,7 @@ public enum WavelineServerBuilder {
         )
         let engine = try await Engine(store: store, workspace: workspace, executors: executors, logger: logger)
         let router = makeRouter(engine: engine, logger: logger)
+        WebController(engine: engine, logger: logger).addRoutes(to: router)
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "waveline"),

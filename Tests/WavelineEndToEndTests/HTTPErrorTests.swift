@@ -71,7 +71,7 @@ import WavelineStore
                 ("bad list limit", "GET", "/api/v1/deployments?limit=lots", nil, 400, ["limit"]),
                 ("unknown route", "GET", "/api/v1/nope", nil, 404, ["/api/v1/nope"]),
                 ("unknown route, POST", "POST", "/api/v2/deployments", Data("{}".utf8), 404, []),
-                ("wrong method", "DELETE", "/api/v1/deployments/\(id)", nil, 404, []),
+                ("wrong method", "DELETE", "/api/v1/deployments/\(id)", nil, 405, ["DELETE", "GET"]),
             ]
             for item in cases {
                 let (status, message) = try await server.failure(item.method, item.path, body: item.body)

@@ -210,22 +210,8 @@ public struct SSHExecutor: Executor {
         run: SSHRun,
         output: @escaping @Sendable ([OutputLine]) -> Void
     ) async -> Swift.Result<TerminationStatus, any Error> {
-        do {
-            let execution = try await Subprocess.run(
-                configuration, input: .none, output: .sequence, error: .sequence
-            ) { execution in
-                run.started(localLeader: execution.processIdentifier.value)
-                await withTaskGroup(of: Void.self) { readers in
-                    readers.addTask {
-                        await readLines(of: execution.standardError, as: .stderr, run: run, output: output)
-                    }
-                    await readLines(of: execution.standardOutput, as: .stdout, run: run, output: output)
-                    await readers.waitForAll()
-                }
-            }
-            return .success(execution.terminationStatus)
-        } catch {
-            return .failure(error)
+        await StreamingProcess.run(configuration, started: { run.started(localLeader: $0) }) { stream, kind, _ in
+            await readLines(of: stream, as: kind, run: run, output: output)
         }
     }
 

@@ -31,7 +31,7 @@ extension WavelineServerBuilder {
     }
 }
 
-/// The API's routes as templates (`/api/v1/deployments/:id`), to tell a wrong method on a known path (405,
+/// The API's routes as templates (`/api/v1/deployments/{id}`), to tell a wrong method on a known path (405,
 /// with `Allow`) from an unknown path (404). Filled once the routes are registered; read on errors only.
 final class RouteTable: Sendable {
     private let routes = Mutex<[(method: String, components: [Substring])]>([])
@@ -56,6 +56,7 @@ final class RouteTable: Sendable {
     }
 
     private static func matches(_ template: Substring, _ component: Substring) -> Bool {
-        template.hasPrefix(":") || template == "*" || template == component
+        // Captures read `{id}` (Hummingbird's description of `:id`), also inside a component (`{name}.yaml`).
+        template.contains("{") || template == "*" || template == component
     }
 }

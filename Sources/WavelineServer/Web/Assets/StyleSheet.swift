@@ -132,9 +132,9 @@ thead th { border-bottom: 2px solid var(--line); font-size: .82rem; color: var(-
 .failure-point { border: 1px solid #ffcecb; background: var(--bad-bg); color: var(--bad); padding: .5rem .75rem; border-radius: 6px; }
 .legend { font-size: .85rem; }
 .log { list-style: none; margin: .5rem 0; padding: .5rem 0; background: #1f2328; color: #e6edf3; border-radius: 8px; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .82rem; max-height: 70vh; overflow: auto; }
-.log .line { display: grid; grid-template-columns: 7.2em 5.2em 2.5em 1fr; gap: .6em; padding: 0 .75rem; white-space: pre-wrap; word-break: break-word; }
+.log .line { display: grid; grid-template-columns: 8.2em 5.2em 2.5em 1fr; gap: .6em; padding: 0 .75rem; white-space: pre-wrap; word-break: break-word; }
 .log .line:hover { background: #2d333b; }
-.log .t, .log .offset { color: #9ea7b3; font-variant-numeric: tabular-nums; }
+.log .t, .log .offset { white-space: nowrap; color: #9ea7b3; font-variant-numeric: tabular-nums; }
 .tag { font-weight: 700; }
 .tag-out { color: #7ee2a8; } .tag-err { color: #ffa198; } .tag-sys { color: #a5d6ff; }
 .legend .tag { padding: 0 .3rem; border-radius: 3px; background: #1f2328; }
@@ -144,6 +144,9 @@ thead th { border-bottom: 2px solid var(--line); font-size: .82rem; color: var(-
 .log .line[hidden] { display: none; }
 .log mark { background: #bf8700; color: #fff; }
 .inventory-cluster { margin-bottom: 1.5rem; }
+table.nodes { table-layout: fixed; }
+table.nodes th:nth-child(1) { width: 16%; } table.nodes th:nth-child(2) { width: 9%; } table.nodes th:nth-child(3) { width: 9%; }
+table.nodes th:nth-child(4) { width: 13%; } table.nodes th:nth-child(6) { width: 9%; }
 .toc ul { list-style: none; display: flex; flex-wrap: wrap; gap: .35rem 1rem; padding: 0; }
 .drift { color: var(--wait); background: var(--wait-bg); padding: .3rem .6rem; border-radius: 6px; }
 .empty { color: var(--muted); font-style: italic; }

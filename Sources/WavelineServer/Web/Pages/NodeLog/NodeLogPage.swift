@@ -59,7 +59,7 @@ struct NodeLogPage {
             \(Components.facts([
                 ("Deployment", Formatting.badge(deployment.status)),
                 ("Cluster", latest.map { "\($0.cluster) · \($0.zone)" }),
-                ("Current step", latest?.currentStep.map { "\($0)" }),
+                ("Current step", latest.flatMap { $0.status == .running ? $0.currentStep.map { "\($0)" } : nil }),
                 ("Attempts", latest.map { "\($0.attempt)" }),
                 ("Elapsed", latest.map { Formatting.elapsed(from: $0.startedAt, to: $0.finishedAt, now: now) }),
             ]))

@@ -26,10 +26,6 @@ struct SummaryPage {
         }
 
         var isEmpty: Bool { environment == nil && product == nil && state == nil && person == nil }
-
-        var queryString: String {
-            WavelineServer.queryString([("environment", environment), ("product", product), ("state", state), ("person", person)])
-        }
     }
 
     var filters: Filters

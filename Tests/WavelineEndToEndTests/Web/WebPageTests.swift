@@ -1,0 +1,296 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+import WavelineCore
+import WavelineStore
+@testable import WavelineServer
+
+/// The one escaping helper, and the typed rendering built on it.
+struct HTMLEscapingTests {
+    @Test func escapesEveryCharacterThatCouldEndTextOrAnAttribute() {
+        #expect(HTML.escape(#"<script>alert("x")</script> & 'y'"#) == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;")
+        #expect(HTML.escape("kafka-prod-5 ▶ ✓") == "kafka-prod-5 ▶ ✓")
+        #expect(HTML.escape("") == "")
+    }
+
+    @Test func interpolatedValuesAreEscapedOnceAndMarkupIsKept() {
+        let hostile = #""><img src=x onerror=alert(1)>"#
+        let inner: HTML = "<b>\(hostile)</b>"
+        let outer: HTML = "<p title=\"\(hostile)\">\(inner)</p>"
+        #expect(outer.description == #"<p title="&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"><b>&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</b></p>"#)
+        let optional: String? = nil
+        #expect(("<i>\(optional)</i>" as HTML).description == "<i></i>")
+    }
+
+    @Test func aLogLineWithMarkupIsShownAsText() {
+        let line = LogLineView(id: 7, node: "<n>", seq: 1, time: 0, stream: "stderr", step: "s", text: "<script>alert('log')</script>")
+        let html = NodeLogPage.line(line, start: 0).description
+        #expect(!html.contains("<script>"))
+        #expect(html.contains("&lt;script&gt;alert(&#39;log&#39;)&lt;/script&gt;"))
+        #expect(html.contains("class=\"line stream-stderr\""))
+    }
+
+    @Test func nodeNamesAreEscapedInTheGridAndLinks() throws {
+        let json = #"{"deployment_id":1,"target_index":0,"node":"n<img src=x onerror=alert(1)>","cluster":"c<b>","zone":"z\"","environment":"test","product":"app","node_json":"{}","kind":"deploy","phase_index":0,"batch_index":0,"status":"running","attempt":1,"current_step":"<script>step</script>"}"#
+        let record = try JSONDecoder().decode(TargetRecord.self, from: Data(json.utf8))
+        let page = DeploymentPage(
+            detail: DeploymentDetail(
+                deployment: DeploymentSummary(try JSONDecoder().decode(DeploymentRecord.self, from: Data(Self.deploymentJSON.utf8))),
+                phases: [], targets: [TargetView(record)], failures: [], counts: StatusCounts()
+            ),
+            hasRollbackSteps: false, events: [], now: 0
+        )
+        let html = page.render(viewer: Viewer(name: "<u>me</u>")).description
+        for raw in ["<img src=x", "<script>step", "<b>", "<u>me"] { #expect(!html.contains(raw), "unescaped \(raw)") }
+        #expect(html.contains("href=\"/deployments/1/nodes/n%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E\""))
+        #expect(html.contains("&lt;script&gt;step&lt;/script&gt;"))
+        #expect(html.contains("<h4>z&quot;</h4>"))
+    }
+
+    static let deploymentJSON = #"{"id":1,"operation":"op<script>","operation_json":"{}","strategy":"s","parameters_json":"{\"v\":\"<x>\"}","selection_json":"{}","environments":"test","products":"app","requested_by":"<u>r</u>","reason":"<script>r</script>","ticket":null,"status":"running","status_reason":null,"current_phase":0,"failure_budget":0,"target_count":1,"created_at":0,"started_at":0,"finished_at":null,"updated_at":0}"#
+
+    @Test func redirectsAfterAFormStayOnThisSite() {
+        #expect(WebResponse.safeReturn("/deployments/3?x=1") == "/deployments/3?x=1")
+        #expect(WebResponse.safeReturn("//evil.example/") == "/")
+        #expect(WebResponse.safeReturn("https://evil.example/") == "/")
+        #expect(WebResponse.safeReturn("/\\evil.example") == "/")
+    }
+
+    @Test func urlComponentsAreEncoded() {
+        #expect(urlComponent("a b/<c>") == "a%20b%2F%3Cc%3E")
+        #expect(queryString([("node", "n 1"), ("q", nil), ("after", "5")]) == "?node=n%201&after=5")
+    }
+}
+
+/// The pages against a real server process, on a real store, with hostile names and text everywhere they can
+/// come from: the inventory (a node name), a request (reason, ticket, requester) and a node's output.
+@Suite(.serialized) struct WebPageTests {
+    /// Inventory names are validated (lowercase letters, digits, `.`, `_`, `-`), so a hostile node name is
+    /// checked by rendering (`nodeNamesAreEscapedInTheGridAndLinks`); here the failing node is plain.
+    static let failingNode = "n3"
+    static let hostileReason = #"<script>alert('reason')</script>"#
+    static let hostileTicket = #"T-1"><svg onload=alert(1)>"#
+
+    static var inventory: String {
+        """
+        environments:
+          - {name: test}
+        products:
+          - {name: app, owner: team}
+        clusters:
+          - name: web-test
+            product: app
+            environment: test
+            zones: [a]
+            nodes:
+              - {name: n1, zone: a}
+              - {name: n2, zone: a}
+              - {name: n3, zone: a}
+        """
+    }
+
+    /// Fails on a node with a `bad` file, after printing markup to both streams.
+    static let fragile = """
+        name: fragile
+        parameters:
+          - {name: version, type: string, required: true}
+        steps:
+          - {name: prepare, shell: 'echo "<script>alert(\\"out\\")</script>"; echo prepared'}
+          - {name: check, shell: 'if [ -f bad ]; then echo "<b>disk full</b> on $WAVELINE_NODE" >&2; exit 3; fi'}
+        """
+
+    static let gated = """
+        name: gated
+        failure_budget: 5
+        phases:
+          - {name: canary, size: 1, gate: manual}
+          - {name: rest, size: rest}
+        """
+
+    /// Requests without following redirects, so the flash cookie and `Location` can be checked.
+    struct Browser {
+        let base: String
+        var cookies: [String: String] = [:]
+
+        mutating func send(_ method: String, _ path: String, form: [(String, String)]? = nil, fragment: Bool = false) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+            defer { _ = client.shutdown() }
+            var request = HTTPClientRequest(url: base + path)
+            request.method = HTTPMethod(rawValue: method)
+            if !cookies.isEmpty { request.headers.add(name: "Cookie", value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")) }
+            if fragment { request.headers.add(name: "X-Waveline-Fragment", value: "1") }
+            if let form {
+                request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                let body = form.map { "\(urlComponent($0.0))=\(urlComponent($0.1))" }.joined(separator: "&")
+                request.body = .bytes(ByteBuffer(string: body))
+            }
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let bytes = try await response.body.collect(upTo: 16 << 20)
+            for header in response.headers["Set-Cookie"] {
+                let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+                let value = pair.count > 1 ? String(pair[1]) : ""
+                if value.isEmpty || header.contains("Max-Age=0") { cookies[String(pair[0])] = nil } else { cookies[String(pair[0])] = value }
+            }
+            try await client.shutdown()
+            return (Int(response.status.code), response.headers, String(buffer: bytes))
+        }
+    }
+
+    static func expectNoInjectedMarkup(_ body: String, _ page: String) {
+        for raw in ["<script>alert", "<img src=x", "<svg onload", "<b>disk full"] {
+            #expect(!body.contains(raw), "\(page) contains unescaped '\(raw)'")
+        }
+    }
+
+    @Test func everyPageEscapesHostileValuesAndShowsTheFailurePoint() async throws {
+        let bench = try Workbench(inventory: Self.inventory, operations: ["fragile": Self.fragile])
+        defer { bench.remove() }
+        try bench.write(Self.failingNode, "bad", "")
+        try await bench.withServer { server in
+            let created: DeploymentDetail = try await server.post("/api/v1/deployments", json: CreateDeploymentBody(
+                operation: "fragile", selection: Selection(clusters: ["web-test"]), parameters: ["version": "1.2.3"],
+                strategy: "all-at-once", reason: Self.hostileReason, ticket: Self.hostileTicket,
+                requestedBy: "<i>mallory</i>", queue: false
+            ))
+            let id = created.deployment.id
+            _ = try await server.waitUntilFinal(id)
+            var browser = Browser(base: server.url)
+
+            let summary = try await browser.send("GET", "/")
+            #expect(summary.status == 200)
+            #expect(summary.headers["Content-Type"].first?.hasPrefix("text/html") == true)
+            Self.expectNoInjectedMarkup(summary.body, "the summary")
+            #expect(summary.body.contains("&lt;script&gt;alert(&#39;reason&#39;)&lt;/script&gt;"))
+            #expect(summary.body.contains("T-1&quot;&gt;&lt;svg onload=alert(1)&gt;"))
+            #expect(summary.body.contains("&lt;i&gt;mallory&lt;/i&gt;"))
+            // The failure point: node, step, exit code, last line.
+            #expect(summary.body.contains("<strong>n3</strong>"))
+            #expect(summary.body.contains("<strong>check</strong>"))
+            #expect(summary.body.contains("exit code <strong>3</strong>"))
+            #expect(summary.body.contains("&lt;b&gt;disk full&lt;/b&gt; on n3"))
+
+            let page = try await browser.send("GET", "/deployments/\(id)")
+            #expect(page.status == 200)
+            Self.expectNoInjectedMarkup(page.body, "the deployment page")
+            #expect(page.body.contains("<li class=\"node state-failed\" data-node=\"n3\" data-status=\"failed\">"))
+            #expect(page.body.contains("<span class=\"step\">check (exit 3)</span>"))
+
+            let log = try await browser.send("GET", "/deployments/\(id)/nodes/\(Self.failingNode)")
+            #expect(log.status == 200)
+            Self.expectNoInjectedMarkup(log.body, "the node log")
+            #expect(log.body.contains("&lt;script&gt;alert(&quot;out&quot;)&lt;/script&gt;"))
+            #expect(log.body.contains("class=\"line stream-system boundary\""))
+            #expect(log.body.contains("<span class=\"tag tag-err\">err</span>"))
+            #expect(!log.body.contains("data-stream="), "a finished deployment's log is complete: nothing to follow")
+
+            // Server-side search, for browsers without the script.
+            let searched = try await browser.send("GET", "/deployments/\(id)/nodes/\(Self.failingNode)?q=DISK")
+            #expect(searched.body.contains("1 matching lines"))
+            #expect(!searched.body.contains("prepared</span>"))
+
+            let missing = try await browser.send("GET", "/deployments/\(id)/nodes/nope")
+            #expect(missing.status == 404)
+            #expect(missing.body.contains("node &#39;nope&#39; is not part of deployment #\(id)"))
+            #expect(try await browser.send("GET", "/deployments/999").status == 404)
+
+            // The live region alone, for the script.
+            let fragment = try await browser.send("GET", "/?state=failed", fragment: true)
+            #expect(!fragment.body.contains("<html"))
+            #expect(fragment.body.contains("id=\"deployment-\(id)\""))
+        }
+    }
+
+    @Test func filtersNarrowTheSummary() async throws {
+        let bench = try Workbench(inventory: Self.inventory, operations: ["fragile": Self.fragile])
+        defer { bench.remove() }
+        try await bench.withServer { server in
+            let first = try await server.deploy("fragile", selection: Selection(nodes: ["n1"]), parameters: ["version": "1.0.0"]).deployment.id
+            _ = try await server.waitUntilFinal(first)
+            let second: DeploymentDetail = try await server.post("/api/v1/deployments", json: CreateDeploymentBody(
+                operation: "fragile", selection: Selection(nodes: ["n2"]), parameters: ["version": "1.0.1"],
+                strategy: "all-at-once", reason: "second", ticket: nil, requestedBy: "alice", queue: false
+            ))
+            _ = try await server.waitUntilFinal(second.deployment.id)
+            var browser = Browser(base: server.url)
+            let byPerson = try await browser.send("GET", "/?person=alice")
+            #expect(byPerson.body.contains("id=\"deployment-\(second.deployment.id)\""))
+            #expect(!byPerson.body.contains("id=\"deployment-\(first)\""))
+            #expect(byPerson.body.contains("value=\"alice\""))
+            let running = try await browser.send("GET", "/?state=running&environment=test&product=app")
+            #expect(running.body.contains("No deployment in progress matches these filters"))
+            #expect(running.body.contains("<option value=\"running\" selected>"))
+            let unknown = try await browser.send("GET", "/?state=%3Cbogus%3E")
+            #expect(unknown.body.contains("Unknown state &#39;&lt;bogus&gt;&#39;"))
+        }
+    }
+
+    @Test func approvingAGateFromThePageRecordsTheTypedNameAndTheRunGoesOn() async throws {
+        let bench = try Workbench(inventory: Self.inventory, operations: ["fragile": Self.fragile], strategies: ["gated": Self.gated])
+        defer { bench.remove() }
+        try await bench.withServer { server in
+            let id = try await server.deploy("fragile", selection: Selection(nodes: ["n1", "n2"]), parameters: ["version": "2.0.0"], strategy: "gated").deployment.id
+            try await server.waitFor(id, "the manual gate") { $0.phases.first?.status == .gate }
+            var browser = Browser(base: server.url)
+
+            let named = try await browser.send("POST", "/ui/identity", form: [("name", "Ana <ops>"), ("return", "/deployments/\(id)")])
+            #expect(named.status == 303)
+            #expect(named.headers["Location"].first == "/deployments/\(id)")
+
+            let page = try await browser.send("GET", "/deployments/\(id)")
+            #expect(page.body.contains("Waiting for approval"))
+            #expect(page.body.contains("action=\"/deployments/\(id)/actions/approve\""))
+            #expect(page.body.contains("value=\"Ana &lt;ops&gt;\""))
+            #expect(page.body.contains("Actions are now recorded as Ana &lt;ops&gt;."))
+            #expect(!page.body.contains("action=\"/deployments/\(id)/actions/resume\""), "resume is offered only when paused or halted")
+
+            let approved = try await browser.send("POST", "/deployments/\(id)/actions/approve", form: [("return", "/deployments/\(id)")])
+            #expect(approved.status == 303)
+            let final = try await server.waitUntilFinal(id)
+            #expect(final.deployment.status == .succeeded)
+            #expect(final.phases.first?.approvedBy == "Ana <ops>")
+            let after = try await browser.send("GET", "/deployments/\(id)")
+            #expect(after.body.contains("Approved the gate on deployment #\(id), as Ana &lt;ops&gt;."))
+            #expect(!after.body.contains("Waiting for approval"))
+
+            // Refused: shown on the page, not as an error document.
+            let refused = try await browser.send("POST", "/deployments/\(id)/actions/pause", form: [("return", "/deployments/\(id)")])
+            #expect(refused.status == 303)
+            let message = try await browser.send("GET", "/deployments/\(id)")
+            #expect(message.body.contains("role=\"alert\""))
+            #expect(message.body.contains("cannot pause deployment #\(id)"))
+
+            // Never redirected off the site.
+            let offsite = try await browser.send("POST", "/ui/identity", form: [("name", "x"), ("return", "//evil.example/")])
+            #expect(offsite.headers["Location"].first == "/")
+        }
+    }
+
+    @Test func theEventStreamAnnouncesAChangeAndTheAssetsAreServed() async throws {
+        let bench = try Workbench(inventory: Self.inventory, operations: ["fragile": Self.fragile])
+        defer { bench.remove() }
+        try await bench.withServer { server in
+            var browser = Browser(base: server.url)
+            let script = try await browser.send("GET", "/ui/assets/waveline.js")
+            #expect(script.headers["Content-Type"].first?.hasPrefix("text/javascript") == true)
+            #expect(script.body.contains("EventSource"))
+            #expect(try await browser.send("GET", "/ui/assets/waveline.css").body.contains(":focus-visible"))
+            #expect(try await browser.send("GET", "/ui/assets/nope.js").status == 404)
+
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            let response = try await client.execute(HTTPClientRequest(url: server.url + "/ui/events"), timeout: .seconds(30))
+            #expect(response.headers["Content-Type"].first == "text/event-stream")
+            var received = ""
+            var body = response.body.makeAsyncIterator()
+            received += String(buffer: try await body.next() ?? ByteBuffer())
+            let id = try await server.deploy("fragile", selection: Selection(nodes: ["n1"]), parameters: ["version": "1.0.0"]).deployment.id
+            while !received.contains("event: change") {
+                guard let chunk = try await body.next() else { break }
+                received += String(buffer: chunk)
+            }
+            #expect(received.contains("event: change\nid: 1\ndata: {\"deployment\":\(id)}"))
+            try await client.shutdown()
+        }
+    }
+}
