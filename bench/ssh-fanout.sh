@@ -53,6 +53,10 @@ close_masters() { # every control socket under $1
     sleep 0.5
 }
 
+# SSH_BENCH_TOOLS="waveline xargs" skips Ansible and parallel-ssh (for repeating the floors quickly).
+tools=" ${SSH_BENCH_TOOLS:-waveline ansible pssh xargs} "
+wants() { case "$tools" in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
 rows=()
 row() { rows+=("$(printf '%-5s %-34s %-5s %9s %11s %11s %10s' "$@")"); }
 
@@ -129,6 +133,7 @@ for n in "${sizes[@]}"; do
     close_masters "$work"
 
     # --- Ansible (its defaults: ControlMaster=auto, ControlPersist=60s under ~/.ansible/cp) ---
+    if wants ansible; then
     {
         echo "[all]"
         while IFS=$'\t' read -r name port _; do
@@ -146,13 +151,16 @@ for n in "${sizes[@]}"; do
             ansible all -i "$work/ansible.ini" -m command -a true -f $parallelism >&2
     done
     close_masters "$work"
+    fi
 
     # --- parallel-ssh (no connection reuse: cold both times) ---
+    if wants pssh; then
     cut -f1 "$hosts/hosts.tsv" >"$work/pssh-hosts"
     for temperature in cold warm; do
         measure "parallel-ssh -p 50" "$temperature" "$work/none" \
             "$pssh_bin" -h "$work/pssh-hosts" -p $parallelism -x "-F $hosts/ssh_config" true >&2
     done
+    fi
 
     # --- xargs -P 50 ssh, fresh connections (the handshake floor) ---
     measure "xargs -P 50 ssh (fresh)" cold "$work/none" \

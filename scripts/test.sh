@@ -8,5 +8,17 @@ cd "$(dirname "$0")/.."
 # SSH executor's end-to-end tests, which start sshd hosts on loopback: installed here with apt-get when missing
 # (CI starts on a machine with only the toolchain). Without it those suites are skipped, saying why.
 scripts/sshd-hosts.sh install || echo "warning: OpenSSH could not be installed; the SSH suites will be skipped" >&2
+# The API contract (openapi/waveline.yaml) must be a valid OpenAPI 3 document and embedded as it is; the Swift
+# suites then check it against the server's routes and answers. The validator ships with CI's Python.
+scripts/openapi-embed.sh --check
+if python3 -c 'import openapi_spec_validator' 2>/dev/null \
+    || python3 -m pip install --quiet openapi-spec-validator 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages openapi-spec-validator; then
+    python3 -m openapi_spec_validator openapi/waveline.yaml
+else
+    echo "warning: openapi-spec-validator could not be installed; openapi/waveline.yaml was not validated" >&2
+fi
 swift build --build-tests
 WAVELINE_BIN="$PWD/.build/debug/waveline" swift test --skip-build "$@"
+# The web UI in a real browser (headless chromium, Selenium; installed when missing) against the same binary.
+WAVELINE_BIN="$PWD/.build/debug/waveline" scripts/browser-tests.sh

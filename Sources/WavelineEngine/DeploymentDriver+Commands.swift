@@ -80,6 +80,10 @@ extension DeploymentDriver {
                   state.phases[current].approvedBy == nil else {
                 throw refuse("no gate is waiting for approval")
             }
+            // Four-eyes on protected environments: the gate needs someone other than the requester too.
+            if !deployment.protectedEnvironmentList.isEmpty && who == deployment.requestedBy {
+                throw refuse("\(who) requested it, and a gate on the protected environment \(deployment.protectedEnvironmentList.joined(separator: ", ")) needs a second person's approval (four-eyes)")
+            }
             next.phases[current].approvedBy = who
             changedPhases.append(current)
             message = "\(who) approved the gate after phase '\(state.phases[current].name)'"
@@ -141,7 +145,7 @@ extension DeploymentDriver {
         var changes = sync(from: next, phases: changedPhases, targets: changedTargets, deployment: true)
         var text = message
         if let reason = command.reason, command.action != .abort { text += ": \(reason)" }
-        changes.append(event("action.\(command.action.rawValue)", text, actor: who))
+        changes.append(event("action.\(command.action.rawValue)", text, actor: who, command: command))
         try await context.store.write(changes)
         state = next
         context.feed.publish(.deploymentChanged(id), deploymentID: id)

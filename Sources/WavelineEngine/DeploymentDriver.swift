@@ -15,6 +15,8 @@ struct OperatorCommand: Sendable {
     var nodes: [String]
     var actor: String
     var reason: String?
+    /// Where the person acted from, for the audit trail.
+    var origin: String?
 }
 
 /// Shared by every driver of one engine.
@@ -186,8 +188,14 @@ struct DeploymentDriver: Sendable {
         return changes
     }
 
-    func event(_ kind: String, _ message: String, actor: String = "waveline") -> StoreChange {
-        .appendEvent(EventRecord(deploymentId: deployment.id, time: Clock.now(), actor: actor, kind: kind, message: message))
+    /// An event of this deployment: the server's own (origin `engine`) unless a person's command is given.
+    /// Every event carries the deployment's ticket, so the trail says why for each entry.
+    func event(_ kind: String, _ message: String, actor: String = "waveline", command: OperatorCommand? = nil) -> StoreChange {
+        .appendEvent(EventRecord(
+            deploymentId: deployment.id, time: Clock.now(), actor: actor, kind: kind, message: message,
+            origin: command.map { $0.origin ?? Engine.unknownOrigin } ?? AuditChain.engineOrigin,
+            reason: command?.reason, ticket: deployment.ticket
+        ))
     }
 
     mutating func start(_ index: Int, inbox: AsyncStream<DriverEvent>.Continuation) {

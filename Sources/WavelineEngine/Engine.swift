@@ -18,6 +18,9 @@ public actor Engine {
     fileprivate var claims: [String: Int64] = [:]
     private var queued: [Int64] = []
     private var nextDeploymentID: Int64 = 1
+    /// How long a deployment approval stays valid while the deployment waits to start (queued behind busy
+    /// nodes); an older one is void and the deployment waits for approval again.
+    public let approvalValidity: Double
     private let launches: AsyncStream<Launch>
     private let launchInbox: AsyncStream<Launch>.Continuation
 
@@ -31,8 +34,10 @@ public actor Engine {
     /// from its cursor through the store).
     public init(
         store: any DeploymentStore, workspace: Workspace, executors: ExecutorRegistry,
-        logger: Logger = Logger(label: "waveline.engine"), feedBufferLimit: Int = 4096
+        logger: Logger = Logger(label: "waveline.engine"), feedBufferLimit: Int = 4096,
+        approvalValidity: Double = 24 * 3600
     ) async throws {
+        self.approvalValidity = approvalValidity
         self.store = store
         self.workspace = workspace
         self.logger = logger
@@ -92,7 +97,15 @@ public actor Engine {
             throw EngineError(.invalidRequest, error.description)
         }
 
-        let busy = selected.compactMap { node in claims[node.name].map { (node.name, $0) } }
+        // Four-eyes: a deployment touching a protected environment needs a ticket, and waits for a second
+        // person's approval before it claims any node (busy nodes are checked when it is approved).
+        let protectedEnvironments = unique(selected.compactMap { workspace.inventory.cluster(named: $0.cluster)?.environment })
+            .filter { workspace.inventory.environment(named: $0)?.protected == true }
+        let needsApproval = !protectedEnvironments.isEmpty
+        if needsApproval && (request.ticket ?? "").isBlank {
+            throw EngineError(.invalidRequest, "a ticket is required: this deployment touches the protected environment(s) \(protectedEnvironments.joined(separator: ", ")) (--ticket)")
+        }
+        let busy = needsApproval ? [] : selected.compactMap { node in claims[node.name].map { (node.name, $0) } }
         if !busy.isEmpty && !request.queue {
             let names = busy.prefix(5).map { "\($0.0) (deployment #\($0.1))" }.joined(separator: ", ")
             let more = busy.count > 5 ? " and \(busy.count - 5) more" : ""
@@ -103,7 +116,7 @@ public actor Engine {
         let now = Clock.now()
         let id = nextDeploymentID
         nextDeploymentID += 1
-        let status: DeploymentStatus = busy.isEmpty ? .running : .queued
+        let status: DeploymentStatus = needsApproval ? .pendingApproval : busy.isEmpty ? .running : .queued
         let state = DeploymentState(plan: plan, status: status)
         var deployment = DeploymentRecord(
             id: id, operation: operation, strategy: strategy.name, parameters: parameters, selection: request.selection,
@@ -112,19 +125,29 @@ public actor Engine {
             failureBudget: plan.failureBudget, targetCount: plan.targets.count, createdAt: now
         )
         if !busy.isEmpty { deployment.statusReason = "queued behind deployment #\(busy[0].1), which holds \(busy[0].0)" }
+        if needsApproval {
+            deployment.protectedEnvironments = protectedEnvironments.joined(separator: ",")
+            deployment.statusReason = Self.awaitingApproval(requester: request.requestedBy, protected: protectedEnvironments)
+        }
         let phases = state.phases.enumerated().map { PhaseRecord(deploymentId: id, index: $0.offset, state: $0.element) }
         let targets = plan.targets.enumerated().map { TargetRecord(deploymentId: id, index: $0.offset, target: $0.element) }
         var changes: [StoreChange] = [.saveDeployment(deployment)]
         changes += phases.map(StoreChange.savePhase)
         changes += targets.map(StoreChange.saveTarget)
-        let summary = "\(request.requestedBy) asked for \(operation.name) on \(targets.count) node(s) (\(request.selection.summary)) with \(strategy.name): \(request.reason)"
-        changes.append(.appendEvent(EventRecord(deploymentId: id, time: now, actor: request.requestedBy, kind: "deployment.created", message: summary)))
+        var summary = "\(request.requestedBy) asked for \(operation.name) on \(targets.count) node(s) (\(request.selection.summary)) with \(strategy.name): \(request.reason)"
+        if needsApproval { summary += "; \(deployment.statusReason ?? "")" }
+        changes.append(.appendEvent(EventRecord(
+            deploymentId: id, time: now, actor: request.requestedBy, kind: "deployment.created", message: summary,
+            origin: request.origin ?? Self.unknownOrigin, reason: request.reason, ticket: request.ticket
+        )))
         do {
             try await store.write(changes)
         } catch {
             throw EngineError(.internalFailure, "could not store the deployment: \(error)")
         }
-        if busy.isEmpty {
+        if needsApproval {
+            // Holds nothing until approved.
+        } else if busy.isEmpty {
             for target in targets { claims[target.node] = id }
             launch(DeploymentDriverSeed(deployment: deployment, phases: phases, targets: targets))
         } else {
@@ -134,10 +157,97 @@ public actor Engine {
         return deployment
     }
 
+    static func awaitingApproval(requester: String, protected: [String]) -> String {
+        "waiting for approval by someone other than \(requester): \(protected.joined(separator: ", ")) is protected (waveline approve)"
+    }
+
+    // MARK: - Four-eyes approval
+
+    /// A second person lets a deployment to a protected environment start. Its nodes are claimed now: if one
+    /// is busy, the deployment queues (the approval stays valid for `approvalValidity` while it waits).
+    private func approveDeployment(_ deployment: DeploymentRecord, targets: [TargetRecord], by command: OperatorCommand) async throws(EngineError) {
+        let id = deployment.id
+        let protected = deployment.protectedEnvironmentList.joined(separator: ", ")
+        guard command.actor != deployment.requestedBy else {
+            throw EngineError(.conflict, "cannot approve deployment #\(id): \(command.actor) requested it, and a change to the protected environment \(protected) needs a second person's approval (four-eyes)")
+        }
+        let now = Clock.now()
+        var approved = deployment
+        approved.approvedBy = command.actor
+        approved.approvedAt = now
+        approved.updatedAt = now
+        let busy = targets.first { claims[$0.node] != nil }
+        if let busy {
+            approved.status = .queued
+            approved.statusReason = "approved by \(command.actor); queued behind deployment #\(claims[busy.node] ?? 0), which holds \(busy.node)"
+        } else {
+            approved.status = .running
+            approved.statusReason = nil
+        }
+        var message = "\(command.actor) approved the deployment requested by \(deployment.requestedBy) (protected: \(protected))"
+        if let reason = command.reason { message += ": \(reason)" }
+        do {
+            try await store.write([
+                .saveDeployment(approved),
+                .appendEvent(EventRecord(
+                    deploymentId: id, time: now, actor: command.actor, kind: "action.approve", message: message,
+                    origin: command.origin ?? Self.unknownOrigin, reason: command.reason, ticket: deployment.ticket
+                )),
+            ])
+        } catch {
+            throw EngineError(.internalFailure, "could not store the approval: \(error)")
+        }
+        if busy != nil {
+            queued.append(id)
+        } else {
+            for target in targets { claims[target.node] = id }
+            do {
+                launch(DeploymentDriverSeed(deployment: approved, phases: try await store.phases(of: id), targets: targets))
+            } catch {
+                throw EngineError(.internalFailure, "could not read deployment #\(id)'s phases: \(error)")
+            }
+        }
+        feed.publish(.deploymentChanged(id), deploymentID: id)
+    }
+
+    /// An approval older than `approvalValidity` is void: the deployment waits for approval again.
+    private func approvalExpired(_ deployment: DeploymentRecord) -> Bool {
+        guard !deployment.protectedEnvironmentList.isEmpty else { return false }
+        guard let approvedAt = deployment.approvedAt else { return true }
+        return Clock.now() - approvedAt > approvalValidity
+    }
+
+    private func voidApproval(_ deployment: DeploymentRecord) async throws {
+        var waiting = deployment
+        let approver = deployment.approvedBy ?? "?"
+        waiting.status = .pendingApproval
+        waiting.approvedBy = nil
+        waiting.approvedAt = nil
+        waiting.updatedAt = Clock.now()
+        waiting.statusReason = "the approval by \(approver) expired (older than \(Self.duration(approvalValidity))) before the deployment could start; "
+            + Self.awaitingApproval(requester: deployment.requestedBy, protected: deployment.protectedEnvironmentList)
+        try await store.write([
+            .saveDeployment(waiting),
+            .appendEvent(EventRecord(deploymentId: deployment.id, time: Clock.now(), actor: "waveline", kind: "deployment.approval_expired", message: waiting.statusReason ?? "approval expired", ticket: deployment.ticket)),
+        ])
+        feed.publish(.deploymentChanged(deployment.id), deploymentID: deployment.id)
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        if seconds >= 3600, seconds.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(seconds / 3600)) h" }
+        if seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(seconds / 60)) min" }
+        return "\(Int(seconds)) s"
+    }
+
     // MARK: - Operator actions
 
-    public func perform(_ action: OperatorAction, on id: Int64, nodes: [String] = [], actor: String, reason: String? = nil) async throws(EngineError) {
-        let command = OperatorCommand(action: action, nodes: nodes, actor: actor, reason: reason)
+    /// The origin recorded for a person's action when the caller did not say where it came from.
+    public static let unknownOrigin = "unknown"
+
+    public func perform(
+        _ action: OperatorAction, on id: Int64, nodes: [String] = [], actor: String, reason: String? = nil, origin: String? = nil
+    ) async throws(EngineError) {
+        let command = OperatorCommand(action: action, nodes: nodes, actor: actor, reason: reason, origin: origin)
         if drivers[id] == nil, try await reopenIfNeeded(id, for: command) == .done {
             return
         }
@@ -172,13 +282,20 @@ public actor Engine {
         } catch {
             throw EngineError(.internalFailure, "could not read deployment #\(id): \(error)")
         }
-        if deployment.status == .queued {
+        if deployment.status == .pendingApproval && command.action == .approve {
+            try await approveDeployment(deployment, targets: targets, by: command)
+            return .done
+        }
+        if deployment.status == .queued || deployment.status == .pendingApproval {
             guard command.action == .abort else {
+                if deployment.status == .pendingApproval {
+                    throw EngineError(.conflict, "deployment #\(id) is waiting for approval; it can only be approved (by someone other than \(deployment.requestedBy)) or aborted")
+                }
                 throw EngineError(.conflict, "deployment #\(id) is queued; it can only be aborted until it starts")
             }
             var cancelled = deployment
             cancelled.status = .cancelled
-            cancelled.statusReason = "aborted by \(command.actor) while queued"
+            cancelled.statusReason = "aborted by \(command.actor) while \(deployment.status == .queued ? "queued" : "waiting for approval")"
             cancelled.finishedAt = Clock.now()
             cancelled.updatedAt = Clock.now()
             let cancelledTargets = targets.map { target -> StoreChange in
@@ -188,7 +305,11 @@ public actor Engine {
             }
             do {
                 try await store.write([.saveDeployment(cancelled)] + cancelledTargets + [
-                    .appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: command.actor, kind: "action.abort", message: cancelled.statusReason ?? "aborted")),
+                    .appendEvent(EventRecord(
+                        deploymentId: id, time: Clock.now(), actor: command.actor, kind: "action.abort",
+                        message: cancelled.statusReason ?? "aborted", origin: command.origin ?? Self.unknownOrigin,
+                        reason: command.reason, ticket: deployment.ticket
+                    )),
                 ])
             } catch {
                 throw EngineError(.internalFailure, "could not store the abort: \(error)")
@@ -256,6 +377,11 @@ public actor Engine {
                     queued.removeAll { $0 == id }
                     continue
                 }
+                if approvalExpired(deployment) {
+                    queued.removeAll { $0 == id }
+                    try await voidApproval(deployment)
+                    continue
+                }
                 let targets = try await store.targets(of: id)
                 guard targets.allSatisfy({ claims[$0.node] == nil }) else { continue }
                 deployment.status = .running
@@ -263,7 +389,7 @@ public actor Engine {
                 deployment.updatedAt = Clock.now()
                 try await store.write([
                     .saveDeployment(deployment),
-                    .appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: "waveline", kind: "deployment.dequeued", message: "its nodes are free: starting")),
+                    .appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: "waveline", kind: "deployment.dequeued", message: "its nodes are free: starting", ticket: deployment.ticket)),
                 ])
                 queued.removeAll { $0 == id }
                 for target in targets { claims[target.node] = id }
@@ -286,6 +412,8 @@ public actor Engine {
                 queued.append(id)
                 continue
             }
+            // Holds no nodes until a second person approves it.
+            if deployment.status == .pendingApproval { continue }
             let operation = try? deployment.decodedOperation()
             var targets = try await store.targets(of: id)
             var history = try await store.stepRuns(of: id, target: nil)
@@ -312,7 +440,7 @@ public actor Engine {
                 changes.append(.saveTarget(targets[index]))
             }
             if !interruptedNodes.isEmpty {
-                changes.append(.appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: "waveline", kind: "deployment.recovered", message: "resumed after a restart; runs interrupted on: \(interruptedNodes.joined(separator: ", "))")))
+                changes.append(.appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: "waveline", kind: "deployment.recovered", message: "resumed after a restart; runs interrupted on: \(interruptedNodes.joined(separator: ", "))", ticket: deployment.ticket)))
             }
             try await store.write(changes)
             for target in targets { claims[target.node] = id }

@@ -46,12 +46,15 @@ public struct DeploymentRequest: Sendable, Hashable, Codable {
     public var requestedBy: String
     /// Wait for busy nodes instead of refusing.
     public var queue: Bool
+    /// Where the request came from (the client's address), for the audit trail; nil when unknown.
+    public var origin: String?
 
     public init(
         operation: String, selection: Selection, parameters: [String: String] = [:],
         strategy: String = Strategy.lightningThunder.name, reason: String, ticket: String? = nil,
-        requestedBy: String, queue: Bool = false
+        requestedBy: String, queue: Bool = false, origin: String? = nil
     ) {
+        self.origin = origin
         self.operation = operation
         self.selection = selection
         self.parameters = parameters

@@ -21,6 +21,8 @@ public struct ServerOptions: Sendable {
     public var logLevel: Logger.Level
     /// 0: close a deployment's SSH masters when it ends; more: keep idle masters that many seconds.
     public var sshKeepMastersSeconds: Int = 0
+    /// How long an approval of a deployment to a protected environment stays valid before it starts.
+    public var approvalValiditySeconds: Double = 24 * 3600
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, inventoryPaths: [String],
@@ -58,7 +60,10 @@ public enum WavelineServerBuilder {
             local: LocalExecutor(dataDirectory: options.dataDirectory),
             ssh: try SSHExecutor(dataDirectory: options.dataDirectory, keepMastersSeconds: options.sshKeepMastersSeconds)
         )
-        let engine = try await Engine(store: store, workspace: workspace, executors: executors, logger: logger)
+        let engine = try await Engine(
+            store: store, workspace: workspace, executors: executors, logger: logger,
+            approvalValidity: options.approvalValiditySeconds
+        )
         let router = makeRouter(engine: engine, logger: logger)
         WebController(engine: engine, logger: logger).addRoutes(to: router)
         let application = Application(

@@ -26,6 +26,12 @@ public struct DeploymentRecord: Sendable, Hashable, Codable {
     public var startedAt: Double?
     public var finishedAt: Double?
     public var updatedAt: Double
+    /// Who approved a deployment to a protected environment (never its requester), and when.
+    public var approvedBy: String?
+    public var approvedAt: Double?
+    /// The protected environments the deployment touches, comma-joined; nil or empty when none: then it needs
+    /// no approval, and its manual gates no second person.
+    public var protectedEnvironments: String?
 
     public init(
         id: Int64, operation: Operation, strategy: String, parameters: [String: String], selection: Selection,
@@ -60,7 +66,12 @@ public struct DeploymentRecord: Sendable, Hashable, Codable {
 
     /// Column names, spelled out: no key conversion per field per row on the write path.
     enum CodingKeys: String, CodingKey {
-        case id, operation, operationJson = "operation_json", strategy, parametersJson = "parameters_json", selectionJson = "selection_json", environments, products, requestedBy = "requested_by", reason, ticket, status, statusReason = "status_reason", currentPhase = "current_phase", failureBudget = "failure_budget", targetCount = "target_count", createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at", updatedAt = "updated_at"
+        case id, operation, operationJson = "operation_json", strategy, parametersJson = "parameters_json", selectionJson = "selection_json", environments, products, requestedBy = "requested_by", reason, ticket, status, statusReason = "status_reason", currentPhase = "current_phase", failureBudget = "failure_budget", targetCount = "target_count", createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at", updatedAt = "updated_at", approvedBy = "approved_by", approvedAt = "approved_at", protectedEnvironments = "protected_environments"
+    }
+
+    /// The protected environments it touches, as a list.
+    public var protectedEnvironmentList: [String] {
+        (protectedEnvironments ?? "").split(separator: ",").map(String.init)
     }
 }
 
@@ -257,7 +268,9 @@ public struct LogLineRecord: Sendable, Hashable, Codable {
     }
 }
 
-/// A state change or a person's action, appended and never edited.
+/// A state change or a person's action, appended and never edited: who (`actor`), what (`kind`, `message`),
+/// when (`time`), from where (`origin`) and why (`reason`, `ticket`). Each row is chained to the one before by
+/// `prevHash` and `hash` (see `AuditChain`), which the store's writer computes as it assigns the id.
 public struct EventRecord: Sendable, Hashable, Codable {
     /// Assigned by the store when written.
     public var id: Int64
@@ -266,18 +279,34 @@ public struct EventRecord: Sendable, Hashable, Codable {
     public var actor: String
     public var kind: String
     public var message: String
+    /// The client's address for a person's action, `engine` for the server's own transitions.
+    public var origin: String?
+    /// Why, in the person's words, when they gave a reason.
+    public var reason: String?
+    /// The change ticket the action belongs to, when there is one.
+    public var ticket: String?
+    /// The previous event's hash (`AuditChain.genesis` for the first); assigned by the store.
+    public var prevHash: String?
+    /// SHA-256 over this event's canonical encoding, hex; assigned by the store.
+    public var hash: String?
 
-    public init(deploymentId: Int64?, time: Double, actor: String, kind: String, message: String) {
+    public init(
+        deploymentId: Int64?, time: Double, actor: String, kind: String, message: String,
+        origin: String = AuditChain.engineOrigin, reason: String? = nil, ticket: String? = nil
+    ) {
         self.id = 0
         self.deploymentId = deploymentId
         self.time = time
         self.actor = actor
         self.kind = kind
         self.message = message
+        self.origin = origin
+        self.reason = reason
+        self.ticket = ticket
     }
 
     /// Column names, spelled out: no key conversion per field per row on the write path.
     enum CodingKeys: String, CodingKey {
-        case id, deploymentId = "deployment_id", time, actor, kind, message
+        case id, deploymentId = "deployment_id", time, actor, kind, message, origin, reason, ticket, prevHash = "prev_hash", hash
     }
 }

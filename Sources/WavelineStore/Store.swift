@@ -73,7 +73,14 @@ public protocol DeploymentStore: Sendable {
     /// older than `before` when given.
     func nodeHistory(node: String, limit: Int, before: NodeRunCursor?) async throws -> [NodeRunRecord]
 
+    /// The newest event as the writer recorded it; nil when no event was ever written.
+    func auditHead() async throws -> AuditHead?
+
     func close() async throws
+}
+
+extension DeploymentStore {
+    public func auditHead() async throws -> AuditHead? { nil }
 }
 
 /// A store error that says what failed and where, never a bare driver message alone.

@@ -75,8 +75,9 @@ struct NodeStateTests {
             group.addTask { try await engine.run() }
             defer { group.cancelAll() }
             // Let the engine's start-up recovery finish first: it reads where deployment ids continue, and a
-            // deployment created before that read would see its id handed out again.
-            try await Task.sleep(for: .milliseconds(300))
+            // deployment created before that read would see its id handed out again (the engine offers no
+            // signal for it yet).
+            try await Task.sleep(for: .seconds(1))
 
             #expect(try await store.nodeStates().isEmpty)
             let first = try await deploy(["n1", "n2"], version: "1.0.0")

@@ -94,8 +94,10 @@ struct DeploymentQueryTests {
     @Test(arguments: StoreBackend.all)
     func unfinishedDeploymentsAreTheNonFinalOnesOldestFirst(backend: StoreBackend) async throws {
         try await withRows(backend) { store async throws in
+            // Waiting for a second person's approval is unfinished too.
+            try await store.write([.saveDeployment(Fixture.deployment(10, status: .pendingApproval))])
             let unfinished = try await store.unfinishedDeployments()
-            #expect(unfinished.map(\.id) == [2, 4, 5, 6, 8])
+            #expect(unfinished.map(\.id) == [2, 4, 5, 6, 8, 10])
             #expect(unfinished.allSatisfy { !$0.status.isFinal })
             #expect(Set(unfinished.map(\.status)) == Set(DeploymentStatus.allCases.filter { !$0.isFinal }))
         }

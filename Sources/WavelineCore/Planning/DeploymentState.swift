@@ -1,6 +1,8 @@
 /// The life of a deployment. `running ⇄ paused`; it ends `succeeded | failed | halted | cancelled`, or after a
-/// rollback `rolled_back`. `queued` waits for busy nodes to be released.
+/// rollback `rolled_back`. `queued` waits for busy nodes to be released. `pending_approval`: a deployment to a
+/// protected environment waits for a second person's approval; it holds no nodes until approved.
 public enum DeploymentStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    case pendingApproval = "pending_approval"
     case queued
     case running
     case paused
@@ -17,7 +19,7 @@ public enum DeploymentStatus: String, Sendable, Hashable, Codable, CaseIterable 
     public var isFinal: Bool {
         switch self {
         case .succeeded, .failed, .cancelled, .rolledBack: return true
-        case .queued, .running, .paused, .halted, .rollingBack: return false
+        case .pendingApproval, .queued, .running, .paused, .halted, .rollingBack: return false
         }
     }
 

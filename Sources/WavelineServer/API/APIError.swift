@@ -54,7 +54,9 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(error)
         } catch let error as HTTPError {
             let message: String
-            if error.status == .notFound, let allowed = routes?.methods(for: request.uri.path), !allowed.isEmpty {
+            // The router's "not found" for a path it serves with other methods: a wrong method, not a wrong path.
+            if error.status == .notFound, let allowed = routes?.methods(for: request.uri.path), !allowed.isEmpty,
+               !allowed.contains(request.method.rawValue) {
                 var refusal = APIError(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.uri.path); it takes \(allowed.joined(separator: ", "))")
                 refusal.headers[.allow] = allowed.joined(separator: ", ")
                 throw refusal

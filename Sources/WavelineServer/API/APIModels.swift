@@ -57,6 +57,10 @@ public struct DeploymentSummary: Codable, Sendable {
     public var createdAt: Double
     public var startedAt: Double?
     public var finishedAt: Double?
+    /// Protected environments it touches (absent when none): it needs a second person's approval.
+    public var protectedEnvironments: [String]?
+    public var approvedBy: String?
+    public var approvedAt: Double?
 
     public init(_ record: DeploymentRecord) {
         id = record.id
@@ -77,6 +81,10 @@ public struct DeploymentSummary: Codable, Sendable {
         createdAt = record.createdAt
         startedAt = record.startedAt
         finishedAt = record.finishedAt
+        let protected = record.protectedEnvironmentList
+        protectedEnvironments = protected.isEmpty ? nil : protected
+        approvedBy = record.approvedBy
+        approvedAt = record.approvedAt
     }
 }
 

@@ -18,6 +18,7 @@ extension WavelineServerBuilder {
         CatalogController(engine: engine).addRoutes(to: api)
         InventoryController(engine: engine).addRoutes(to: api)
         EventsController(engine: engine).addRoutes(to: api)
+        AuditController(engine: engine).addRoutes(to: api)
         api.get("openapi.yaml") { request, _ in
             _ = try QueryValues(request, allowed: [])
             return Response(

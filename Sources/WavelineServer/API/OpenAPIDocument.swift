@@ -188,6 +188,38 @@ paths:
         "400": { $ref: "#/components/responses/BadRequest" }
         "500": { $ref: "#/components/responses/InternalError" }
 
+  /api/v1/audit/verify:
+    get:
+      tags: [events]
+      operationId: verifyAudit
+      summary: Checks the audit trail's hash chain; names every edited, removed, reordered or inserted entry.
+      description: |
+        Every event's `hash` is SHA-256 over its canonical encoding, which includes the previous event's hash
+        (see `AuditChain` in the source for the byte layout). `waveline audit verify --data DIR` runs the same
+        check on a database file without a server.
+      responses:
+        "200":
+          description: The verdict (also when the trail was tampered with; see `problems`).
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/AuditReport" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "500": { $ref: "#/components/responses/InternalError" }
+
+  /api/v1/audit/export:
+    get:
+      tags: [events]
+      operationId: exportAudit
+      summary: Every event, oldest first, as JSON lines with the chain fields (`prev_hash`, `hash`).
+      responses:
+        "200":
+          description: One JSON object per line, keys in snake_case as stored.
+          content:
+            application/x-ndjson:
+              schema: { type: string }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "500": { $ref: "#/components/responses/InternalError" }
+
   /api/v1/deployments:
     get:
       tags: [deployments]
@@ -279,8 +311,9 @@ paths:
       summary: An operator action. The body is optional (an empty body is `{}`).
       description: >-
         `pause`, `resume`, `abort`; `retry` (failed nodes, or the named ones, run again from the step that failed);
-        `skip` (the named nodes are left out); `approve` (opens a manual gate); `rollback` (runs the rollback steps
-        on the nodes that completed).
+        `skip` (the named nodes are left out); `approve` (lets a `pending_approval` deployment to a protected
+        environment start, or opens a manual gate; on a protected environment never by the deployment's requester:
+        409); `rollback` (runs the rollback steps on the nodes that completed).
       parameters:
         - $ref: "#/components/parameters/DeploymentID"
         - name: action
@@ -488,7 +521,7 @@ components:
 
     DeploymentStatus:
       type: string
-      enum: [queued, running, paused, halted, succeeded, failed, cancelled, rolling_back, rolled_back]
+      enum: [pending_approval, queued, running, paused, halted, succeeded, failed, cancelled, rolling_back, rolled_back]
     PhaseStatus:
       type: string
       enum: [pending, running, gate, completed]
@@ -573,6 +606,12 @@ components:
         createdAt: { type: number }
         startedAt: { type: number }
         finishedAt: { type: number }
+        protectedEnvironments:
+          $ref: "#/components/schemas/StringList"
+        approvedBy:
+          type: string
+          description: Who let this deployment to a protected environment start (never its requester).
+        approvedAt: { type: number }
 
     DeploymentList:
       type: object
@@ -942,6 +981,35 @@ components:
         strategies:
           type: array
           items: { $ref: "#/components/schemas/Strategy" }
+
+    AuditProblem:
+      type: object
+      required: [kind, eventId, message]
+      properties:
+        kind:
+          type: string
+          enum: [edited, removed, reordered, inserted]
+        eventId:
+          type: integer
+          format: int64
+          description: The entry where the problem shows.
+        message: { type: string }
+
+    AuditReport:
+      type: object
+      required: [count, problems, moreProblems]
+      properties:
+        count: { type: integer, description: Entries read. }
+        firstId: { type: integer, format: int64 }
+        lastId: { type: integer, format: int64 }
+        lastHash:
+          type: string
+          description: The newest entry's hash; keep it to show later that nothing was rewritten since.
+        problems:
+          type: array
+          description: Empty when the trail is intact; at most 100, in id order.
+          items: { $ref: "#/components/schemas/AuditProblem" }
+        moreProblems: { type: integer, description: Problems beyond those listed. }
 
 """#
 }

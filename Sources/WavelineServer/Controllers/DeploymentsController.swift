@@ -33,18 +33,20 @@ struct DeploymentsController<Context: RequestContext> {
     }
 
     @Sendable func create(_ request: Request, context: Context) async throws -> EditedResponse<DeploymentDetail> {
+        _ = try QueryValues(request, allowed: [])
         let body = try await request.decodeJSON(CreateDeploymentBody.self, context: context)
         let requester = body.requestedBy ?? request.headers[.init("X-Waveline-User")!] ?? "anonymous"
         let record = try await engine.create(DeploymentRequest(
             operation: body.operation, selection: body.selection, parameters: body.parameters ?? [:],
             strategy: body.strategy ?? Strategy.lightningThunder.name, reason: body.reason, ticket: body.ticket,
-            requestedBy: requester, queue: body.queue ?? false
+            requestedBy: requester, queue: body.queue ?? false, origin: request.origin(context: context)
         ))
         return EditedResponse(status: .created, response: try await DeploymentView.detail(record.id, store: engine.store))
     }
 
     @Sendable func detail(_ request: Request, context: Context) async throws -> DeploymentDetail {
-        try await DeploymentView.detail(try deploymentID(context), store: engine.store)
+        _ = try QueryValues(request, allowed: [])
+        return try await DeploymentView.detail(try deploymentID(context), store: engine.store)
     }
 
     @Sendable func act(_ request: Request, context: Context) async throws -> DeploymentDetail {
@@ -53,10 +55,11 @@ struct DeploymentsController<Context: RequestContext> {
         guard let action = OperatorAction(rawValue: name) else {
             throw APIError(.badRequest, "unknown action '\(name)'; expected one of \(OperatorAction.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        _ = try QueryValues(request, allowed: [])
         let body = try await request.decodeJSON(ActionBody.self, context: context, emptyMeans: ActionBody())
         guard try await engine.store.deployment(id) != nil else { throw APIError(.notFound, "no deployment #\(id)") }
         let actor = body.actor ?? request.headers[.init("X-Waveline-User")!] ?? "anonymous"
-        try await engine.perform(action, on: id, nodes: body.nodes ?? [], actor: actor, reason: body.reason)
+        try await engine.perform(action, on: id, nodes: body.nodes ?? [], actor: actor, reason: body.reason, origin: request.origin(context: context))
         return try await DeploymentView.detail(id, store: engine.store)
     }
 

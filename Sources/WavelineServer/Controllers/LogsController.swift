@@ -102,19 +102,21 @@ struct LogsController<Context: RequestContext> {
                 return
             }
             try await writer.write(ByteBuffer(string: ": following\n\n"))
-            for await update in updates {
-                switch update {
-                case .logLines(let records):
-                    try await send(records.filter { scope.targets?.contains($0.targetIndex) ?? true }
-                        .map { LogLineView($0, node: scope.nodeNames[$0.targetIndex] ?? "?") })
-                case .deploymentChanged:
-                    if try await finishIfDone() {
-                        try await writer.finish(nil)
-                        return
+            try await withLiveRelay(updates) { events in
+                for await event in events {
+                    switch event {
+                    case .update(.logLines(let records)):
+                        try await send(records.filter { scope.targets?.contains($0.targetIndex) ?? true }
+                            .map { LogLineView($0, node: scope.nodeNames[$0.targetIndex] ?? "?") })
+                    case .update(.deploymentChanged):
+                        if try await finishIfDone() { return }
+                    case .heartbeat:
+                        try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                     }
                 }
             }
-            // The feed ended this subscriber (it fell behind): the client reconnects from its last event id.
+            // Done, shutting down, or the feed ended this subscriber because it fell behind: the client
+            // reconnects from its last event id when it wants more.
             try await writer.finish(nil)
         }
         return Response(

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import WavelineCore
 import WavelineEngine
 import WavelineStore
@@ -124,19 +125,24 @@ struct WebController<Context: RequestContext> {
         }
         let updates = engine.feed.subscribe(deploymentID: deploymentID)
         let body = ResponseBody { writer in
-            var sequence = 0
             try await writer.write(ByteBuffer(string: "retry: 1000\n: listening\n\n"))
-            for await update in updates {
-                let changed: Int64?
-                switch update {
-                case .deploymentChanged(let id): changed = id
-                case .logLines(let lines):
-                    // Step boundaries (system lines) move a node's current step.
-                    changed = lines.first { $0.stream == "system" }?.deploymentId
+            try await withLiveRelay(updates) { events in
+                var sequence = 0
+                for await event in events {
+                    let changed: Int64?
+                    switch event {
+                    case .update(.deploymentChanged(let id)): changed = id
+                    case .update(.logLines(let lines)):
+                        // Step boundaries (system lines) move a node's current step.
+                        changed = lines.first { $0.stream == "system" }?.deploymentId
+                    case .heartbeat:
+                        try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                        continue
+                    }
+                    guard let changed else { continue }
+                    sequence += 1
+                    try await writer.write(ByteBuffer(string: "event: change\nid: \(sequence)\ndata: {\"deployment\":\(changed)}\n\n"))
                 }
-                guard let changed else { continue }
-                sequence += 1
-                try await writer.write(ByteBuffer(string: "event: change\nid: \(sequence)\ndata: {\"deployment\":\(changed)}\n\n"))
             }
             try await writer.finish(nil)
         }

@@ -18,10 +18,13 @@ actor GroupCommitWriter {
     private var committing = false
     private var idle: [CheckedContinuation<Void, Never>] = []
     private var nextEventID: Int64
+    /// The newest stored event's hash: where the audit trail's chain continues.
+    private var lastEventHash: String
 
-    init(database: any SQLDatabase, nextEventID: Int64, logger: Logger) {
+    init(database: any SQLDatabase, nextEventID: Int64, lastEventHash: String, logger: Logger) {
         self.database = database
         self.nextEventID = nextEventID
+        self.lastEventHash = lastEventHash
         self.logger = logger
     }
 
@@ -88,6 +91,9 @@ actor GroupCommitWriter {
                 batch.events.append(record)
             }
         }
+        // Events are chained in id order, here where their ids are assigned; the chain advances only if the
+        // transaction commits.
+        let chainEnd = AuditChain.seal(&batch.events, after: lastEventHash)
         let frozen = batch
         try await database.withSession { db in
             try await db.raw("BEGIN").run()
@@ -101,6 +107,9 @@ actor GroupCommitWriter {
                 try await Self.upsert(frozen.nodeStates.values, into: "node_states", key: ["node"], on: db)
                 try await Self.insert(frozen.logs, into: "log_lines", on: db)
                 try await Self.insert(frozen.events, into: "events", on: db)
+                if let last = frozen.events.last {
+                    try await Self.recordAuditHead(AuditHead(lastId: last.id, lastHash: chainEnd), on: db)
+                }
                 try await db.raw("COMMIT").run()
             } catch {
                 try? await db.raw("ROLLBACK").run()
@@ -108,6 +117,14 @@ actor GroupCommitWriter {
             }
         }
         nextEventID += Int64(batch.events.count)
+        lastEventHash = chainEnd
+    }
+
+    static func recordAuditHead(_ head: AuditHead, on db: any SQLDatabase) async throws {
+        try await db.raw("""
+            INSERT INTO audit_head (singleton, last_id, last_hash) VALUES (1, \(bind: head.lastId), \(bind: head.lastHash))
+            ON CONFLICT (singleton) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash
+            """).run()
     }
 
     /// One transaction's rows, one list per table. A row written twice in the group keeps its last version

@@ -18,7 +18,8 @@ public final class SQLDeploymentStore: DeploymentStore {
         try await Migrator.migrate(writeDatabase, logger: logger)
         let maxEvent = try await writeDatabase.raw("SELECT COALESCE(MAX(id), 0) AS max_id FROM events").first()
             .map { try $0.decode(column: "max_id", as: Int64.self) } ?? 0
-        self.writer = GroupCommitWriter(database: writeDatabase, nextEventID: maxEvent + 1, logger: logger)
+        let lastHash = try await Self.chainLegacyEvents(writeDatabase, logger: logger)
+        self.writer = GroupCommitWriter(database: writeDatabase, nextEventID: maxEvent + 1, lastEventHash: lastHash, logger: logger)
         self.reader = readDatabase
         self.onClose = onClose
     }
@@ -162,6 +163,38 @@ public final class SQLDeploymentStore: DeploymentStore {
         }
         query.appendInterpolation(SQLQueryString(" ORDER BY t.deployment_id DESC, t.target_index DESC LIMIT \(bind: max(1, min(limit, 1000)))"))
         return try await reader.raw(query).all(decoding: NodeRunRecord.self)
+    }
+
+    public func auditHead() async throws -> AuditHead? {
+        try await reader.raw("SELECT last_id, last_hash FROM audit_head WHERE singleton = 1").first(decoding: AuditHead.self)
+    }
+
+    /// Where the audit chain continues. The first open after migration 3 chains the events written before it
+    /// (they had no hash) and records the head; from then on the head exists and rows without a hash are never
+    /// chained by Waveline, so one added by hand stays visible to `audit verify`.
+    private static func chainLegacyEvents(_ database: any SQLDatabase, logger: Logger) async throws -> String {
+        if let head = try await database.raw("SELECT last_id, last_hash FROM audit_head WHERE singleton = 1").first(decoding: AuditHead.self) {
+            return head.lastHash
+        }
+        var events = try await database.raw("SELECT * FROM events ORDER BY id").all(decoding: EventRecord.self)
+        guard let last = events.last else { return AuditChain.genesis }
+        logger.info("chaining the audit trail's earlier events", metadata: ["count": "\(events.count)"])
+        let end = AuditChain.seal(&events, after: AuditChain.genesis)
+        try await database.raw("BEGIN").run()
+        do {
+            for event in events {
+                try await database.raw("""
+                    UPDATE events SET origin = \(bind: event.origin), prev_hash = \(bind: event.prevHash), hash = \(bind: event.hash)
+                    WHERE id = \(bind: event.id)
+                    """).run()
+            }
+            try await GroupCommitWriter.recordAuditHead(AuditHead(lastId: last.id, lastHash: end), on: database)
+            try await database.raw("COMMIT").run()
+        } catch {
+            try? await database.raw("ROLLBACK").run()
+            throw StoreError("could not chain the audit trail's earlier events: \(String(reflecting: error))")
+        }
+        return end
     }
 
     /// A value matched literally inside a LIKE pattern (with `ESCAPE '\\'`).

@@ -33,6 +33,26 @@ struct APIClient {
         try await send("POST", path, body: body, as: type)
     }
 
+    /// A GET whose answer is text (JSON lines, YAML), handed over a chunk at a time as it arrives.
+    func getStream(_ path: String, _ handle: (ByteBuffer) throws -> Void) async throws {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.headers.add(name: "X-Waveline-User", value: user)
+        let response: HTTPClientResponse
+        do {
+            response = try await Self.http.execute(request, timeout: .hours(1))
+        } catch {
+            throw Failure(description: unreachable)
+        }
+        guard (200..<300).contains(response.status.code) else {
+            let bytes = try await response.body.collect(upTo: 1 << 20)
+            if let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(bytes.readableBytesView)) {
+                throw Failure(description: error.error.message)
+            }
+            throw Failure(description: "the server answered \(response.status.code) \(response.status.reasonPhrase)")
+        }
+        for try await chunk in response.body { try handle(chunk) }
+    }
+
     private func send<Body: Encodable, T: Decodable>(_ method: String, _ path: String, body: Body?, as type: T.Type) async throws -> T {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = HTTPMethod(rawValue: method)

@@ -62,7 +62,7 @@ struct SkipCommand: ActionCommand {
 }
 
 struct ApproveCommand: ActionCommand {
-    static let configuration = CommandConfiguration(commandName: "approve", abstract: "Open the manual gate the deployment is waiting at.")
+    static let configuration = CommandConfiguration(commandName: "approve", abstract: "Let a deployment waiting for approval start (never your own on a protected environment), or open the manual gate it waits at.")
     static let action = OperatorAction.approve
     @OptionGroup var options: ActionOptions
 }

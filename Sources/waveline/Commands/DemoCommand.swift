@@ -67,6 +67,14 @@ struct DemoCommand: AsyncParsableCommand {
                 strategy: "lightning-thunder", reason: "Roll Kafka 3.8.0 out to every environment", ticket: "CHG-2041",
                 requestedBy: "demo", queue: false
             ), as: DeploymentDetail.self)
+            // prod is protected: the deployment waits for a second person. The demo approves it as another
+            // identity, so it runs at once and the approval shows in its events.
+            let approval = first.deployment.status == .pendingApproval
+            if approval {
+                _ = try await api.post("/api/v1/deployments/\(first.deployment.id)/actions/approve", body: ActionBody(
+                    nodes: [], reason: "reviewed CHG-2041 (demo: approved automatically)", actor: DemoInventory.approver
+                ), as: DeploymentDetail.self)
+            }
             let second = try await api.post("/api/v1/deployments", body: CreateDeploymentBody(
                 operation: "cache-rebuild", selection: Selection(environments: ["dev"], products: ["valkey"]),
                 parameters: ["mode": "full"], strategy: "one-by-one", reason: "Stale keys after the dev data refresh",
@@ -78,6 +86,8 @@ struct DemoCommand: AsyncParsableCommand {
 
                 Deployment #\(first.deployment.id): deploy-version 3.8.0 on \(first.deployment.targetCount) Kafka nodes, lightning → thunder.
                   One node (\(DemoInventory.faultyNode)) fails its health check, so the failure point shows.
+                  It touches prod, which is protected: requested by demo with ticket CHG-2041, it waited for a second
+                  person\(approval ? "; the demo approved it as \(DemoInventory.approver) (four-eyes; see its events)" : "").
                 Deployment #\(second.deployment.id): cache-rebuild on the dev Valkey nodes, one by one.
 
                 In another terminal:

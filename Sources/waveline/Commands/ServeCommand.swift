@@ -30,6 +30,9 @@ struct ServerFileOptions: ParsableArguments {
     @Option(name: .long, help: "Keep idle SSH master connections this many seconds after a deployment (0: close them when it ends).")
     var sshKeepMasters: Int = 0
 
+    @Option(name: .long, help: "Hours an approval of a protected deployment stays valid while it waits to start (queued behind busy nodes).")
+    var approvalValidity: Double = 24
+
     func serverOptions() throws -> ServerOptions {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -40,6 +43,8 @@ struct ServerFileOptions: ParsableArguments {
             catalogDirectory: absolute(catalog), strategiesDirectory: strategies.map(absolute), logLevel: level
         )
         options.sshKeepMastersSeconds = sshKeepMasters
+        guard approvalValidity > 0 else { throw ValidationError("--approval-validity must be more than 0 hours") }
+        options.approvalValiditySeconds = approvalValidity * 3600
         return options
     }
 }

@@ -11,6 +11,7 @@ struct Waveline: AsyncParsableCommand {
             ServeCommand.self, DemoCommand.self, DeployCommand.self, StatusCommand.self, LogsCommand.self,
             PauseCommand.self, ResumeCommand.self, AbortCommand.self, RetryCommand.self, SkipCommand.self,
             ApproveCommand.self, RollbackCommand.self, InventoryCommand.self, CatalogCommand.self,
+            AuditCommand.self, RolesCommand.self,
         ]
     )
 }

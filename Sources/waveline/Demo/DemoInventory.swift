@@ -21,6 +21,8 @@ enum DemoInventory {
 
     /// The node whose health check fails, so the demo shows a failure point.
     static let faultyNode = "kafka-prod-5"
+    /// The second identity that approves the demo's protected (prod) deployment.
+    static let approver = "demo-approver"
     static let fault = "log directory /var/lib/kafka/data is not writable: No space left on device"
 
     static var nodeNames: [String] {

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import Synchronization
 import Testing
 import WavelineCore
@@ -45,7 +46,11 @@ import WavelineStore
             count("deployments")
             return try await base.deployments(query)
         }
-        func unfinishedDeployments() async throws -> [DeploymentRecord] { try await base.unfinishedDeployments() }
+        func unfinishedDeployments() async throws -> [DeploymentRecord] {
+            let records = try await base.unfinishedDeployments()
+            count("unfinishedDeployments")  // once it has answered: the engine's recovery is then as good as done
+            return records
+        }
         func phases(of deploymentID: Int64) async throws -> [PhaseRecord] {
             count("phases")
             return try await base.phases(of: deploymentID)
@@ -119,8 +124,12 @@ import WavelineStore
             defer { group.cancelAll() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw HarnessError("the server did not start") }
-            // Let the engine's start-up recovery finish before the first deployment (it reads where ids continue).
-            try await Task.sleep(for: .milliseconds(300))
+            // Let the engine's start-up recovery finish before the first deployment: a deployment created while it
+            // runs could have its id handed out again and be resumed as if left over. Its last read is the
+            // unfinished deployments; after that it only starts what it found (nothing, in an empty store).
+            let recovered = await eventually(timeout: .seconds(30)) { store.reads("unfinishedDeployments") > 0 }
+            guard recovered else { throw HarnessError("the engine did not recover") }
+            try await Task.sleep(for: .milliseconds(100))
             return try await body(engine, store, "http://127.0.0.1:\(port)", directory)
         }
         try await store.close()
@@ -140,13 +149,20 @@ import WavelineStore
         var ended = false
     }
 
+    /// A client for many streams at once: the shared one opens at most 8 connections to a host.
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     /// Reads one connection of a log stream to its end; `following` is called when the server has sent the
     /// backlog and follows the live feed.
-    static func follow(_ url: String, lastEventID: Int64?, following: @Sendable () -> Void = {}) async throws -> Followed {
+    static func follow(_ url: String, lastEventID: Int64? = nil, following: @Sendable () -> Void = {}) async throws -> Followed {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "text/event-stream")
         if let lastEventID { request.headers.add(name: "Last-Event-ID", value: String(lastEventID)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let response = try await client.execute(request, timeout: .seconds(60))
         guard response.status == .ok else { throw HarnessError("the stream answered \(response.status.code)") }
         var result = Followed(lastID: lastEventID)
         var pending: [UInt8] = []
@@ -198,7 +214,7 @@ import WavelineStore
                 #expect(ready, "only \(following.value) of \(followers) followers got to following")
                 let logReadsBefore = store.reads("logLines"), readsBefore = store.allReads
                 try FileManager.default.createDirectory(atPath: directory + "/nodes/n1", withIntermediateDirectories: true)
-                FileManager.default.createFile(atPath: directory + "/nodes/n1/go", contents: Data())
+                _ = FileManager.default.createFile(atPath: directory + "/nodes/n1/go", contents: Data())
                 var results: [Followed] = []
                 for try await result in group { results.append(result) }
                 // Each follower read the store's log once more, at the end (to be sure it missed nothing), and

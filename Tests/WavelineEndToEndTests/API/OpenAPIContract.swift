@@ -95,6 +95,20 @@ struct OpenAPIContract {
         return routes
     }
 
+    /// The names of the query parameters of an operation (its own and its path's, `$ref`s resolved).
+    func queryParameters(_ method: String, _ path: String) -> Set<String> {
+        let item = root["paths"]?[path]
+        var names = Set<String>()
+        for list in [item?["parameters"], item?[method.lowercased()]?["parameters"]] {
+            guard case .array(let parameters)? = list else { continue }
+            for parameter in parameters {
+                guard let parameter = resolve(parameter), parameter["in"]?.string == "query", let name = parameter["name"]?.string else { continue }
+                names.insert(name)
+            }
+        }
+        return names
+    }
+
     /// The schema of a response of an operation (`path` as the document writes it, `{id}`).
     func responseSchema(_ method: String, _ path: String, status: String, contentType: String = "application/json") -> JSONValue? {
         root["paths"]?[path]?[method.lowercased()]?["responses"]?[status]

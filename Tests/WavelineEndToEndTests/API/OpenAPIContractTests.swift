@@ -72,6 +72,37 @@ import WavelineStore
         }
     }
 
+    /// Each route refuses a query parameter it does not take, listing the ones it does: that list must be the
+    /// document's, for every operation, both ways.
+    @Test func everyRouteTakesExactlyTheQueryParametersTheDocumentLists() async throws {
+        let contract = try OpenAPIContract.load()
+        let bench = try Workbench(inventory: oneZoneInventory(nodes: 1), operations: ["quick": HTTPErrorTests.quick])
+        defer { bench.remove() }
+        try await bench.withServer { server in
+            let id = try await server.deploy("quick", selection: Selection(nodes: ["n1"])).deployment.id
+            _ = try await server.waitUntilFinal(id)
+            for route in contract.routes.sorted() {
+                let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
+                let (method, template) = (parts[0], parts[1])
+                let path = template.replacingOccurrences(of: "{id}", with: "\(id)").replacingOccurrences(of: "{action}", with: "pause")
+                    .replacingOccurrences(of: "{name}", with: "n1")
+                let (status, data) = try await server.request(method, path + "?zzz=1", body: method == "POST" ? Data("{}".utf8) : nil)
+                let message = (try? JSONDecoder().decode(ErrorBody.self, from: data))?.error.message ?? String(decoding: data, as: UTF8.self)
+                #expect(status == 400 && message.hasPrefix("unknown query parameter 'zzz'"), "\(route): \(status) \(message)")
+                let served: Set<String>
+                if let range = message.range(of: "expected one of: ") {
+                    served = Set(message[range.upperBound...].components(separatedBy: ", "))
+                } else {
+                    served = []
+                }
+                #expect(served == contract.queryParameters(method, template), "\(route)")
+            }
+            // Nothing was created or changed by those requests.
+            #expect(try await server.get("/api/v1/deployments", as: DeploymentList.self).deployments.count == 1)
+            #expect(try await server.detail(id).deployment.status == .succeeded)
+        }
+    }
+
     @Test func everyAnswerOfTheServerMatchesItsSchemaInTheDocument() async throws {
         let contract = try OpenAPIContract.load()
         let inventory = oneZoneInventory(nodes: 3)
@@ -150,6 +181,17 @@ import WavelineStore
             #expect(events.last?.hasPrefix("event: end") == true, "\(events.last ?? "")")
             covered.insert("GET /api/v1/deployments/{id}/logs/stream")
             covered.insert("GET /api/v1/openapi.yaml")  // its own test
+
+            // The audit trail: the verdict is JSON; the export is one JSON object per line.
+            _ = try await get("/api/v1/audit/verify", as: "/api/v1/audit/verify")
+            let (exportStatus, export) = try await server.request("GET", "/api/v1/audit/export")
+            #expect(exportStatus == 200)
+            let exported = String(decoding: export, as: UTF8.self).split(separator: "\n")
+            #expect(!exported.isEmpty)
+            for line in exported {
+                #expect((try? JSONValue.json(Data(line.utf8)))?.object != nil, "not a JSON object: \(line.prefix(200))")
+            }
+            covered.insert("GET /api/v1/audit/export")
 
             // Every documented route was exercised here: a new route needs a line above.
             #expect(contract.routes.subtracting(covered).isEmpty, "not exercised: \(contract.routes.subtracting(covered).sorted())")

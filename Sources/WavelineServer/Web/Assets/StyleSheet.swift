@@ -66,7 +66,7 @@ input, select { font: inherit; border: 1px solid #8c959f; border-radius: 6px; pa
 .badge.state-paused, .badge.state-pending { color: var(--wait); background: var(--wait-bg); }
 .badge.state-cancelled, .badge.state-skipped, .badge.state-rolled_back { color: var(--off); background: var(--off-bg); }
 .badge.state-pending { color: var(--off); background: var(--off-bg); }
-.progress { display: grid; grid-template-columns: minmax(7rem, max-content) minmax(8rem, 1fr) minmax(14rem, max-content); gap: .75rem; align-items: center; margin: .2rem 0; font-size: .9rem; }
+.progress { display: grid; grid-template-columns: 9rem minmax(8rem, 1fr) 17rem; gap: .75rem; align-items: center; margin: .2rem 0; font-size: .9rem; }
 .progress-label { font-weight: 600; }
 .bar { display: flex; height: .8rem; border-radius: 4px; overflow: hidden; background: var(--off-bg); border: 1px solid var(--line); }
 .seg { display: block; height: 100%; }

@@ -19,6 +19,7 @@ enum Formatting {
 
     static func symbol(_ status: DeploymentStatus) -> String {
         switch status {
+        case .pendingApproval: return "✋"
         case .queued: return "…"
         case .running, .rollingBack: return "◐"
         case .paused: return "⏸"

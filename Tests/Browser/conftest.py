@@ -1,0 +1,181 @@
+"""Fixtures of the browser suite: a real `waveline serve` on a free port over a temporary inventory, catalog
+and strategies, and one headless Chromium (Debian's `chromium` + `chromium-driver`) driven by Selenium 4."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+ROOT = Path(__file__).resolve().parents[2]
+
+INVENTORY = """\
+environments:
+  - {name: test}
+  - {name: prod}
+products:
+  - {name: kafka, owner: streaming}
+  - {name: valkey, owner: caching}
+clusters:
+  - name: kafka-test
+    product: kafka
+    environment: test
+    zones: [zone-a]
+    nodes:
+      - {name: kafka-test-1, zone: zone-a}
+      - {name: kafka-test-2, zone: zone-a}
+  - name: kafka-prod
+    product: kafka
+    environment: prod
+    zones: [zone-a, zone-b]
+    nodes:
+      - {name: kafka-prod-1, zone: zone-a}
+      - {name: kafka-prod-2, zone: zone-b}
+      - {name: kafka-prod-3, zone: zone-a}
+      - {name: kafka-prod-4, zone: zone-b}
+  - name: valkey-test
+    product: valkey
+    environment: test
+    zones: [zone-a]
+    nodes:
+      - {name: valkey-test-1, zone: zone-a}
+"""
+
+# A node with a `bad` file fails its health check with a recognisable line on stderr.
+ROLLOUT = """\
+name: rollout
+idempotent: true
+parameters:
+  - {name: version, type: string, required: true}
+steps:
+  - {name: stop, shell: 'echo "stopping $WAVELINE_NODE"; sleep 0.4'}
+  - {name: install, shell: 'echo "installing $WAVELINE_PARAM_VERSION"; sleep 0.4'}
+post_checks:
+  - {name: health, shell: 'if [ -f bad ]; then echo "health check failed on $WAVELINE_NODE: port 9092 refused" >&2; exit 7; fi; echo healthy'}
+"""
+
+# Prints a numbered line every 0.2 s: a log to watch grow.
+CHATTY = """\
+name: chatty
+steps:
+  - {name: count, shell: 'for i in $(seq 1 25); do echo "tick $i"; sleep 0.2; done'}
+"""
+
+GATED = """\
+name: gated
+failure_budget: 5
+phases:
+  - {name: canary, size: 1, gate: manual, failure_budget: 0}
+  - {name: rest, size: rest, batch_size: 100%, parallelism: 10}
+"""
+
+
+def binary():
+    path = os.environ.get("WAVELINE_BIN") or str(ROOT / ".build" / "debug" / "waveline")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"no waveline binary at {path}: run `swift build` first or set WAVELINE_BIN")
+    return path
+
+
+class Server:
+    """A running `waveline serve` and a small JSON client of its API."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        (self.root / "catalog").mkdir()
+        (self.root / "strategies").mkdir()
+        (self.root / "inventory.yaml").write_text(INVENTORY)
+        (self.root / "catalog" / "rollout.yaml").write_text(ROLLOUT)
+        (self.root / "catalog" / "chatty.yaml").write_text(CHATTY)
+        (self.root / "strategies" / "gated.yaml").write_text(GATED)
+        bad = self.root / "data" / "nodes" / "kafka-prod-3"
+        bad.mkdir(parents=True)
+        (bad / "bad").write_text("")
+        self.process = subprocess.Popen(
+            [binary(), "serve", "--port", "0", "--data", str(self.root / "data"),
+             "--inventory", str(self.root / "inventory.yaml"), "--catalog", str(self.root / "catalog"),
+             "--strategies", str(self.root / "strategies"), "--log-level", "warning"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.port = None
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            marker = "listening on http://127.0.0.1:"
+            if marker in line:
+                self.port = int(line.split(marker, 1)[1].strip())
+                break
+        if self.port is None:
+            self.stop()
+            raise RuntimeError("waveline serve exited before listening")
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def api(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json", "X-Waveline-User": "browser-test"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def deploy(self, operation, selection, strategy="all-at-once", parameters=None, reason="browser test",
+               requested_by="browser-test", ticket="CHG-1"):
+        return self.api("POST", "/api/v1/deployments", {
+            "operation": operation, "selection": selection, "parameters": parameters or {}, "strategy": strategy,
+            "reason": reason, "ticket": ticket, "requestedBy": requested_by,
+        })["deployment"]["id"]
+
+    def status(self, deployment):
+        return self.api("GET", f"/api/v1/deployments/{deployment}")["deployment"]["status"]
+
+    def wait_final(self, deployment, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            status = self.status(deployment)
+            if status in ("succeeded", "failed", "cancelled", "rolled_back"):
+                return status
+            time.sleep(0.1)
+        raise AssertionError(f"deployment #{deployment} did not finish")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture
+def server():
+    root = tempfile.mkdtemp(prefix="waveline-browser-")
+    running = Server(root)
+    yield running
+    running.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def chrome(width=1280, height=1000):
+    options = webdriver.ChromeOptions()
+    options.binary_location = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}",
+                     "--disable-gpu", "--no-first-run", "--disable-extensions"):
+        options.add_argument(argument)
+    service = Service(executable_path=os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver"))
+    return webdriver.Chrome(options=options, service=service)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    os.environ.setdefault("SE_AVOID_STATS", "true")
+    driver = chrome()
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+import WavelineCore
+
+/// The permission table, cell by cell: every role × action × scope, against expectations written here by hand
+/// (not derived from the table), and the generated roles document against the committed one.
+@Suite struct PermissionTests {
+    /// The least role for each action, as the product decided it.
+    static let minimum: [(Action, Role, scoped: Bool)] = [
+        (.read, .viewer, true),
+        (.deploy(requiredRole: .viewer), .operator, true),
+        (.deploy(requiredRole: .operator), .operator, true),
+        (.deploy(requiredRole: .deployer), .deployer, true),
+        (.deploy(requiredRole: .approver), .approver, true),
+        (.deploy(requiredRole: .admin), .admin, true),
+        (.pause, .operator, true), (.resume, .operator, true), (.abort, .operator, true),
+        (.retry, .operator, true), (.skip, .operator, true),
+        (.rollback, .deployer, true),
+        (.approveGate, .approver, true), (.approveDeployment, .approver, true),
+        (.readAudit, .viewer, false), (.exportAudit, .admin, false), (.manageOwnTokens, .viewer, false),
+        (.manageUsers, .admin, false), (.manageTokens, .admin, false),
+    ]
+
+    /// Scopes, and whether each covers kafka in prod.
+    static let scopes: [(environments: [String], products: [String], coversKafkaProd: Bool)] = [
+        ([], [], true),
+        (["prod"], [], true),
+        (["dev"], [], false),
+        (["dev", "prod"], [], true),
+        ([], ["kafka"], true),
+        ([], ["valkey"], false),
+        (["prod"], ["kafka"], true),
+        (["prod"], ["valkey"], false),
+        (["dev"], ["kafka"], false),
+    ]
+
+    @Test func theTableHasEveryActionOnceAndMatchesTheDecisions() {
+        #expect(Permissions.table.map(\.action) == Self.minimum.map(\.0))
+        #expect(Set(Permissions.table.map(\.action.description)).count == Permissions.table.count)
+    }
+
+    @Test(arguments: Role.allCases)
+    func everyCellOfRoleActionAndScope(role: Role) {
+        for (action, least, scoped) in Self.minimum {
+            let roleAllows = role.rank >= least.rank
+            #expect(Permissions.allows(role: role, action: action) == roleAllows, "\(role) \(action)")
+            for scope in Self.scopes {
+                let grant = Grant(role: role, environments: scope.environments, products: scope.products)
+                let decision = AccessPolicy.check(grants: [grant], action: action, environment: "prod", product: "kafka", person: "alice")
+                // Installation-wide actions need a grant for everything.
+                let covered = scoped ? scope.coversKafkaProd : grant.coversEverything
+                #expect(decision.isAllowed == (roleAllows && covered), "\(grant) \(action): \(decision)")
+                if case .denied(let message) = decision {
+                    #expect(message.hasPrefix("alice may not \(action)"), "\(message)")
+                    #expect(message.contains("needs \(least)"), "\(message)")
+                }
+            }
+        }
+    }
+
+    @Test func theDenialNamesTheMissingPermission() {
+        let grants = [Grant(role: .deployer, environments: ["prod"], products: ["kafka"]), Grant(role: .approver, environments: ["dev"])]
+        #expect(AccessPolicy.check(grants: grants, action: .approveDeployment, environment: "prod", product: "kafka", person: "alice")
+            == .denied("alice may not approve-deployment in prod/kafka: needs approver (or higher) for kafka in prod"))
+        #expect(AccessPolicy.check(grants: grants, action: .approveDeployment, environment: "dev", product: "kafka", person: "alice") == .allowed)
+        #expect(AccessPolicy.check(grants: grants, action: .manageUsers, environment: nil, product: nil, person: "alice")
+            == .denied("alice may not manage-users: needs admin (or higher) for everything"))
+        // A deployment over several places needs every one.
+        let places = [(environment: "prod", product: "kafka"), (environment: "prod", product: "valkey")]
+        #expect(AccessPolicy.check(grants: grants, action: .deploy(requiredRole: .deployer), places: places, person: "alice")
+            == .denied("alice may not deploy (operation role deployer) in prod/valkey: needs deployer (or higher) for valkey in prod"))
+        #expect(AccessPolicy.check(grants: [], action: .read, environment: "dev", product: "kafka").isAllowed == false)
+    }
+
+    @Test func grantsDescribeTheirScope() {
+        #expect(Grant(role: .deployer, environments: ["dev"], products: ["kafka"]).description == "deployer on kafka in dev")
+        #expect(Grant(role: .admin).description == "admin on everything")
+        #expect(Grant(role: .viewer, environments: ["prod"]).covers(environment: nil, product: nil) == false)
+    }
+
+    @Test func theCommittedRolesDocumentIsCurrent() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let committed = try String(contentsOf: root.appendingPathComponent("docs/roles.md"), encoding: .utf8)
+        #expect(committed == RolesDocument.markdown, "docs/roles.md is stale: run `swift run waveline roles --markdown > docs/roles.md`")
+        for role in Role.allCases { #expect(committed.contains("`\(role)`")) }
+    }
+}
