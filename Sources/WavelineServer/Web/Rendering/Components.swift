@@ -30,9 +30,16 @@ enum Components {
             """
     }
 
+    /// Why a step failed, without saying the exit code twice when the reason is only the exit code.
+    static func cause(exitCode: Int32?, reason: String) -> HTML {
+        guard let code = exitCode else { return "\(reason)" }
+        if reason == "exited with code \(code)" { return "exit code <strong>\(code)</strong>" }
+        return "exit code <strong>\(code)</strong>; \(reason)"
+    }
+
     /// The failure point of a node: where it stopped, why, and the last lines (all of `lines`).
     static func failure(_ failure: FailureView, deployment: Int64, lines: Int) -> HTML {
-        let exit: HTML = failure.exitCode.map { "exit code <strong>\($0)</strong>" } ?? "no exit code"
+        let exit = cause(exitCode: failure.exitCode, reason: failure.reason)
         let shown = Array(failure.lastLines.filter { $0.stream != "system" }.suffix(lines))
         let lastLines: [HTML] = shown.map { line in
             "<li class=\"line stream-\(line.stream)\"><span class=\"tag\">\(streamTag(line.stream))</span> <span class=\"text\">\(line.text)</span></li>"
@@ -40,7 +47,7 @@ enum Components {
         return """
             <li class="failure">
             <p><a href="/deployments/\(deployment)/nodes/\(urlComponent(failure.node))"><strong>\(failure.node)</strong></a>
-            failed at \(Formatting.stage(failure.stage)) <strong>\(failure.step)</strong>: \(exit); \(failure.reason)</p>
+            failed at \(Formatting.stage(failure.stage)) <strong>\(failure.step)</strong>: \(exit)</p>
             \(lastLines.isEmpty ? HTML.empty : "<ol class=\"last-lines\" aria-label=\"Last log lines of \(failure.node)\">\(lastLines)</ol>")
             </li>
             """

@@ -47,8 +47,8 @@ struct NodeLogPage {
         let streamURL = "/api/v1/deployments/\(id)/logs/stream" + queryString([("node", node), ("after", String(cursor))])
         let failure: HTML = latest.flatMap { target in
             target.failure.map { failure -> HTML in
-                let exit: HTML = failure.exitCode.map { "exit code <strong>\($0)</strong>" } ?? "no exit code"
-                return "<p class=\"failure-point\" role=\"note\"><span aria-hidden=\"true\">✗</span> Failed at \(Formatting.stage(failure.stage)) <strong>\(failure.step)</strong>: \(exit); \(failure.reason)</p>"
+                let exit = Components.cause(exitCode: failure.exitCode, reason: failure.reason)
+                return "<p class=\"failure-point\" role=\"note\"><span aria-hidden=\"true\">✗</span> Failed at \(Formatting.stage(failure.stage)) <strong>\(failure.step)</strong>: \(exit)</p>"
             }
         } ?? .empty
         let first = lines.first?.time ?? steps.first?.startedAt ?? now
