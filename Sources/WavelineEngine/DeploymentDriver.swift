@@ -26,6 +26,8 @@ struct DriverContext: Sendable {
     let feed: LiveFeed
     let executors: ExecutorRegistry
     let logger: Logger
+    /// Reads the secrets a node's steps get.
+    let vault: SecretVault
 }
 
 /// Drives one deployment: asks the scheduler for the next actions, stores each one's effect, then carries it
@@ -212,9 +214,16 @@ struct DeploymentDriver: Sendable {
             inbox.yield(.targetFinished(index, .failed(FailurePoint(stage: .step, step: "-", exitCode: nil, reason: "the stored node is unreadable: \(error)")), target))
             return
         }
+        let secrets: [String: String]
+        do {
+            secrets = try context.vault.values(for: node)
+        } catch {
+            inbox.yield(.targetFinished(index, .failed(FailurePoint(stage: .step, step: "-", exitCode: nil, reason: error.message)), target))
+            return
+        }
         let job = TargetJob(
             deploymentID: deployment.id, target: target, node: node, operation: operation,
-            parameters: parameters, history: []
+            parameters: parameters, history: [], secrets: secrets
         )
         let runner = TargetRunner(store: context.store, logs: context.logs, executor: context.executors.executor(for: node), abort: abort)
         running[index] = Task {
@@ -271,12 +280,19 @@ struct DeploymentDriver: Sendable {
             return
         }
         var record = record
+        var unsaved = false
+        if case .failed(let failure) = outcome, record.failure == nil {
+            // A run that never started (its node or secrets unreadable): the reason is the failure point.
+            record.failure = failure
+            unsaved = true
+        }
         if record.status != status {
             // An outcome the runner could not store itself (it never started).
             record.status = status
             record.finishedAt = Clock.now()
-            changes.append(.saveTarget(record))
+            unsaved = true
         }
+        if unsaved { changes.append(.saveTarget(record)) }
         do {
             try await context.store.write(changes)
         } catch {

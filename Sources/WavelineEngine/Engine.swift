@@ -12,12 +12,17 @@ public actor Engine {
     public nonisolated let feed: LiveFeed
     public private(set) var workspace: Workspace
     private let context: DriverContext
+    private let vault: SecretVault
     private let logger: Logger
     private var drivers: [Int64: AsyncStream<DriverEvent>.Continuation] = [:]
     /// Node name → the unfinished deployment that holds it. A node is in at most one at a time.
     fileprivate var claims: [String: Int64] = [:]
     private var queued: [Int64] = []
     private var nextDeploymentID: Int64 = 1
+    /// Until `run()` has resumed what the last process left, new ids and busy nodes are not known yet:
+    /// creating or acting waits for it.
+    private var recovered = false
+    private var waitingForRecovery: [CheckedContinuation<Void, Never>] = []
     /// How long a deployment approval stays valid while the deployment waits to start (queued behind busy
     /// nodes); an older one is void and the deployment waits for approval again.
     public let approvalValidity: Double
@@ -38,19 +43,31 @@ public actor Engine {
         approvalValidity: Double = 24 * 3600
     ) async throws {
         self.approvalValidity = approvalValidity
+        // Secret values are learnt now (the whole inventory's) and masked in everything stored from here on.
+        let masker = SecretMasker()
+        let vault = SecretVault(masker: masker)
+        vault.learn(workspace)
+        self.vault = vault
+        let store = MaskingStore(base: store, masker: masker)
         self.store = store
         self.workspace = workspace
         self.logger = logger
         let feed = LiveFeed(bufferLimit: feedBufferLimit)
         self.feed = feed
-        let logs = try await LogPipeline(store: store, feed: feed)
-        self.context = DriverContext(store: store, logs: logs, feed: feed, executors: executors, logger: logger)
+        let logs = try await LogPipeline(store: store, feed: feed, masker: masker)
+        self.context = DriverContext(store: store, logs: logs, feed: feed, executors: executors, logger: logger, vault: vault)
         (launches, launchInbox) = AsyncStream<Launch>.makeStream()
     }
 
     /// Resumes unfinished deployments, then runs drivers until cancelled.
     public func run() async throws {
-        try await recover()
+        do {
+            try await recover()
+        } catch {
+            recoveryFinished()
+            throw error
+        }
+        recoveryFinished()
         await withDiscardingTaskGroup { group in
             for await launch in launches {
                 let id = launch.driver.deployment.id
@@ -66,11 +83,15 @@ public actor Engine {
     /// Stops accepting new drivers; `run()` returns once running drivers have stopped.
     public func shutdown() { launchInbox.finish() }
 
-    public func replaceWorkspace(_ workspace: Workspace) { self.workspace = workspace }
+    public func replaceWorkspace(_ workspace: Workspace) {
+        vault.learn(workspace)
+        self.workspace = workspace
+    }
 
     // MARK: - Creating deployments
 
     public func create(_ request: DeploymentRequest) async throws(EngineError) -> DeploymentRecord {
+        await untilRecovered()
         guard !request.reason.isBlank else {
             throw EngineError(.invalidRequest, "a reason is required: say why this change is made (--reason)")
         }
@@ -91,6 +112,7 @@ public actor Engine {
             selected = try workspace.inventory.select(request.selection).map { node in
                 var node = node
                 node.variables = workspace.variables(for: node)
+                node.secrets = workspace.secrets(for: node)
                 return node
             }
         } catch {
@@ -247,6 +269,7 @@ public actor Engine {
     public func perform(
         _ action: OperatorAction, on id: Int64, nodes: [String] = [], actor: String, reason: String? = nil, origin: String? = nil
     ) async throws(EngineError) {
+        await untilRecovered()
         let command = OperatorCommand(action: action, nodes: nodes, actor: actor, reason: reason, origin: origin)
         if drivers[id] == nil, try await reopenIfNeeded(id, for: command) == .done {
             return
@@ -401,6 +424,17 @@ public actor Engine {
     }
 
     // MARK: - Recovery
+
+    private func untilRecovered() async {
+        guard !recovered else { return }
+        await withCheckedContinuation { waitingForRecovery.append($0) }
+    }
+
+    private func recoveryFinished() {
+        recovered = true
+        for waiter in waitingForRecovery { waiter.resume() }
+        waitingForRecovery = []
+    }
 
     /// Picks up what the last process left: steps recorded as started but not finished are interrupted; their
     /// nodes run again (from that step) if the operation is idempotent, otherwise they wait for a person.

@@ -25,10 +25,13 @@ final class LogPipeline: Sendable {
     private let store: any DeploymentStore
     private let feed: LiveFeed
     private let state: Mutex<State>
+    /// Secret values become `********` before a line is stored or shown.
+    private let masker: SecretMasker
 
-    init(store: any DeploymentStore, feed: LiveFeed) async throws {
+    init(store: any DeploymentStore, feed: LiveFeed, masker: SecretMasker = SecretMasker()) async throws {
         self.store = store
         self.feed = feed
+        self.masker = masker
         self.state = Mutex(State(nextID: try await store.maxLogLineID() + 1))
     }
 
@@ -45,13 +48,14 @@ final class LogPipeline: Sendable {
     func append(deployment: Int64, target: Int, step: String?, lines: [OutputLine]) {
         guard !lines.isEmpty else { return }
         let key = TargetKey(deployment: deployment, target: target)
+        let masked = masker.isEmpty ? lines.map(\.text) : lines.map { masker.mask($0.text) }
         let startFlush = state.withLock { state -> Bool in
             var seq = state.seqByTarget[key] ?? 0
-            for line in lines {
+            for (line, text) in zip(lines, masked) {
                 seq += 1
                 state.buffer.append(LogLineRecord(
                     id: state.nextID, deploymentId: deployment, targetIndex: target, seq: seq, time: line.time,
-                    stream: line.stream.rawValue, step: step, text: line.text
+                    stream: line.stream.rawValue, step: step, text: text
                 ))
                 state.nextID += 1
             }

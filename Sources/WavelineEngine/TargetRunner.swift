@@ -21,6 +21,8 @@ struct TargetJob: Sendable {
     /// This node's earlier step runs: steps that succeeded are not run again. Read from the store when the
     /// node runs again (a retry, or a resume after a restart); a first run has none.
     var history: [StepRunRecord]
+    /// The node's secrets, read when it starts; exported to its steps, never stored.
+    var secrets: [String: String] = [:]
 }
 
 enum TargetOutcome: Sendable {
@@ -226,6 +228,7 @@ struct TargetRunner: Sendable {
             environment["WAVELINE_OPERATION"] = job.operation.name
             for (key, value) in job.node.labels { environment[StepEnvironment.labelVariable(key)] = value }
             for (key, value) in job.parameters { environment[StepEnvironment.parameterVariable(key)] = value }
+            for (key, value) in job.secrets { environment[key] = value }
             return environment
         }
 

@@ -33,6 +33,21 @@ public struct Workspace: Sendable {
         let environment = inventory.environment(named: cluster.environment)?.variables ?? [:]
         return environment.merging(cluster.variables) { $1 }.merging(node.variables) { $1 }
     }
+
+    /// A node's secret references: the environment's, then the cluster's, then the node's own (later win).
+    func secrets(for node: Node) -> [String: SecretReference]? {
+        let cluster = inventory.cluster(named: node.cluster)
+        let environment = cluster.flatMap { inventory.environment(named: $0.environment) }
+        let merged = (environment?.secrets ?? [:]).merging(cluster?.secrets ?? [:]) { $1 }.merging(node.secrets ?? [:]) { $1 }
+        return merged.isEmpty ? nil : merged
+    }
+
+    /// Every secret reference in the inventory, to learn their values for masking before any step runs.
+    var allSecretReferences: [SecretReference] {
+        inventory.environments.flatMap { ($0.secrets ?? [:]).values }
+            + inventory.clusters.flatMap { ($0.secrets ?? [:]).values }
+            + inventory.nodes.flatMap { ($0.secrets ?? [:]).values }
+    }
 }
 
 /// A request for a deployment, as a person makes it.

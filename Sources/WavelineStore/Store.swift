@@ -62,6 +62,10 @@ public protocol DeploymentStore: Sendable {
     func logLines(of deploymentID: Int64, targets: [Int]?, afterID: Int64, limit: Int) async throws -> [LogLineRecord]
     /// The last `count` lines of one node's log, in order.
     func lastLogLines(of deploymentID: Int64, target: Int, count: Int) async throws -> [LogLineRecord]
+    /// Phases, target counts per phase, kind and status, and the first `failureLimit` failed nodes with the
+    /// last `lastLines` of their last `window` log lines that are not system lines, of each deployment given:
+    /// what a list of deployments shows (see `DeploymentOverview`).
+    func overviews(of deploymentIDs: [Int64], failureLimit: Int, lastLines: Int, window: Int) async throws -> [Int64: DeploymentOverview]
     func events(of deploymentID: Int64?, afterID: Int64, limit: Int) async throws -> [EventRecord]
     /// Events in id order after `query.afterID`, filtered by deployment, kinds and actor.
     func events(_ query: EventQuery) async throws -> [EventRecord]

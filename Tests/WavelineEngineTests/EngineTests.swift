@@ -11,8 +11,10 @@ struct EngineTests {
         let directory: String
         let engine: Engine
 
-        static func make(nodes: Int, operation: WavelineCore.Operation, strategies: [Strategy] = Strategy.builtIn) async throws -> Fixture {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("waveline-engine-\(UUID().uuidString.prefix(8))").path
+        static func make(
+            nodes: Int, operation: WavelineCore.Operation, strategies: [Strategy] = Strategy.builtIn, directory existing: String? = nil
+        ) async throws -> Fixture {
+            let directory = existing ?? FileManager.default.temporaryDirectory.appendingPathComponent("waveline-engine-\(UUID().uuidString.prefix(8))").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let cluster = Cluster(
                 name: "c1", product: "app", environment: "test", zones: ["a"],
@@ -33,7 +35,8 @@ struct EngineTests {
                 group.addTask { try await engine.run() }
                 let result: Result<T, any Error>
                 do { result = .success(try await body()) } catch { result = .failure(error) }
-                await engine.shutdown()
+                // Stop as the server does: cancel the engine, which ends running commands without recording them.
+                group.cancelAll()
                 try await group.next()
                 try await engine.store.close()
                 return try result.get()
@@ -118,6 +121,7 @@ struct EngineTests {
         )
         let fixture = try await Fixture.make(nodes: 1, operation: operation)
         defer { fixture.remove() }
+        try await fixture.running {
         func message(_ request: DeploymentRequest) async -> String {
             do {
                 _ = try await fixture.engine.create(request)
@@ -135,8 +139,9 @@ struct EngineTests {
         blank.reason = "  "
         #expect(await message(blank).contains("reason"))
         // Nothing was stored by the refused requests.
-        #expect(try await fixture.engine.store.deployments(DeploymentQuery()).isEmpty)
-        try await fixture.engine.store.close()
+        let stored = (try? await fixture.engine.store.deployments(DeploymentQuery())) ?? []
+        #expect(stored.isEmpty)
+        }
     }
 
     @Test func aCheckIsRetriedUntilItPassesAndAFailingOneNamesItsTries() async throws {
@@ -165,6 +170,45 @@ struct EngineTests {
             #expect(runs.map(\.attempt) == [1, 2, 3])
             #expect(runs.map(\.status) == [.failed, .failed, .succeeded])
             #expect(try await fixture.engine.store.stepRuns(of: record.id, target: n2.targetIndex).filter { $0.stage == .postCheck }.count == 4)
+        }
+    }
+
+    @Test func requestsArrivingBeforeRecoveryFinishesWaitForIt() async throws {
+        let operation = Operation(name: "slow", idempotent: true, steps: [Step(name: "wait", command: .argv(["sleep", "30"]))])
+        // A first server starts a deployment on n1 and stops while it runs.
+        let first = try await Fixture.make(nodes: 2, operation: operation)
+        defer { first.remove() }
+        try await first.running {
+            let record = try await first.engine.create(request("slow", nodes: ["n1"]))
+            #expect(record.id == 1)
+            for _ in 0..<100 where try await first.engine.store.targets(of: 1).first?.status != .running {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        // The next one is asked for a deployment on n1 before it has resumed the first: it must know both the
+        // ids in use and that n1 is busy.
+        let second = try await Fixture.make(nodes: 2, operation: operation, directory: first.directory)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let early = Task { () -> Result<DeploymentRecord, EngineError> in
+                do throws(EngineError) {
+                    return .success(try await second.engine.create(request("slow", nodes: ["n1"])))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            let fresh = Task { try await second.engine.create(request("slow", nodes: ["n2"])) }
+            try await Task.sleep(for: .milliseconds(100))
+            group.addTask { try await second.engine.run() }
+            switch await early.value {
+            case .success(let record): Issue.record("n1 is held by deployment #1, yet #\(record.id) was created")
+            case .failure(let error): #expect(error.message.contains("n1") && error.message.contains("#1"), "\(error.message)")
+            }
+            #expect(try await fresh.value.id == 2)
+            try await second.engine.perform(.abort, on: 1, actor: "tester")
+            try await second.engine.perform(.abort, on: 2, actor: "tester")
+            group.cancelAll()
+            try await group.next()
+            try await second.engine.store.close()
         }
     }
 }

@@ -78,16 +78,17 @@ enum InventoryFileReader {
     // MARK: Entries
 
     static func environment(_ value: YAMLValue) -> LocatedValue<Environment>? {
-        guard let m = value.mapping(kind: "environment", allowed: ["name", "protected", "variables"]) else {
+        guard let m = value.mapping(kind: "environment", allowed: ["name", "protected", "variables", "secrets"]) else {
             return nil
         }
         let name = m.name(kind: "environment")
         let protected = m.bool("protected") ?? false
         let variables = m.stringMap("variables", checkName: ValueSyntax.variableNameProblem) ?? [:]
+        let secrets = secretMap(m)
         guard let name else { return nil }
-        return LocatedValue(
-            value: Environment(name: name.value, protected: protected, variables: variables), location: m.location
-        )
+        var environment = Environment(name: name.value, protected: protected, variables: variables)
+        environment.secrets = secrets
+        return LocatedValue(value: environment, location: m.location)
     }
 
     static func product(_ value: YAMLValue) -> LocatedValue<Product>? {
@@ -109,13 +110,14 @@ enum InventoryFileReader {
     }
 
     static func cluster(_ value: YAMLValue) -> InventoryDraft.ClusterDraft? {
-        let keys = ["name", "product", "environment", "zones", "variables", "connection", "nodes"]
+        let keys = ["name", "product", "environment", "zones", "variables", "secrets", "connection", "nodes"]
         guard let m = value.mapping(kind: "cluster", allowed: keys) else { return nil }
         let name = m.name(kind: "cluster")
         let product = m.string("product", required: true)
         let environment = m.string("environment", required: true)
         let zones = clusterZones(m)
         let variables = m.stringMap("variables", checkName: ValueSyntax.variableNameProblem) ?? [:]
+        let secrets = secretMap(m)
         let connection = m["connection"].flatMap {
             ConnectionReader.draft($0, subject: "the connection of \(m.subject)", inheritedType: nil)
         }
@@ -129,9 +131,11 @@ enum InventoryFileReader {
             nodeLocations.append(node.location)
         }
         guard let name else { return nil }
+        var cluster = Cluster(name: name.value, product: product?.value ?? "", environment: environment?.value ?? "",
+                              zones: zones ?? [], variables: variables, nodes: nodes)
+        cluster.secrets = secrets
         return InventoryDraft.ClusterDraft(
-            cluster: Cluster(name: name.value, product: product?.value ?? "", environment: environment?.value ?? "",
-                             zones: zones ?? [], variables: variables, nodes: nodes),
+            cluster: cluster,
             location: m.location, product: product, environment: environment, nodeLocations: nodeLocations
         )
     }
@@ -152,7 +156,7 @@ enum InventoryFileReader {
     static func node(
         _ value: YAMLValue, cluster: String?, clusterSubject: String, zones: [String]?, defaultConnection: ConnectionDraft?
     ) -> LocatedValue<Node>? {
-        guard let m = value.mapping(kind: "node", allowed: ["name", "zone", "labels", "variables", "connection"]) else {
+        guard let m = value.mapping(kind: "node", allowed: ["name", "zone", "labels", "variables", "secrets", "connection"]) else {
             return nil
         }
         let name = m.name(kind: "node")
@@ -165,6 +169,7 @@ enum InventoryFileReader {
         }
         let labels = m.stringMap("labels") { $0.isEmpty ? "a label name must not be empty" : nil } ?? [:]
         let variables = m.stringMap("variables", checkName: ValueSyntax.variableNameProblem) ?? [:]
+        let secrets = secretMap(m)
         let ownValue = m["connection"]
         let own = ownValue.flatMap {
             ConnectionReader.draft($0, subject: "the connection of \(m.subject)", inheritedType: defaultConnection?.type)
@@ -173,11 +178,27 @@ enum InventoryFileReader {
             own: own, cluster: defaultConnection, nodeSubject: m.subject,
             at: ownValue?.location ?? m.location, collector: m.collector)
         guard let name else { return nil }
-        let node = Node(
+        var node = Node(
             name: name.value, cluster: cluster ?? "", zone: zone?.value ?? "", labels: labels, variables: variables,
             connection: connection ?? .local(LocalConnection())
         )
+        node.secrets = secrets
         return LocatedValue(value: node, location: m.location)
+    }
+
+    /// `secrets:` — variable names to `env:NAME` or `file:/path` (where the server reads the value); nil when
+    /// absent. Values never appear in the inventory.
+    static func secretMap(_ m: YAMLMapping) -> [String: SecretReference]? {
+        guard let texts = m.stringMap("secrets", checkName: ValueSyntax.variableNameProblem) else { return nil }
+        var secrets: [String: SecretReference] = [:]
+        for (name, text) in texts.sorted(by: { $0.key < $1.key }) {
+            guard let reference = SecretReference(parsing: text) else {
+                m["secrets"]?.error("secret '\(name)' of \(m.subject) must say where the server reads it: 'env:VARIABLE' or 'file:/path' (the value itself never goes in the inventory, so it is not repeated here)")
+                continue
+            }
+            secrets[name] = reference
+        }
+        return secrets
     }
 
     // MARK: Across files

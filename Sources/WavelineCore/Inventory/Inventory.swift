@@ -25,6 +25,8 @@ public struct Environment: Sendable, Hashable, Codable {
     public var protected: Bool
     /// Exported to every step run in this environment.
     public var variables: [String: String]
+    /// Exported to every step run in this environment, read by the server when a step starts; masked.
+    public var secrets: [String: SecretReference]?
 
     public init(name: String, protected: Bool = false, variables: [String: String] = [:]) {
         self.name = name
@@ -64,6 +66,8 @@ public struct Cluster: Sendable, Hashable, Codable {
     /// Availability zones in the order a deployment walks them.
     public var zones: [String]
     public var variables: [String: String]
+    /// Secrets of every node of the cluster (see `SecretReference`).
+    public var secrets: [String: SecretReference]?
     public var nodes: [Node]
 
     public init(
@@ -88,6 +92,9 @@ public struct Node: Sendable, Hashable, Codable {
     public var labels: [String: String]
     public var variables: [String: String]
     public var connection: Connection
+    /// Where the server reads this node's secrets (names and sources only, never values: it is stored with
+    /// each run). A deployment stores the merged environment → cluster → node references here.
+    public var secrets: [String: SecretReference]?
 
     public init(
         name: String, cluster: String, zone: String, labels: [String: String] = [:],

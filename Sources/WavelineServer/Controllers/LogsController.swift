@@ -69,6 +69,7 @@ struct LogsController<Context: RequestContext> {
         let store = engine.store
         // Subscribe before reading the backlog: a line stored in between shows up in both and is dropped by id.
         let updates = engine.feed.subscribe(deploymentID: scope.id)
+        let shared = SharedLogEvents.Scope(deployment: scope.id, targets: scope.targets, nodeNames: scope.nodeNames)
         let body = ResponseBody { writer in
             var cursor = scope.after
             let encoder = JSONEncoder()
@@ -106,8 +107,17 @@ struct LogsController<Context: RequestContext> {
                 for await event in events {
                     switch event {
                     case .update(.logLines(let records)):
-                        try await send(records.filter { scope.targets?.contains($0.targetIndex) ?? true }
-                            .map { LogLineView($0, node: scope.nodeNames[$0.targetIndex] ?? "?") })
+                        if let first = records.first, first.id > cursor {
+                            // All new to this follower: the bytes every follower of this scope sends.
+                            let events = try SharedLogEvents.shared.events(records, scope: shared)
+                            if let last = records.last(where: { scope.targets?.contains($0.targetIndex) ?? true }) {
+                                try await writer.write(events)
+                                cursor = last.id
+                            }
+                        } else {
+                            try await send(records.filter { scope.targets?.contains($0.targetIndex) ?? true }
+                                .map { LogLineView($0, node: scope.nodeNames[$0.targetIndex] ?? "?") })
+                        }
                     case .update(.deploymentChanged):
                         if try await finishIfDone() { return }
                     case .heartbeat:

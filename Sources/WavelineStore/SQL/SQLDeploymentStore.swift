@@ -7,7 +7,7 @@ import WavelineCore
 /// reads through their own database handle, so readers never wait behind a write transaction.
 public final class SQLDeploymentStore: DeploymentStore {
     private let writer: GroupCommitWriter
-    private let reader: any SQLDatabase
+    let reader: any SQLDatabase
     private let onClose: @Sendable () async throws -> Void
 
     /// `writeDatabase` must be a single session (one connection) because transactions span several queries.

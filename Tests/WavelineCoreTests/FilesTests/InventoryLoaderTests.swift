@@ -139,7 +139,7 @@ struct InventoryLoaderTests {
         let found = thrownDiagnostics { try InventoryLoader.load(paths: [file]) }
         expectFileDiagnostic(found, file, 7, 5, exactly:
             "unknown key 'zonez' in cluster 'kafka-prod'; expected one of: name, product, environment, zones, "
-            + "variables, connection, nodes (did you mean 'zones'?)")
+            + "variables, secrets, connection, nodes (did you mean 'zones'?)")
         expectFileDiagnostic(found, file, 4, 5, exactly: "cluster 'kafka-prod' is missing 'zones'")
         expectFileDiagnostic(found, file, 5, 14, "cluster 'kafka-prod' refers to product 'kafka', which is not defined; known products: none")
         expectFileDiagnostic(found, file, 11, 9, "unknown key 'rack' in node 'kafka-prod-1'")

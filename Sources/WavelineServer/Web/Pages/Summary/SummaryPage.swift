@@ -38,6 +38,46 @@ struct SummaryPage {
     var now: Double
 
     static let limit = 50
+    /// Failed nodes read per deployment, as the deployment's detail reads them: the card shows five and counts
+    /// the rest up to this.
+    static let failureLimit = 20
+
+    /// What a card shows of a deployment, as `DeploymentView.detail` computes it (the same counts, phases and
+    /// failures), without the targets and batches the card does not show. A card shows a failed node's last
+    /// line that is not a system line among its last 8 (`Components.failure`), so only that line is read.
+    static func cardDetail(_ record: DeploymentRecord, _ overview: DeploymentOverview) -> DeploymentDetail {
+        func add(_ count: TargetStatusCount, to counts: inout StatusCounts) {
+            switch count.status {
+            case .pending: counts.pending += count.count
+            case .running: counts.running += count.count
+            case .succeeded: counts.succeeded += count.count
+            case .failed: counts.failed += count.count
+            case .skipped: counts.skipped += count.count
+            case .cancelled: counts.cancelled += count.count
+            case .interrupted: counts.interrupted += count.count
+            }
+        }
+        let countedKind = overview.phases.last?.kind ?? .deploy
+        var counts = StatusCounts()
+        for count in overview.counts where count.kind == countedKind { add(count, to: &counts) }
+        let phaseViews = overview.phases.map { phase in
+            var phaseCounts = StatusCounts()
+            for count in overview.counts where count.phaseIndex == phase.phaseIndex { add(count, to: &phaseCounts) }
+            return PhaseView(
+                index: phase.phaseIndex, name: phase.name, kind: phase.kind, status: phase.status,
+                gate: ((try? JSONText.decode(PhaseSpec.Gate.self, from: phase.gateJson)) ?? .automatic).description, gateOpensAt: phase.gateOpensAt, approvedBy: phase.approvedBy,
+                parallelism: phase.parallelism, failureBudget: phase.failureBudget, batches: [],
+                counts: phaseCounts, startedAt: phase.startedAt, finishedAt: phase.finishedAt
+            )
+        }
+        let failures = overview.failures.map { failed in
+            FailureView(
+                node: failed.node, stage: failed.failure.stage, step: failed.failure.step, exitCode: failed.failure.exitCode,
+                reason: failed.failure.reason, lastLines: failed.lastLines.map { LogLineView($0, node: failed.node) }
+            )
+        }
+        return DeploymentDetail(deployment: DeploymentSummary(record), phases: phaseViews, targets: [], failures: failures, counts: counts)
+    }
 
     static func load(engine: Engine, filters: Filters) async throws -> SummaryPage {
         let inventory = await engine.workspace.inventory
@@ -53,10 +93,9 @@ struct SummaryPage {
             }
         }
         let records = try await engine.store.deployments(query)
-        var details: [DeploymentDetail] = []
-        for record in records {
-            details.append(try await DeploymentView.detail(record.id, store: engine.store))
-        }
+        // One read for all listed deployments, shaped for the cards: not each one's full detail.
+        let overviews = try await engine.store.overviews(of: records.map(\.id), failureLimit: failureLimit, lastLines: 1, window: 8)
+        let details = records.map { cardDetail($0, overviews[$0.id] ?? DeploymentOverview()) }
         return SummaryPage(
             filters: filters,
             environments: inventory.environments.map(\.name),

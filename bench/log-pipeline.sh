@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Benchmark (issue 4): log lines written durably while FOLLOWERS server-sent-event clients follow the same
+# log, and the lag from write to delivery. One local node runs a step that prints LINES lines
+# ("<n> <unix time> text"), as fast as a Python loop can; bench/log-follow.py follows and measures.
+#   bench/log-pipeline.sh [LINES] [FOLLOWERS] [RUNS]        (defaults: 1000000 50 3)
+# WAVELINE_BIN: the release binary (default .build-release/release/waveline).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lines=${1:-1000000}
+followers=${2:-50}
+runs=${3:-3}
+bin="${WAVELINE_BIN:-$PWD/.build-release/release/waveline}"
+python=$(command -v /usr/bin/python3 || command -v python3)
+
+work=$(mktemp -d /tmp/waveline-logbench.XXXXXX)
+trap 'kill "${server:-0}" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+mkdir -p "$work/catalog" "$work/strategies"
+cat > "$work/gen.py" <<'PY'
+import sys, time
+n = int(sys.argv[1])
+w = sys.stdout.write
+clock = time.time
+for i in range(n):
+    w("%d %.6f line of the log pipeline benchmark, with some text to make it look like a log line\n" % (i, clock()))
+PY
+cat > "$work/inventory.yaml" <<'YAML'
+environments:
+  - {name: test}
+products:
+  - {name: app, owner: bench}
+clusters:
+  - name: pipe
+    product: app
+    environment: test
+    zones: [a]
+    nodes:
+      - {name: pipe-1, zone: a}
+YAML
+cat > "$work/catalog/lines.yaml" <<YAML
+name: lines
+idempotent: true
+parameters:
+  - {name: count, type: string, required: true, pattern: '^[0-9]+\$'}
+steps:
+  - {name: wait for followers, run: [sleep, "3"], timeout: 1m}
+  - {name: print, run: [$python, $work/gen.py, "{{count}}"], timeout: 10m}
+YAML
+cat > "$work/strategies/flat.yaml" <<'YAML'
+name: flat
+failure_budget: 0
+phases:
+  - {name: all, size: rest, batch_size: 100%, parallelism: 1}
+YAML
+
+"$bin" serve --port 0 --data "$work/data" --inventory "$work/inventory.yaml" --catalog "$work/catalog" \
+    --strategies "$work/strategies" --log-level error > "$work/server.out" 2>&1 &
+server=$!
+for _ in $(seq 100); do grep -q "listening on" "$work/server.out" && break; sleep 0.1; done
+url=$(grep -o 'http://[0-9.:]*' "$work/server.out" | head -1)
+
+cpu_seconds() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
+# The floor: the same program into a pipe, nothing else.
+start=$(date +%s.%N)
+"$python" "$work/gen.py" "$lines" | cat > /dev/null
+floor=$(python3 -c "print(f'{$lines / ($(date +%s.%N) - $start):,.0f}')")
+echo "generator alone into a pipe: $floor lines/s"
+
+for r in $(seq "$runs"); do
+    before=$(cpu_seconds "$server")
+    echo "--- run $r (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    "$python" bench/log-follow.py "$url" "$bin" "$work/data" "$lines" "$followers"
+    echo "server CPU $(python3 -c "print(f'{$(cpu_seconds "$server") - $before:.1f}')") s; load after $(cut -d' ' -f1 /proc/loadavg)"
+done
+echo "server peak RSS $(awk '/VmHWM/ {printf "%d MiB", $2 / 1024}' /proc/$server/status)"
