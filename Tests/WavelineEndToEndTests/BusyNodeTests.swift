@@ -10,7 +10,7 @@ import WavelineStore
     static let marked = """
         name: marked
         steps:
-          - {name: work, shell: 'echo "$WAVELINE_DEPLOYMENT start" >> journal; sleep 0.8; echo "$WAVELINE_DEPLOYMENT end" >> journal'}
+          - {name: work, shell: 'echo "$WAVELINE_DEPLOYMENT start" >> journal; sleep 4; echo "$WAVELINE_DEPLOYMENT end" >> journal'}
         """
 
     static let hang = """

@@ -11,7 +11,7 @@ import WavelineStore
     static let slow = """
         name: slow
         steps:
-          - {name: work, shell: 'echo "work start" >> journal; sleep 0.5; echo "work end" >> journal'}
+          - {name: work, shell: 'echo "work start" >> journal; sleep 2; echo "work end" >> journal'}
         """
 
     /// Fails at its second step on a node without an `ok` file.
