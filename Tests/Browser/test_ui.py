@@ -28,6 +28,18 @@ def act_on(browser, what, selector, action):
     wait_for(browser, what, attempt)
 
 
+def text_of(browser, what, selector):
+    """Reads an element's text in one try, retried: a live region may replace it between find and read."""
+    def attempt(driver):
+        return driver.find_element(By.CSS_SELECTOR, selector).text or None
+    return wait_for(browser, what, attempt)
+
+
+def texts_of(browser, what, selector):
+    """Reads the texts of all matching elements in one try, retried like `text_of`."""
+    return wait_for(browser, what, lambda b: [e.text for e in b.find_elements(By.CSS_SELECTOR, selector)] or None)
+
+
 def mark_page(browser):
     """Sets a variable that a reload would lose: proof that later changes arrived live."""
     browser.execute_script("window.__wavelineNoReload = 'still here'")
@@ -58,7 +70,7 @@ def test_summary_and_grid_change_live_then_a_gate_is_approved_and_the_failure_is
     # The new deployment appears on the open summary, then moves, without a reload.
     card = f"#deployment-{deployment}"
     wait_for(browser, "the new deployment on the summary", lambda b: b.find_elements(By.CSS_SELECTOR, card))
-    text = browser.find_element(By.CSS_SELECTOR, card).text
+    text = text_of(browser, "the new deployment's card", card)
     assert "rollout" in text and "Roll Kafka 3.8.0" in text and "ana" in text and "CHG-1" in text
     wait_for(browser, "the gate note on the summary",
              lambda b: "Waiting for approval" in b.find_element(By.CSS_SELECTOR, card).text)
@@ -67,9 +79,9 @@ def test_summary_and_grid_change_live_then_a_gate_is_approved_and_the_failure_is
     # The deployment page: the grid is grouped by cluster and zone; the gate waits with an Approve button.
     act_on(browser, "the link to the deployment", f"{card} h3 a", lambda e: e.click())
     wait_for(browser, "the deployment page", lambda b: b.find_elements(By.ID, "nodes-heading"))
-    clusters = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "section.cluster h3")]
+    clusters = texts_of(browser, "the cluster headings", "section.cluster h3")
     assert any(c.startswith("kafka-prod") for c in clusters) and any(c.startswith("kafka-test") for c in clusters)
-    zones = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "section.cluster .zone h4")]
+    zones = texts_of(browser, "the zone headings", "section.cluster .zone h4")
     assert "zone-a" in zones and "zone-b" in zones
     wait_for(browser, "the Approve button", lambda b: b.find_element(By.ID, "approve"))
     assert node_status(browser, "kafka-prod-3") == "pending"
@@ -83,9 +95,9 @@ def test_summary_and_grid_change_live_then_a_gate_is_approved_and_the_failure_is
     wait_for(browser, "a node running in the grid", lambda b: b.find_elements(By.CSS_SELECTOR, 'li.node[data-status="running"]'))
     wait_for(browser, "kafka-prod-3 failed in the grid", lambda b: node_status(b, "kafka-prod-3") == "failed")
     wait_for(browser, "the final state", lambda b: "failed" in b.find_element(By.CSS_SELECTOR, "h1 .badge").text)
-    cell = browser.find_element(By.CSS_SELECTOR, 'li.node[data-node="kafka-prod-3"]')
-    assert "health (exit 7)" in cell.text and "failed" in cell.text
-    assert "port 9092 refused" in browser.find_element(By.CSS_SELECTOR, "section.failures").text
+    cell = text_of(browser, "the failed node's cell", 'li.node[data-node="kafka-prod-3"]')
+    assert "health (exit 7)" in cell and "failed" in cell
+    assert "port 9092 refused" in text_of(browser, "the failures", "section.failures")
     assert not_reloaded(browser)
 
     # The failing node's log: the failure line, marked stderr, between step boundaries.
