@@ -90,6 +90,26 @@ public actor Engine {
 
     // MARK: - Creating deployments
 
+    /// Where a request would act and the role its operation requires: what access control checks before
+    /// anything is stored. Every environment/product pair of the selected nodes' clusters.
+    public func scope(of request: DeploymentRequest) throws(EngineError) -> DeploymentScope {
+        let operation = try workspace.operation(named: request.operation)
+        let selected: [Node]
+        do {
+            selected = try workspace.inventory.select(request.selection)
+        } catch {
+            throw EngineError(.invalidRequest, error.description)
+        }
+        var places: [DeploymentScope.Place] = []
+        for clusterName in unique(selected.map(\.cluster)) {
+            guard let cluster = workspace.inventory.cluster(named: clusterName) else { continue }
+            let place = DeploymentScope.Place(environment: cluster.environment, product: cluster.product)
+            if !places.contains(place) { places.append(place) }
+        }
+        // The catalog loader accepts only known roles; an unknown one would need the highest.
+        return DeploymentScope(places: places, requiredRole: Role(rawValue: operation.role) ?? .admin)
+    }
+
     public func create(_ request: DeploymentRequest) async throws(EngineError) -> DeploymentRecord {
         await untilRecovered()
         guard !request.reason.isBlank else {

@@ -116,7 +116,7 @@ final class MaskingStore: DeploymentStore {
             event.reason = event.reason.map(masker.mask)
             event.ticket = event.ticket.map(masker.mask)
             return .appendEvent(event)
-        case .appendLogs, .savePhase, .saveNodeState:
+        case .appendLogs, .savePhase, .saveNodeState, .saveUser, .saveToken, .saveSession, .remove:
             // Log lines are masked by the log pipeline, before live viewers see them too.
             return change
         }

@@ -81,6 +81,21 @@ public struct DeploymentRequest: Sendable, Hashable, Codable {
     }
 }
 
+/// Where a deployment acts, and the role its operation requires (see `Engine.scope(of:)`).
+public struct DeploymentScope: Sendable, Hashable {
+    public struct Place: Sendable, Hashable {
+        public var environment: String
+        public var product: String
+        public init(environment: String, product: String) {
+            self.environment = environment
+            self.product = product
+        }
+    }
+
+    public var places: [Place]
+    public var requiredRole: Role
+}
+
 /// What a person can do to a deployment under way.
 public enum OperatorAction: String, Sendable, Hashable, Codable, CaseIterable {
     case pause

@@ -23,6 +23,15 @@ public struct ServerOptions: Sendable {
     public var sshKeepMastersSeconds: Int = 0
     /// How long an approval of a deployment to a protected environment stays valid before it starts.
     public var approvalValiditySeconds: Double = 24 * 3600
+    /// Session cookies carry `Secure` (browsers then send them over HTTPS, or HTTP to localhost only). Off
+    /// only behind a trusted network path without TLS.
+    public var secureCookies = true
+    /// bcrypt cost for passwords; 12 unless tests lower it for speed.
+    public var passwordCost: UInt8 = 12
+    /// First start only (no users yet): the admin's password instead of a random one, and an API token to
+    /// register for automation. From WAVELINE_INITIAL_ADMIN_PASSWORD and WAVELINE_INITIAL_ADMIN_TOKEN.
+    public var initialAdminPassword: String?
+    public var initialAdminToken: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, inventoryPaths: [String],
@@ -41,7 +50,10 @@ public struct ServerOptions: Sendable {
 /// A built server: the HTTP application and the engine it fronts (the demo drives the engine directly).
 public struct WavelineServer: Sendable {
     public let engine: Engine
-    public let application: Application<RouterResponder<BasicRequestContext>>
+    public let accounts: Accounts
+    public let application: Application<RouterResponder<WavelineRequestContext>>
+    /// What the first start did (the admin it created), to print once; nil on later starts.
+    public let bootstrap: Accounts.Bootstrap?
 }
 
 public enum WavelineServerBuilder {
@@ -64,8 +76,10 @@ public enum WavelineServerBuilder {
             store: store, workspace: workspace, executors: executors, logger: logger,
             approvalValidity: options.approvalValiditySeconds
         )
-        let router = makeRouter(engine: engine, logger: logger)
-        WebController(engine: engine, logger: logger).addRoutes(to: router)
+        let accounts = Accounts(store: store, passwordCost: options.passwordCost)
+        let bootstrap = try await accounts.bootstrap(password: options.initialAdminPassword, token: options.initialAdminToken)
+        let router = makeRouter(engine: engine, accounts: accounts, logger: logger, secureCookies: options.secureCookies)
+        WebController(engine: engine, accounts: accounts, logger: logger, secureCookies: options.secureCookies).addRoutes(to: router)
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "waveline"),
@@ -73,7 +87,7 @@ public enum WavelineServerBuilder {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? options.port) },
             logger: logger
         )
-        return WavelineServer(engine: engine, application: application)
+        return WavelineServer(engine: engine, accounts: accounts, application: application, bootstrap: bootstrap)
     }
 
     public static func loadWorkspace(_ options: ServerOptions) throws -> Workspace {

@@ -107,14 +107,25 @@ public struct EventQuery: Sendable, Hashable {
     /// Exact kinds (`deployment.created`, `action.approve`); any of them. Empty: every kind.
     public var kinds: [String]
     public var actor: String?
+    /// Kinds starting with this (`action.`, `auth.`).
+    public var kindPrefix: String?
     public var afterID: Int64
+    /// Only events older than this id (paging back through the trail, newest first).
+    public var beforeID: Int64?
+    public var newestFirst: Bool
     public var limit: Int
 
-    public init(deploymentID: Int64? = nil, kinds: [String] = [], actor: String? = nil, afterID: Int64 = 0, limit: Int = 100) {
+    public init(
+        deploymentID: Int64? = nil, kinds: [String] = [], actor: String? = nil, kindPrefix: String? = nil,
+        afterID: Int64 = 0, beforeID: Int64? = nil, newestFirst: Bool = false, limit: Int = 100
+    ) {
         self.deploymentID = deploymentID
         self.kinds = kinds
         self.actor = actor
+        self.kindPrefix = kindPrefix
         self.afterID = afterID
+        self.beforeID = beforeID
+        self.newestFirst = newestFirst
         self.limit = limit
     }
 }

@@ -10,6 +10,11 @@ public enum StoreChange: Sendable {
     case appendEvent(EventRecord)
     /// What Waveline last put on a node; one row per node, the last write wins.
     case saveNodeState(NodeStateRecord)
+    /// Users, API tokens and sessions (see `IdentityStore`); written with the audit event of the action.
+    case saveUser(UserRecord)
+    case saveToken(APITokenRecord)
+    case saveSession(SessionRecord)
+    case remove(IdentityRemoval)
 }
 
 /// Filters for listing deployments, newest first.

@@ -83,8 +83,11 @@ def binary():
     return path
 
 
+ADMIN_TOKEN = "wl_browser_test_admin_token_0123456789abcdef"
+
+
 class Server:
-    """A running `waveline serve` and a small JSON client of its API."""
+    """A running `waveline serve` and a small JSON client of its API (as admin, or as a user it makes)."""
 
     def __init__(self, root):
         self.root = Path(root)
@@ -100,9 +103,11 @@ class Server:
         self.process = subprocess.Popen(
             [binary(), "serve", "--port", "0", "--data", str(self.root / "data"),
              "--inventory", str(self.root / "inventory.yaml"), "--catalog", str(self.root / "catalog"),
-             "--strategies", str(self.root / "strategies"), "--log-level", "warning"],
+             "--strategies", str(self.root / "strategies"), "--log-level", "warning", "--password-hash-cost", "4"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "WAVELINE_INITIAL_ADMIN_TOKEN": ADMIN_TOKEN},
         )
+        self.tokens = {"admin": ADMIN_TOKEN}
         self.port = None
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -118,19 +123,40 @@ class Server:
             raise RuntimeError("waveline serve exited before listening")
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def api(self, method, path, body=None):
+    def api(self, method, path, body=None, user="admin"):
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json", "X-Waveline-User": "browser-test"})
+                                         headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.tokens[user]}"})
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
+    def user(self, name, role="admin", password=None):
+        """Makes a user (with a password to sign in to the page, or token-only) and an API token for it."""
+        body = {"name": name, "grants": [{"role": role}]}
+        if password:
+            body["password"] = password
+        self.api("POST", "/api/v1/users", body)
+        self.tokens[name] = self.api("POST", "/api/v1/tokens", {"name": "browser-test", "user": name})["token"]
+
     def deploy(self, operation, selection, strategy="all-at-once", parameters=None, reason="browser test",
-               requested_by="browser-test", ticket="CHG-1"):
+               requested_by="admin", ticket="CHG-1"):
+        if requested_by not in self.tokens:
+            self.user(requested_by, role="deployer")
         return self.api("POST", "/api/v1/deployments", {
             "operation": operation, "selection": selection, "parameters": parameters or {}, "strategy": strategy,
-            "reason": reason, "ticket": ticket, "requestedBy": requested_by,
-        })["deployment"]["id"]
+            "reason": reason, "ticket": ticket,
+        }, user=requested_by)["deployment"]["id"]
+
+    def sign_in(self, browser, name="vera", role="approver"):
+        """Signs the browser in through the page, as a person with that role."""
+        from selenium.webdriver.common.by import By
+        password = f"{name}'s long password"
+        if name not in self.tokens:
+            self.user(name, role=role, password=password)
+        browser.get(self.url + "/login")
+        browser.find_element(By.ID, "user").send_keys(name)
+        browser.find_element(By.ID, "password").send_keys(password)
+        browser.find_element(By.ID, "sign-in").click()
 
     def status(self, deployment):
         return self.api("GET", f"/api/v1/deployments/{deployment}")["deployment"]["status"]

@@ -60,7 +60,12 @@ def node_status(browser, node):
 
 
 def test_summary_and_grid_change_live_then_a_gate_is_approved_and_the_failure_is_found_in_the_log(server, browser):
+    # Signed out, the page asks to sign in; signed in as an approver, it shows who.
     browser.get(server.url + "/")
+    wait_for(browser, "the sign-in page", lambda b: "/login" in b.current_url)
+    server.sign_in(browser)
+    wait_for(browser, "the summary", lambda b: b.find_elements(By.ID, "signed-in-user"))
+    assert browser.find_element(By.ID, "signed-in-user").text == "vera"
     assert "No deployment in progress" in browser.find_element(By.ID, "live").text
     live_ready(browser)
     mark_page(browser)
@@ -118,6 +123,7 @@ def test_summary_and_grid_change_live_then_a_gate_is_approved_and_the_failure_is
 
 
 def test_a_nodes_log_streams_as_it_is_written(server, browser):
+    server.sign_in(browser)
     deployment = server.deploy("chatty", {"nodes": ["valkey-test-1"]})
     deadline = time.time() + 10
     while time.time() < deadline and not any(l["text"].startswith("tick") for l in server.api("GET", f"/api/v1/deployments/{deployment}/logs?node=valkey-test-1")["lines"]):
@@ -139,6 +145,7 @@ def test_the_summary_filters(server, browser):
     passing = server.deploy("chatty", {"nodes": ["valkey-test-1"]}, requested_by="carol")
     assert server.wait_final(failing) == "failed"
     assert server.wait_final(passing) == "succeeded"
+    server.sign_in(browser)
     browser.get(server.url + "/")
     assert browser.find_elements(By.ID, f"deployment-{failing}") and browser.find_elements(By.ID, f"deployment-{passing}")
 

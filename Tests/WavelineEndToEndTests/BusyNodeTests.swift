@@ -29,7 +29,7 @@ import WavelineStore
             // Refused, naming the busy node and the deployment holding it; nothing is created.
             let body = try JSONEncoder().encode(CreateDeploymentBody(
                 operation: "marked", selection: Selection(nodes: ["n2", "n3"]), parameters: [:], strategy: "all-at-once",
-                reason: "second", ticket: nil, requestedBy: "tester", queue: false
+                reason: "second", ticket: nil, queue: false
             ))
             let refused = try await server.failure("POST", "/api/v1/deployments", body: body)
             #expect(refused.status == 409)
@@ -40,7 +40,7 @@ import WavelineStore
             #expect(list.deployments.map(\.id) == [first])
 
             // The CLI says the same in one line.
-            let cli = try await runWaveline(["deploy", "marked", "--node", "n2", "--strategy", "all-at-once", "--reason", "r", "--server", server.url])
+            let cli = try await server.cli(["deploy", "marked", "--node", "n2", "--strategy", "all-at-once", "--reason", "r"])
             #expect(cli.exitCode == 1, "\(cli)")
             #expect(cli.stderr.contains("n2") && cli.stderr.contains("#\(first)"), "\(cli)")
 

@@ -83,7 +83,7 @@ import WavelineStore
             let final = try await server.waitUntilFinal(id)
             #expect(final.deployment.status == .failed)
 
-            let text = try await runWaveline(["status", String(id), "--server", server.url])
+            let text = try await server.cli(["status", String(id)])
             #expect(text.exitCode == 0, "\(text)")
             let failurePoint = text.stdout.components(separatedBy: "Failure point").dropFirst().joined()
             #expect(!failurePoint.isEmpty, "no failure point: \(text)")
@@ -93,7 +93,7 @@ import WavelineStore
             #expect(failurePoint.contains("disk full on /var"), "the last log lines belong to the failure point: \(text)")
             #expect(failurePoint.contains("waveline logs \(id) --node n1"))
 
-            let json = try await runWaveline(["status", String(id), "--json", "--server", server.url])
+            let json = try await server.cli(["status", String(id), "--json"])
             #expect(json.exitCode == 0, "\(json)")
             let detail = try JSONDecoder().decode(DeploymentDetail.self, from: Data(json.stdout.utf8))
             #expect(detail.deployment.id == id)
@@ -101,11 +101,11 @@ import WavelineStore
             #expect(detail.failures.first?.exitCode == 7)
             #expect(detail.failures.first?.step == "migrate")
 
-            let list = try await runWaveline(["status", "--json", "--server", server.url])
+            let list = try await server.cli(["status", "--json"])
             let deployments = try JSONDecoder().decode(DeploymentList.self, from: Data(list.stdout.utf8))
             #expect(deployments.deployments.map(\.id) == [id])
 
-            let missing = try await runWaveline(["status", "4242", "--server", server.url])
+            let missing = try await server.cli(["status", "4242"])
             #expect(missing.exitCode == 1)
             #expect(missing.stderr.contains("4242"), "\(missing)")
         }
@@ -123,7 +123,7 @@ import WavelineStore
         try await bench.withServer { server in
             let id = try await server.deploy("talk", selection: Selection(nodes: ["n1", "n2"])).deployment.id
             let followStarted = Date().timeIntervalSince1970
-            let follow = try await runWaveline(["logs", String(id), "--follow", "--server", server.url], timeout: .seconds(30))
+            let follow = try await server.cli(["logs", String(id), "--follow"], timeout: .seconds(30))
             let final = try await server.detail(id)
             // It ended by itself, because the deployment ended.
             #expect(follow.exitCode == 0, "\(follow)")
@@ -140,18 +140,18 @@ import WavelineStore
             // Every stored line, each once.
             #expect(follow.stdout.split(separator: "\n").count == lines.count, "\(follow)")
 
-            let one = try await runWaveline(["logs", String(id), "--node", "n1", "--server", server.url])
+            let one = try await server.cli(["logs", String(id), "--node", "n1"])
             #expect(one.exitCode == 0, "\(one)")
             #expect(one.stdout.contains("hello from n1"))
             #expect(one.stdout.contains("tick 4 on n1"))
             #expect(!one.stdout.contains("n2"), "another node's lines: \(one)")
             #expect(one.stdout.split(separator: "\n").count == lines.filter { $0.node == "n1" }.count)
 
-            let json = try await runWaveline(["logs", String(id), "--node", "n2", "--json", "--server", server.url])
+            let json = try await server.cli(["logs", String(id), "--node", "n2", "--json"])
             let decoded = try json.stdout.split(separator: "\n").map { try JSONDecoder().decode(LogLineView.self, from: Data($0.utf8)) }
             #expect(decoded == lines.filter { $0.node == "n2" })
 
-            let stranger = try await runWaveline(["logs", String(id), "--node", "n9", "--server", server.url])
+            let stranger = try await server.cli(["logs", String(id), "--node", "n9"])
             #expect(stranger.exitCode == 1)
             #expect(stranger.stderr.contains("n9"), "\(stranger)")
         }
@@ -184,7 +184,7 @@ import WavelineStore
             let page = try JSONDecoder().decode(LogPage.self, from: data)
             #expect(!page.lines.isEmpty || page.cursor > 0, "an empty first page with cursor 0 reads as the end of the log")
 
-            let cli = try await runWaveline(["logs", String(id), "--node", "n2", "--server", server.url])
+            let cli = try await server.cli(["logs", String(id), "--node", "n2"])
             #expect(cli.exitCode == 0, "\(cli)")
             #expect(cli.stdout.contains("installed on n2"), "\(cli)")
             #expect(cli.stdout.contains("restored on n2"), "\(cli)")
@@ -212,7 +212,7 @@ import WavelineStore
                 (["deploy", "tune", "--node", "n1", "-p", "level=3", "--strategy", "yolo"], ["yolo"]),
             ]
             for (arguments, names) in cases {
-                let run = try await runWaveline(arguments + ["--reason", "r", "--server", server.url])
+                let run = try await server.cli(arguments + ["--reason", "r"])
                 #expect(run.exitCode != nil && run.exitCode != 0, "\(arguments): \(run)")
                 let lines = run.output.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
                 #expect(lines.count == 1, "\(arguments) should print one line: \(run)")

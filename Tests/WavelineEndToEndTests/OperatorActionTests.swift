@@ -79,7 +79,7 @@ import WavelineStore
             let start = clock.now
             let aborted = try await server.act("abort", id)
             #expect(aborted.deployment.status == .cancelled)
-            #expect(aborted.deployment.statusReason?.contains("aborted by tester") == true)
+            #expect(aborted.deployment.statusReason?.contains("aborted by admin") == true)
             let final = try await server.waitFor(id, timeout: .seconds(10), "every node cancelled") { detail in
                 detail.targets.allSatisfy { $0.status == .cancelled }
             }
@@ -157,10 +157,11 @@ import WavelineStore
             #expect(halted.target("n3")?.status == .pending)
 
             // Through the CLI, as a person would.
-            let skip = try await runWaveline(["skip", String(id), "--node", "n2", "--reason", "broken disk", "--server", server.url, "--user", "carol"])
+            let carol = try await server.as("carol")
+            let skip = try await carol.cli(["skip", String(id), "--node", "n2", "--reason", "broken disk"])
             #expect(skip.succeeded, "\(skip)")
             #expect(skip.stdout.contains("skip: done"), "\(skip)")
-            let resume = try await runWaveline(["resume", String(id), "--server", server.url, "--user", "carol"])
+            let resume = try await carol.cli(["resume", String(id)])
             #expect(resume.succeeded, "\(resume)")
 
             let final = try await server.waitUntilFinal(id)
@@ -208,7 +209,7 @@ import WavelineStore
             #expect(waiting.phases[0].status == .gate && waiting.phases[1].status == .pending)
             #expect(waiting.startedNodes == [canary])
             for node in ["n1", "n2", "n3"] where node != canary { #expect(bench.journal(node).isEmpty) }
-            let status = try await runWaveline(["status", String(id), "--server", server.url])
+            let status = try await server.cli(["status", String(id)])
             #expect(status.stdout.contains("waiting: waveline approve \(id)"), "\(status)")
 
             let approved = try await server.act("approve", id, as: "alice")

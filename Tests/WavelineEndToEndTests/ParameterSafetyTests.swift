@@ -37,9 +37,9 @@ import WavelineStore
         try bench.write("n1", "record-args", Self.recordArgs, executable: true)
 
         try await bench.withServer { server in
-            let run = try await runWaveline([
+            let run = try await server.cli([
                 "deploy", "record", "--node", "n1", "-p", "value=\(value)", "--strategy", "all-at-once",
-                "--reason", "parameter safety", "--server", server.url, "--wait",
+                "--reason", "parameter safety", "--wait",
             ], timeout: .seconds(60))
             #expect(run.exitCode == 0, "\(run)")
             #expect(run.stdout.contains("SUCCEEDED"), "\(run)")

@@ -11,17 +11,16 @@ public struct CreateDeploymentBody: Codable, Sendable {
     public var strategy: String?
     public var reason: String
     public var ticket: String?
-    public var requestedBy: String?
     public var queue: Bool?
 
-    public init(operation: String, selection: Selection, parameters: [String: String]?, strategy: String?, reason: String, ticket: String?, requestedBy: String?, queue: Bool?) {
+    /// Who asks is who signed in (the API token or session); the body does not say.
+    public init(operation: String, selection: Selection, parameters: [String: String]?, strategy: String?, reason: String, ticket: String?, queue: Bool?) {
         self.operation = operation
         self.selection = selection
         self.parameters = parameters
         self.strategy = strategy
         self.reason = reason
         self.ticket = ticket
-        self.requestedBy = requestedBy
         self.queue = queue
     }
 }
@@ -29,12 +28,10 @@ public struct CreateDeploymentBody: Codable, Sendable {
 public struct ActionBody: Codable, Sendable {
     public var nodes: [String]?
     public var reason: String?
-    public var actor: String?
 
-    public init(nodes: [String]? = nil, reason: String? = nil, actor: String? = nil) {
+    public init(nodes: [String]? = nil, reason: String? = nil) {
         self.nodes = nodes
         self.reason = reason
-        self.actor = actor
     }
 }
 

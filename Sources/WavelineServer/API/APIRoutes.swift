@@ -8,18 +8,33 @@ extension WavelineServerBuilder {
     /// The router with every API route under `/api/v1`, behind the middleware that answers every error in the
     /// API's one JSON shape. The server builds its router here and the contract test compares this router's
     /// routes (`router.routes`) with the OpenAPI document, so the two cannot drift apart unnoticed.
-    public static func makeRouter(engine: Engine, logger: Logger) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    ///
+    /// Every request is authenticated first (an API token, else a browser session); API routes other than
+    /// health, the contract, signing in and making a first token then need an identity.
+    public static func makeRouter(engine: Engine, accounts: Accounts, logger: Logger, secureCookies: Bool = true) -> Router<WavelineRequestContext> {
+        let router = Router(context: WavelineRequestContext.self)
         let table = RouteTable()
         router.add(middleware: JSONErrorMiddleware(logger: logger, routes: table))
-        let api = router.group("api/v1")
+        router.add(middleware: BearerTokenAuthenticator(accounts: accounts))
+        router.add(middleware: SessionAuthenticator(accounts: accounts))
+        let open = router.group("api/v1")
+        let api = router.group("api/v1").add(middleware: RequireIdentityMiddleware())
+        let catalog = CatalogController(engine: engine)
+        let session = SessionController(accounts: accounts, secureCookies: secureCookies)
+        let tokens = TokensController(accounts: accounts)
+        catalog.addPublicRoutes(to: open)
+        session.addPublicRoutes(to: open)
+        tokens.addPublicRoutes(to: open)
         DeploymentsController(engine: engine).addRoutes(to: api)
         LogsController(engine: engine).addRoutes(to: api)
-        CatalogController(engine: engine).addRoutes(to: api)
+        catalog.addRoutes(to: api)
         InventoryController(engine: engine).addRoutes(to: api)
         EventsController(engine: engine).addRoutes(to: api)
         AuditController(engine: engine).addRoutes(to: api)
-        api.get("openapi.yaml") { request, _ in
+        session.addRoutes(to: api)
+        tokens.addRoutes(to: api)
+        UsersController(accounts: accounts).addRoutes(to: api)
+        open.get("openapi.yaml") { request, _ in
             _ = try QueryValues(request, allowed: [])
             return Response(
                 status: .ok,

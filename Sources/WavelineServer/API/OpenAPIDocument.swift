@@ -19,14 +19,23 @@ info:
     Conventions:
     - Times are seconds since 1970 (UTC), as numbers with a fraction.
     - An optional field without a value is absent (never `null`).
-    - Who acts is `requestedBy`/`actor` in the body, else the `X-Waveline-User` header, else `anonymous`.
+    - Every route but health, this document, `POST /api/v1/session` and `POST /api/v1/tokens` needs a signed-in
+      caller: an API token (`Authorization: Bearer …`, from `waveline login` or `POST /api/v1/tokens`) or a browser
+      session (the `waveline_session` cookie; its state-changing requests must send `X-CSRF-Token`). Who acts is
+      that caller: a deployment's `requestedBy` and an action's actor are never taken from the body.
+    - Access follows the permission table (`waveline roles`, docs/roles.md): a role granted for all or some
+      environments and products. A refusal is 403 naming the missing permission; no or a bad credential is 401.
     - A request body is JSON, sent with `Content-Type: application/json` (else 415), at most 2 MiB (else 413).
     - Query parameters a route does not list are refused (400), so a misspelt filter never matches everything.
     - Every 4xx and 5xx answer is the `Error` shape, with a message saying what was wrong and where. A path the API
       serves, asked with another method, answers 405 with an `Allow` header; an unknown path answers 404.
 servers:
   - url: http://127.0.0.1:8080
+security:
+  - token: []
+  - session: []
 tags:
+  - name: access
   - name: deployments
   - name: logs
   - name: events
@@ -82,6 +91,8 @@ paths:
             application/json:
               schema: { $ref: "#/components/schemas/OperationList" }
         "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/strategies:
@@ -96,6 +107,8 @@ paths:
             application/json:
               schema: { $ref: "#/components/schemas/StrategyList" }
         "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/clusters:
@@ -113,6 +126,8 @@ paths:
             application/json:
               schema: { $ref: "#/components/schemas/ClusterList" }
         "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/nodes:
@@ -134,6 +149,8 @@ paths:
             application/json:
               schema: { $ref: "#/components/schemas/NodeList" }
         "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/nodes/{name}:
@@ -163,6 +180,8 @@ paths:
               schema: { $ref: "#/components/schemas/NodeDetail" }
         "400": { $ref: "#/components/responses/BadRequest" }
         "404": { $ref: "#/components/responses/NotFound" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/events:
@@ -186,6 +205,8 @@ paths:
             application/json:
               schema: { $ref: "#/components/schemas/EventList" }
         "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/audit/verify:
@@ -204,6 +225,8 @@ paths:
             application/json:
               schema: { $ref: "#/components/schemas/AuditReport" }
         "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/audit/export:
@@ -218,6 +241,218 @@ paths:
             application/x-ndjson:
               schema: { type: string }
         "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "500": { $ref: "#/components/responses/InternalError" }
+
+  /api/v1/session:
+    post:
+      tags: [access]
+      operationId: signIn
+      summary: Signs in with a password; sets the session cookie (HttpOnly, Secure, SameSite=Strict).
+      security: []
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/SignInBody" }
+      responses:
+        "200":
+          description: Signed in; the body carries the CSRF token to send with every state-changing request.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Session" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
+        "500": { $ref: "#/components/responses/InternalError" }
+    delete:
+      tags: [access]
+      operationId: signOut
+      summary: Ends the browser session.
+      responses:
+        "204": { description: Signed out; the cookie is cleared. }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "500": { $ref: "#/components/responses/InternalError" }
+
+  /api/v1/me:
+    get:
+      tags: [access]
+      operationId: me
+      summary: Who the caller is, with their grants.
+      responses:
+        "200":
+          description: The caller.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Session" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "500": { $ref: "#/components/responses/InternalError" }
+
+  /api/v1/tokens:
+    get:
+      tags: [access]
+      operationId: listTokens
+      summary: The caller's API tokens, or a user's (`user=NAME`, `user=*` for all; manage-tokens).
+      parameters:
+        - name: user
+          in: query
+          required: false
+          schema: { type: string }
+      responses:
+        "200":
+          description: Tokens, newest first (never the secrets).
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/TokenList" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "500": { $ref: "#/components/responses/InternalError" }
+    post:
+      tags: [access]
+      operationId: createToken
+      summary: Makes a named API token with an expiry; the token is in this answer only.
+      description: |
+        Authenticated by a token or session, or by a user name and password (HTTP Basic): that is how
+        `waveline login` gets its token. Another user's token (`user`) needs manage-tokens.
+      security:
+        - token: []
+        - session: []
+        - password: []
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/CreateTokenBody" }
+      responses:
+        "201":
+          description: The token, shown once, and its details.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/CreatedToken" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "413": { $ref: "#/components/responses/TooLarge" }
+        "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
+        "500": { $ref: "#/components/responses/InternalError" }
+
+  /api/v1/tokens/{tokenID}:
+    delete:
+      tags: [access]
+      operationId: revokeToken
+      summary: Revokes a token (one's own, or any with manage-tokens); it is refused from then on.
+      parameters:
+        - name: tokenID
+          in: path
+          required: true
+          schema: { type: string }
+      responses:
+        "200":
+          description: The revoked token.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Token" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "500": { $ref: "#/components/responses/InternalError" }
+
+  /api/v1/users:
+    get:
+      tags: [access]
+      operationId: listUsers
+      summary: Every user with their grants (manage-users).
+      responses:
+        "200":
+          description: The users.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/UserList" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "500": { $ref: "#/components/responses/InternalError" }
+    post:
+      tags: [access]
+      operationId: createUser
+      summary: Adds a user (manage-users); without a password the user signs in only with tokens.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/CreateUserBody" }
+      responses:
+        "201":
+          description: The new user.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/User" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "409": { $ref: "#/components/responses/Conflict" }
+        "413": { $ref: "#/components/responses/TooLarge" }
+        "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+        "500": { $ref: "#/components/responses/InternalError" }
+
+  /api/v1/users/{name}:
+    parameters:
+      - name: name
+        in: path
+        required: true
+        schema: { type: string }
+    get:
+      tags: [access]
+      operationId: getUser
+      summary: A user (oneself, or anyone with manage-users).
+      responses:
+        "200":
+          description: The user.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/User" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "500": { $ref: "#/components/responses/InternalError" }
+    patch:
+      tags: [access]
+      operationId: updateUser
+      summary: Sets grants (manage-users) and/or the password (oneself, or anyone with manage-users).
+      description: A new password ends the user's browser sessions. The last admin on everything stays one (409).
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/UpdateUserBody" }
+      responses:
+        "200":
+          description: The user as changed.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/User" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "409": { $ref: "#/components/responses/Conflict" }
+        "500": { $ref: "#/components/responses/InternalError" }
+    delete:
+      tags: [access]
+      operationId: removeUser
+      summary: Removes a user with their tokens and sessions (manage-users); never the last admin.
+      responses:
+        "204": { description: Removed. }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "409": { $ref: "#/components/responses/Conflict" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/deployments:
@@ -263,13 +498,13 @@ paths:
             application/json:
               schema: { $ref: "#/components/schemas/DeploymentList" }
         "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/InternalError" }
     post:
       tags: [deployments]
       operationId: createDeployment
       summary: Starts a deployment (or queues it behind busy nodes with `queue`).
-      parameters:
-        - $ref: "#/components/parameters/User"
       requestBody:
         required: true
         content:
@@ -285,6 +520,8 @@ paths:
         "409": { $ref: "#/components/responses/Conflict" }
         "413": { $ref: "#/components/responses/TooLarge" }
         "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/deployments/{id}:
@@ -302,6 +539,8 @@ paths:
               schema: { $ref: "#/components/schemas/DeploymentDetail" }
         "400": { $ref: "#/components/responses/BadRequest" }
         "404": { $ref: "#/components/responses/NotFound" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/deployments/{id}/actions/{action}:
@@ -322,7 +561,6 @@ paths:
           schema:
             type: string
             enum: [pause, resume, abort, retry, skip, approve, rollback]
-        - $ref: "#/components/parameters/User"
       requestBody:
         required: false
         content:
@@ -339,6 +577,8 @@ paths:
         "409": { $ref: "#/components/responses/Conflict" }
         "413": { $ref: "#/components/responses/TooLarge" }
         "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/deployments/{id}/events:
@@ -360,6 +600,8 @@ paths:
               schema: { $ref: "#/components/schemas/EventList" }
         "400": { $ref: "#/components/responses/BadRequest" }
         "404": { $ref: "#/components/responses/NotFound" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/deployments/{id}/logs:
@@ -383,6 +625,8 @@ paths:
               schema: { $ref: "#/components/schemas/LogPage" }
         "400": { $ref: "#/components/responses/BadRequest" }
         "404": { $ref: "#/components/responses/NotFound" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/deployments/{id}/logs/stream:
@@ -414,6 +658,8 @@ paths:
                 example: "event: log\nid: 42\ndata: {\"id\":42,\"node\":\"n1\",\"seq\":3,\"time\":1700000000.5,\"stream\":\"stdout\",\"step\":\"install\",\"text\":\"ok\"}\n\n"
         "400": { $ref: "#/components/responses/BadRequest" }
         "404": { $ref: "#/components/responses/NotFound" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/InternalError" }
 
 components:
@@ -424,11 +670,6 @@ components:
       required: true
       description: A deployment id.
       schema: { type: integer, format: int64, minimum: 1 }
-    User:
-      name: X-Waveline-User
-      in: header
-      description: Who acts, when the body does not say.
-      schema: { type: string }
     InventoryEnvironment:
       name: environment
       in: query
@@ -470,7 +711,37 @@ components:
       description: Only lines with a larger id (`cursor` of the previous page).
       schema: { type: integer, format: int64, minimum: 0, default: 0 }
 
+  securitySchemes:
+    token:
+      type: http
+      scheme: bearer
+      description: An API token from `waveline login` or `POST /api/v1/tokens`.
+    session:
+      type: apiKey
+      in: cookie
+      name: waveline_session
+      description: A browser session from `POST /api/v1/session` or the sign-in page; send `X-CSRF-Token` with every POST, PATCH and DELETE.
+    password:
+      type: http
+      scheme: basic
+      description: A user name and password; only to make a token.
+
   responses:
+    Unauthorized:
+      description: No credential, or an unknown, expired or revoked token, or a wrong password; the message says which.
+      content:
+        application/json:
+          schema: { $ref: "#/components/schemas/Error" }
+    Forbidden:
+      description: The caller's roles do not allow it here; the message names the missing permission (or the missing CSRF token).
+      content:
+        application/json:
+          schema: { $ref: "#/components/schemas/Error" }
+    TooManyRequests:
+      description: Too many failed sign-ins for this user name or from this address; `Retry-After` says when to try again.
+      content:
+        application/json:
+          schema: { $ref: "#/components/schemas/Error" }
     BadRequest:
       description: The request is malformed; the message names the field or parameter and what was expected.
       content:
@@ -568,7 +839,6 @@ components:
           type: string
           description: Why the change is made; must not be blank.
         ticket: { type: string }
-        requestedBy: { type: string }
         queue:
           type: boolean
           description: Wait for busy nodes instead of being refused (409).
@@ -579,7 +849,6 @@ components:
         nodes:
           $ref: "#/components/schemas/StringList"
         reason: { type: string }
-        actor: { type: string }
 
     DeploymentSummary:
       type: object
@@ -1010,6 +1279,88 @@ components:
           description: Empty when the trail is intact; at most 100, in id order.
           items: { $ref: "#/components/schemas/AuditProblem" }
         moreProblems: { type: integer, description: Problems beyond those listed. }
+
+    Role:
+      type: string
+      enum: [viewer, operator, deployer, approver, admin]
+    Grant:
+      type: object
+      description: A role for a scope; no environments (products) means all of them.
+      required: [role]
+      properties:
+        role: { $ref: "#/components/schemas/Role" }
+        environments: { $ref: "#/components/schemas/StringList" }
+        products: { $ref: "#/components/schemas/StringList" }
+    SignInBody:
+      type: object
+      required: [user, password]
+      properties:
+        user: { type: string }
+        password: { type: string }
+    Session:
+      type: object
+      required: [user, grants, credential]
+      properties:
+        user: { type: string }
+        grants: { type: array, items: { $ref: "#/components/schemas/Grant" } }
+        credential: { type: string, enum: [session, token] }
+        tokenName: { type: string }
+        csrfToken: { type: string, description: "A browser session's; send it as X-CSRF-Token." }
+    CreateUserBody:
+      type: object
+      required: [name, grants]
+      properties:
+        name: { type: string, description: "1 to 64 letters, digits, '.', '_' or '-'." }
+        password: { type: string, description: "12 to 72 bytes; absent: a token-only account." }
+        grants: { type: array, items: { $ref: "#/components/schemas/Grant" } }
+    UpdateUserBody:
+      type: object
+      properties:
+        password: { type: string }
+        grants: { type: array, items: { $ref: "#/components/schemas/Grant" } }
+    User:
+      type: object
+      required: [name, grants, hasPassword, createdAt, createdBy]
+      properties:
+        name: { type: string }
+        grants: { type: array, items: { $ref: "#/components/schemas/Grant" } }
+        hasPassword: { type: boolean }
+        createdAt: { type: number }
+        createdBy: { type: string }
+    UserList:
+      type: object
+      required: [users]
+      properties:
+        users: { type: array, items: { $ref: "#/components/schemas/User" } }
+    CreateTokenBody:
+      type: object
+      required: [name]
+      properties:
+        name: { type: string, description: "What uses it: 1 to 64 characters." }
+        expiresInDays: { type: integer, minimum: 1, maximum: 366, description: "90 when absent." }
+        user: { type: string, description: "Another user's token (manage-tokens)." }
+    Token:
+      type: object
+      required: [id, name, user, createdAt, expiresAt, createdBy]
+      properties:
+        id: { type: string }
+        name: { type: string }
+        user: { type: string }
+        createdAt: { type: number }
+        expiresAt: { type: number }
+        revokedAt: { type: number }
+        createdBy: { type: string }
+    TokenList:
+      type: object
+      required: [tokens]
+      properties:
+        tokens: { type: array, items: { $ref: "#/components/schemas/Token" } }
+    CreatedToken:
+      type: object
+      required: [token, details]
+      properties:
+        token: { type: string, description: "The secret: shown here once, stored only as a hash." }
+        details: { $ref: "#/components/schemas/Token" }
 
 """#
 }

@@ -1,11 +1,13 @@
 import Hummingbird
 import NIOCore
+import WavelineCore
 import WavelineEngine
 import WavelineStore
 
 /// `/api/v1/audit`: checks the audit trail's hash chain, and exports it as JSON lines for an auditor's tools.
 /// `waveline audit verify --data DIR` does the same check on a database file without a server.
-struct AuditController<Context: RequestContext> {
+struct AuditController {
+    typealias Context = WavelineRequestContext
     let engine: Engine
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -15,12 +17,14 @@ struct AuditController<Context: RequestContext> {
 
     @Sendable func verify(_ request: Request, context: Context) async throws -> AuditReport {
         _ = try QueryValues(request, allowed: [])
+        try context.authorize(.readAudit)
         return try await engine.store.verifyAuditTrail()
     }
 
     /// Every event, oldest first, one JSON object per line with its chain fields; streamed page by page.
     @Sendable func export(_ request: Request, context: Context) async throws -> Response {
         _ = try QueryValues(request, allowed: [])
+        try context.authorize(.exportAudit)
         let store = engine.store
         return Response(
             status: .ok,

@@ -4,7 +4,8 @@ import WavelineEngine
 import WavelineStore
 
 /// `/api/v1/deployments`: create, list, read, act on deployments.
-struct DeploymentsController<Context: RequestContext> {
+struct DeploymentsController {
+    typealias Context = WavelineRequestContext
     let engine: Engine
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -25,9 +26,11 @@ struct DeploymentsController<Context: RequestContext> {
         filter.text = query.string("q")
         filter.beforeID = try query.id("before", what: "a deployment id (a positive whole number)")
         filter.limit = try query.int("limit", in: 1...500) ?? filter.limit
+        _ = try context.signedIn()
         let records = try await engine.store.deployments(filter)
+        // Deployments outside the caller's read scope are left out; the cursor still follows the store's page.
         return DeploymentList(
-            deployments: records.map(DeploymentSummary.init),
+            deployments: records.filter(context.mayRead).map(DeploymentSummary.init),
             nextBefore: records.count == filter.limit ? records.last?.id : nil
         )
     }
@@ -35,18 +38,23 @@ struct DeploymentsController<Context: RequestContext> {
     @Sendable func create(_ request: Request, context: Context) async throws -> EditedResponse<DeploymentDetail> {
         _ = try QueryValues(request, allowed: [])
         let body = try await request.decodeJSON(CreateDeploymentBody.self, context: context)
-        let requester = body.requestedBy ?? request.headers[.init("X-Waveline-User")!] ?? "anonymous"
-        let record = try await engine.create(DeploymentRequest(
+        let requester = try context.signedIn()
+        let deploymentRequest = DeploymentRequest(
             operation: body.operation, selection: body.selection, parameters: body.parameters ?? [:],
             strategy: body.strategy ?? Strategy.lightningThunder.name, reason: body.reason, ticket: body.ticket,
-            requestedBy: requester, queue: body.queue ?? false, origin: request.origin(context: context)
-        ))
+            requestedBy: requester.name, queue: body.queue ?? false, origin: request.origin(context: context)
+        )
+        let scope = try await engine.scope(of: deploymentRequest)
+        try context.authorize(.deploy(requiredRole: scope.requiredRole), places: scope.places)
+        let record = try await engine.create(deploymentRequest)
         return EditedResponse(status: .created, response: try await DeploymentView.detail(record.id, store: engine.store))
     }
 
     @Sendable func detail(_ request: Request, context: Context) async throws -> DeploymentDetail {
         _ = try QueryValues(request, allowed: [])
-        return try await DeploymentView.detail(try deploymentID(context), store: engine.store)
+        let id = try deploymentID(context)
+        try context.authorize(.read, on: try await Self.deployment(id, store: engine.store))
+        return try await DeploymentView.detail(id, store: engine.store)
     }
 
     @Sendable func act(_ request: Request, context: Context) async throws -> DeploymentDetail {
@@ -57,17 +65,25 @@ struct DeploymentsController<Context: RequestContext> {
         }
         _ = try QueryValues(request, allowed: [])
         let body = try await request.decodeJSON(ActionBody.self, context: context, emptyMeans: ActionBody())
-        guard try await engine.store.deployment(id) != nil else { throw APIError(.notFound, "no deployment #\(id)") }
-        let actor = body.actor ?? request.headers[.init("X-Waveline-User")!] ?? "anonymous"
-        try await engine.perform(action, on: id, nodes: body.nodes ?? [], actor: actor, reason: body.reason, origin: request.origin(context: context))
+        let deployment = try await Self.deployment(id, store: engine.store)
+        let actor = try context.authorize(action.permission(deploymentStatus: deployment.status), on: deployment)
+        try await engine.perform(action, on: id, nodes: body.nodes ?? [], actor: actor.name, reason: body.reason, origin: request.origin(context: context))
         return try await DeploymentView.detail(id, store: engine.store)
     }
 
     @Sendable func events(_ request: Request, context: Context) async throws -> EventList {
         let id = try deploymentID(context)
         let query = try QueryValues(request, allowed: ["kind", "actor", "after", "limit"])
-        guard try await engine.store.deployment(id) != nil else { throw APIError(.notFound, "no deployment #\(id)") }
-        return try await EventsController<Context>.read(query, deployment: id, store: engine.store)
+        try context.authorize(.read, on: try await Self.deployment(id, store: engine.store))
+        return try await EventsController.read(query, deployment: id, store: engine.store)
+    }
+}
+
+extension DeploymentsController {
+    /// A stored deployment, or a 404.
+    static func deployment(_ id: Int64, store: any DeploymentStore) async throws -> DeploymentRecord {
+        guard let record = try await store.deployment(id) else { throw APIError(.notFound, "no deployment #\(id)") }
+        return record
     }
 }
 

@@ -6,7 +6,8 @@ import WavelineStore
 /// `/api/v1/events`: the audit trail of every deployment, in order, from a cursor; filtered by deployment,
 /// kind and actor. `/deployments/:id/events` (in `DeploymentsController`) reads the same with the deployment
 /// fixed by the path.
-struct EventsController<Context: RequestContext> {
+struct EventsController {
+    typealias Context = WavelineRequestContext
     let engine: Engine
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -16,6 +17,12 @@ struct EventsController<Context: RequestContext> {
     @Sendable func list(_ request: Request, context: Context) async throws -> EventList {
         let query = try QueryValues(request, allowed: ["deployment", "kind", "actor", "after", "limit"])
         let deployment = try query.id("deployment", what: "a deployment id (a positive whole number)")
+        // One deployment's events need read on it; the whole trail (users, tokens, every deployment) needs read-audit.
+        if let deployment {
+            try context.authorize(.read, on: try await DeploymentsController.deployment(deployment, store: engine.store))
+        } else {
+            try context.authorize(.readAudit)
+        }
         return try await Self.read(query, deployment: deployment, store: engine.store)
     }
 

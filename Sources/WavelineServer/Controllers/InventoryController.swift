@@ -5,7 +5,8 @@ import WavelineStore
 
 /// `/api/v1/clusters`, `/nodes`, `/nodes/:name`: the inventory with what Waveline last put on each node, the
 /// deployment holding it now, and a node's history.
-struct InventoryController<Context: RequestContext> {
+struct InventoryController {
+    typealias Context = WavelineRequestContext
     let engine: Engine
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -17,7 +18,7 @@ struct InventoryController<Context: RequestContext> {
     @Sendable func clusters(_ request: Request, context: Context) async throws -> ClusterList {
         let query = try QueryValues(request, allowed: ["environment", "product"])
         let inventory = await engine.workspace.inventory
-        let selected = try Self.clusters(of: inventory, query: query)
+        let selected = try Self.clusters(of: inventory, query: query).filter { context.mayRead(environment: $0.environment, product: $0.product) }
         let lookup = try await Lookup(engine: engine)
         return ClusterList(clusters: selected.map { cluster in
             ClusterView(
@@ -30,7 +31,7 @@ struct InventoryController<Context: RequestContext> {
     @Sendable func nodes(_ request: Request, context: Context) async throws -> NodeList {
         let query = try QueryValues(request, allowed: ["environment", "product", "cluster"])
         let inventory = await engine.workspace.inventory
-        var selected = try Self.clusters(of: inventory, query: query)
+        var selected = try Self.clusters(of: inventory, query: query).filter { context.mayRead(environment: $0.environment, product: $0.product) }
         if let name = query.string("cluster") {
             guard inventory.cluster(named: name) != nil else {
                 throw APIError(.badRequest, "query 'cluster': no cluster '\(name)' in the inventory; it has: \(inventory.clusters.map(\.name).sorted().joined(separator: ", "))")
@@ -49,6 +50,7 @@ struct InventoryController<Context: RequestContext> {
               let node = cluster.nodes.first(where: { $0.name == name }) else {
             throw APIError(.notFound, "no node '\(name)' in the inventory")
         }
+        try context.authorize(.read, places: [DeploymentScope.Place(environment: cluster.environment, product: cluster.product)])
         let limit = try query.int("limit", in: 1...500) ?? 50
         var before: NodeRunCursor?
         if let raw = query.string("before") {

@@ -8,7 +8,8 @@ import WavelineStore
 
 /// `/api/v1/deployments/:id/logs`: pages of log lines by cursor, and a live stream (server-sent events) that
 /// replays from a cursor then follows the in-memory feed, so followers cost the store no polling.
-struct LogsController<Context: RequestContext> {
+struct LogsController {
+    typealias Context = WavelineRequestContext
     let engine: Engine
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -26,7 +27,7 @@ struct LogsController<Context: RequestContext> {
 
     func scope(_ request: Request, context: Context, query: QueryValues) async throws -> Scope {
         let id = try deploymentID(context)
-        guard try await engine.store.deployment(id) != nil else { throw APIError(.notFound, "no deployment #\(id)") }
+        try context.authorize(.read, on: try await DeploymentsController.deployment(id, store: engine.store))
         let targets = try await engine.store.targets(of: id)
         let names = Dictionary(uniqueKeysWithValues: targets.map { ($0.targetIndex, $0.node) })
         var selected: Set<Int>?

@@ -12,9 +12,12 @@ import WavelineStore
 /// server-sent events that tell open pages a deployment changed (they then fetch their live region again).
 ///
 /// Errors are answered as HTML pages here (the API's JSON error middleware never sees them).
-struct WebController<Context: RequestContext> {
+struct WebController {
+    typealias Context = WavelineRequestContext
     let engine: Engine
+    let accounts: Accounts
     let logger: Logger
+    let secureCookies: Bool
 
     /// Requests carrying this header get only the page's live region, for the script to swap in.
     static var fragmentHeader: HTTPField.Name { HTTPField.Name("X-Waveline-Fragment")! }
@@ -26,7 +29,10 @@ struct WebController<Context: RequestContext> {
         router.post("deployments/:id/actions/:action", use: act)
         router.get("inventory", use: inventory)
         router.get("inventory/nodes/:node", use: inventoryNode)
-        router.post("ui/identity", use: identity)
+        router.get("login", use: signInPage)
+        router.post("login", use: signIn)
+        router.post("logout", use: signOut)
+        router.get("audit", use: audit)
         router.get("ui/events", use: events)
         router.get("ui/assets/:file", use: asset)
     }
@@ -34,26 +40,29 @@ struct WebController<Context: RequestContext> {
     // MARK: - Pages
 
     @Sendable func summary(_ request: Request, context: Context) async throws -> Response {
-        await page(request) { viewer in
+        await page(request, context) { viewer in
             let query = request.uri.queryParameters
             let filters = SummaryPage.Filters(
                 environment: query["environment"].map(String.init), product: query["product"].map(String.init),
                 state: query["state"].map(String.init), person: query["person"].map(String.init)
             )
-            let page = try await SummaryPage.load(engine: engine, filters: filters)
+            let page = try await SummaryPage.load(engine: engine, filters: filters, visible: context.mayRead)
             return isFragment(request) ? page.renderLive() : page.render(viewer: viewer)
         }
     }
 
     @Sendable func deployment(_ request: Request, context: Context) async throws -> Response {
-        await page(request) { viewer in
-            let page = try await DeploymentPage.load(engine: engine, id: try Self.id(context))
+        await page(request, context) { viewer in
+            let id = try Self.id(context)
+            try context.authorize(.read, on: try await DeploymentsController.deployment(id, store: engine.store))
+            let page = try await DeploymentPage.load(engine: engine, id: id)
             return isFragment(request) ? page.renderLive(viewer: viewer) : page.render(viewer: viewer)
         }
     }
 
     @Sendable func nodeLog(_ request: Request, context: Context) async throws -> Response {
-        await page(request) { viewer in
+        await page(request, context) { viewer in
+            try context.authorize(.read, on: try await DeploymentsController.deployment(try Self.id(context), store: engine.store))
             let node = Self.parameter("node", context)
             let query = request.uri.queryParameters["q"].map(String.init)
             return try await NodeLogPage.load(engine: engine, id: try Self.id(context), node: node, query: query).render(viewer: viewer)
@@ -61,55 +70,108 @@ struct WebController<Context: RequestContext> {
     }
 
     @Sendable func inventory(_ request: Request, context: Context) async throws -> Response {
-        await page(request) { viewer in
-            try await InventoryPage.load(engine: engine).render(viewer: viewer)
+        await page(request, context) { viewer in
+            try await InventoryPage.load(engine: engine, visible: { context.mayRead(environment: $0.environment, product: $0.product) }).render(viewer: viewer)
         }
     }
 
     @Sendable func inventoryNode(_ request: Request, context: Context) async throws -> Response {
-        await page(request) { viewer in
+        await page(request, context) { viewer in
             let before = request.uri.queryParameters["before"].map(String.init)
-            return try await InventoryNodePage.load(engine: engine, node: Self.parameter("node", context), before: before).render(viewer: viewer)
+            let page = try await InventoryNodePage.load(engine: engine, node: Self.parameter("node", context), before: before)
+            if let cluster = page.cluster {
+                try context.authorize(.read, places: [DeploymentScope.Place(environment: cluster.environment, product: cluster.product)])
+            }
+            return page.render(viewer: viewer)
         }
     }
 
     // MARK: - Forms
 
-    /// An operator action from a page: recorded under the viewer's name, then back to the page with what happened.
+    /// An operator action from a page: checked like the API (CSRF token, permission in the deployment's scope),
+    /// recorded under the signed-in person, then back to the page with what happened.
     @Sendable func act(_ request: Request, context: Context) async throws -> Response {
-        let viewer = Viewer(request)
         let form = try await Self.form(request)
-        let back = form["return"]?.first ?? "/"
+        let back = WebResponse.safeReturn(form["return"]?.first ?? "/")
+        guard let identity = context.identity else { return Self.toSignIn(from: back) }
         do {
+            try Self.checkCSRF(form, identity)
             let id = try Self.id(context)
             let name = Self.parameter("action", context)
             guard let action = OperatorAction(rawValue: name) else {
                 throw APIError(.badRequest, "unknown action '\(name)'")
             }
+            let deployment = try await DeploymentsController.deployment(id, store: engine.store)
+            try context.authorize(action.permission(deploymentStatus: deployment.status), on: deployment)
             let nodes = (form["node"] ?? []).filter { !$0.isEmpty }
             let reason = form["reason"]?.first.flatMap { $0.isEmpty ? nil : $0 }
-            try await engine.perform(action, on: id, nodes: nodes, actor: viewer.name, reason: reason ?? "from the web page")
+            try await engine.perform(action, on: id, nodes: nodes, actor: identity.name, reason: reason ?? "from the web page",
+                                     origin: request.origin(context: context))
             let what = nodes.isEmpty ? "" : " " + nodes.joined(separator: ", ")
-            return WebResponse.redirect(to: back, flash: "\(Self.pastTense(action))\(what) on deployment #\(id), as \(viewer.name).")
+            return WebResponse.redirect(to: back, flash: "\(Self.pastTense(action))\(what) on deployment #\(id), as \(identity.name).")
         } catch {
             return WebResponse.redirect(to: back, flash: Self.message(error, logger: logger), isError: true)
         }
     }
 
-    /// Remembers the name this browser acts under (until sign-in arrives).
-    @Sendable func identity(_ request: Request, context: Context) async throws -> Response {
+    // MARK: - Signing in
+
+    @Sendable func signInPage(_ request: Request, context: Context) async throws -> Response {
+        let next = WebResponse.safeReturn(request.uri.queryParameters["next"].map(String.init) ?? "/")
+        if context.identity != nil { return WebResponse.redirect(to: next) }
+        return WebResponse.html(SignInPage.render(next: next, user: "", problem: nil, viewer: Viewer(request, identity: nil)))
+    }
+
+    /// The sign-in form. No session exists yet to carry a CSRF token, so a cross-site post is refused by its
+    /// `Origin` (browsers send it with every form post); the session cookie itself is SameSite=Strict.
+    @Sendable func signIn(_ request: Request, context: Context) async throws -> Response {
         let form = try await Self.form(request)
-        let name = (form["name"]?.first ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        let back = form["return"]?.first ?? "/"
-        guard name.count <= 64, !name.contains(where: { $0.isNewline || $0.isASCII && $0.asciiValue! < 32 }) else {
-            return WebResponse.redirect(to: back, flash: "A name has at most 64 characters on one line.", isError: true)
+        let next = WebResponse.safeReturn(form["next"]?.first ?? "/")
+        let user = (form["user"]?.first ?? "").trimmingCharacters(in: .whitespaces)
+        let viewer = Viewer(request, identity: nil)
+        guard Self.isSameOrigin(request) else {
+            return WebResponse.html(SignInPage.render(next: next, user: user, problem: "This sign-in came from another site and was refused.", viewer: viewer), status: .forbidden)
         }
-        var response = WebResponse.redirect(
-            to: back, flash: name.isEmpty ? "Actions are now recorded as web." : "Actions are now recorded as \(name)."
-        )
-        let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        response.setCookie(Cookie(name: Viewer.userCookie, value: encoded, maxAge: name.isEmpty ? 0 : 60 * 60 * 24 * 365, path: "/", httpOnly: true, sameSite: .lax))
+        do {
+            let record = try await accounts.verify(user: user, password: form["password"]?.first ?? "", origin: request.origin(context: context))
+            let session = try await accounts.startSession(for: record, origin: request.origin(context: context))
+            var response = WebResponse.redirect(to: next, flash: "Signed in as \(record.name).")
+            response.setCookie(SessionController.cookie(session.cookie, maxAge: Int(accounts.sessionLifetime), secure: secureCookies))
+            return response
+        } catch let error as APIError {
+            var response = WebResponse.html(SignInPage.render(next: next, user: user, problem: error.message, viewer: viewer), status: error.status)
+            if let retry = error.headers[.retryAfter] { response.headers[.retryAfter] = retry }
+            return response
+        }
+    }
+
+    @Sendable func signOut(_ request: Request, context: Context) async throws -> Response {
+        let form = try await Self.form(request)
+        guard let identity = context.identity else { return Self.toSignIn(from: "/") }
+        do {
+            try Self.checkCSRF(form, identity)
+        } catch {
+            return WebResponse.redirect(to: WebResponse.safeReturn(form["return"]?.first ?? "/"), flash: Self.message(error, logger: logger), isError: true)
+        }
+        try await accounts.endSession(identity, origin: request.origin(context: context))
+        var response = WebResponse.redirect(to: "/login", flash: "Signed out.")
+        response.setCookie(SessionController.cookie("", maxAge: 0, secure: secureCookies))
         return response
+    }
+
+    // MARK: - Audit
+
+    @Sendable func audit(_ request: Request, context: Context) async throws -> Response {
+        await page(request, context) { viewer in
+            try context.authorize(.readAudit)
+            let query = request.uri.queryParameters
+            let filters = AuditPage.Filters(
+                actor: query["actor"].map(String.init), kind: query["kind"].map(String.init),
+                deployment: query["deployment"].map(String.init), before: query["before"].map(String.init),
+                verify: query["verify"] == "1"
+            )
+            return try await AuditPage.load(store: engine.store, filters: filters).render(viewer: viewer)
+        }
     }
 
     // MARK: - Live
@@ -118,6 +180,7 @@ struct WebController<Context: RequestContext> {
     /// leaves a step. The state itself is read again by the page, so a reconnect (the script refetches on every
     /// open) can miss nothing.
     @Sendable func events(_ request: Request, context: Context) async throws -> Response {
+        _ = try context.signedIn()
         var deploymentID: Int64?
         if let raw = request.uri.queryParameters["deployment"] {
             guard let value = Int64(raw), value > 0 else { throw APIError(.badRequest, "query 'deployment' must be a deployment id, got '\(raw)'") }
@@ -156,7 +219,7 @@ struct WebController<Context: RequestContext> {
     @Sendable func asset(_ request: Request, context: Context) async throws -> Response {
         let file = Self.parameter("file", context)
         guard let asset = Assets.named(file) else {
-            return WebResponse.html(ErrorPage.render(status: .notFound, message: "no asset '\(file)'", viewer: Viewer(request)), status: .notFound)
+            return WebResponse.html(ErrorPage.render(status: .notFound, message: "no asset '\(file)'", viewer: Viewer(request, identity: context.identity)), status: .notFound)
         }
         return Response(
             status: .ok,
@@ -169,10 +232,15 @@ struct WebController<Context: RequestContext> {
 
     private func isFragment(_ request: Request) -> Bool { request.headers[Self.fragmentHeader] != nil }
 
-    /// Renders a page, answering failures as an HTML page with the status they deserve; a message from the last
-    /// action is shown once, then cleared.
-    private func page(_ request: Request, _ render: (Viewer) async throws -> HTML) async -> Response {
-        let viewer = Viewer(request)
+    /// Renders a page for a signed-in person (others are sent to sign in), answering failures as an HTML page
+    /// with the status they deserve; a message from the last action is shown once, then cleared.
+    private func page(_ request: Request, _ context: Context, _ render: (Viewer) async throws -> HTML) async -> Response {
+        guard let identity = context.identity else {
+            // A live region asking for its update after the session ended: the script reloads into sign-in.
+            if isFragment(request) { return Response(status: .unauthorized) }
+            return Self.toSignIn(from: request.uri.description)
+        }
+        let viewer = Viewer(request, identity: identity)
         do {
             var response = WebResponse.html(try await render(viewer))
             if viewer.flash != nil && !isFragment(request) {
@@ -201,6 +269,28 @@ struct WebController<Context: RequestContext> {
     }
 
     static func id(_ context: Context) throws -> Int64 { try deploymentID(context) }
+
+    static func toSignIn(from location: String) -> Response {
+        let next = location.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"
+        return WebResponse.redirect(to: location == "/" ? "/login" : "/login?next=\(next)")
+    }
+
+    static func checkCSRF(_ form: [String: [String]], _ identity: Identity) throws {
+        guard let expected = identity.csrfToken else { return }
+        guard let sent = form[Forms.csrfField]?.first, constantTimeEquals(sent, expected) else {
+            throw APIError(.forbidden, "This form is out of date or came from another site (its CSRF token is missing or wrong); reload the page and try again.")
+        }
+    }
+
+    /// Whether a form post came from a page of this server: its `Origin` (or, without one, its `Referer`)
+    /// names the host it was sent to.
+    static func isSameOrigin(_ request: Request) -> Bool {
+        guard let host = request.head.authority else { return false }
+        let source = request.headers[.origin] ?? request.headers[.referer]
+        guard let source, source != "null" else { return request.headers[.origin] == nil }
+        guard let url = URL(string: source), let sourceHost = url.host else { return false }
+        return (url.port.map { "\(sourceHost):\($0)" } ?? sourceHost) == host
+    }
 
     /// A path parameter, percent-decoded.
     static func parameter(_ name: String, _ context: Context) -> String {

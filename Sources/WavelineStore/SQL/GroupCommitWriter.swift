@@ -89,6 +89,10 @@ actor GroupCommitWriter {
             case .appendEvent(var record):
                 record.id = nextEventID + Int64(batch.events.count)
                 batch.events.append(record)
+            case .saveUser(let record): batch.users.put(record, key: record.name)
+            case .saveToken(let record): batch.tokens.put(record, key: record.id)
+            case .saveSession(let record): batch.sessions.put(record, key: record.idHash)
+            case .remove(let removal): batch.removals.append(removal)
             }
         }
         // Events are chained in id order, here where their ids are assigned; the chain advances only if the
@@ -105,6 +109,11 @@ actor GroupCommitWriter {
                 try await Self.upsert(frozen.stepRuns.values, into: "step_runs",
                                       key: ["deployment_id", "target_index", "stage", "step_index", "attempt"], on: db)
                 try await Self.upsert(frozen.nodeStates.values, into: "node_states", key: ["node"], on: db)
+                // Removals first: a user removed and made again in one group ends up made.
+                for removal in frozen.removals { try await Self.apply(removal, on: db) }
+                try await Self.upsert(frozen.users.values, into: "users", key: ["name"], on: db)
+                try await Self.upsert(frozen.tokens.values, into: "api_tokens", key: ["id"], on: db)
+                try await Self.upsert(frozen.sessions.values, into: "sessions", key: ["id_hash"], on: db)
                 try await Self.insertLogs(frozen.logs, on: db)
                 try await Self.insert(frozen.events, into: "events", on: db)
                 if let last = frozen.events.last {
@@ -137,6 +146,22 @@ actor GroupCommitWriter {
         var nodeStates = LastWriteWins<NodeStateRecord>()
         var logs: [LogLineRecord] = []
         var events: [EventRecord] = []
+        var users = LastWriteWins<UserRecord>()
+        var tokens = LastWriteWins<APITokenRecord>()
+        var sessions = LastWriteWins<SessionRecord>()
+        var removals: [IdentityRemoval] = []
+    }
+
+    private static func apply(_ removal: IdentityRemoval, on db: any SQLDatabase) async throws {
+        switch removal {
+        case .user(let name):
+            // Tokens and sessions go with the user (ON DELETE CASCADE).
+            try await db.delete(from: "users").where("name", .equal, SQLBind(name)).run()
+        case .session(let idHash):
+            try await db.delete(from: "sessions").where("id_hash", .equal, SQLBind(idHash)).run()
+        case .sessions(let user):
+            try await db.delete(from: "sessions").where("user_name", .equal, SQLBind(user)).run()
+        }
     }
 
     private struct LastWriteWins<Record: Sendable>: Sendable {

@@ -130,7 +130,11 @@ public final class SQLDeploymentStore: DeploymentStore {
         if let deploymentID = query.deploymentID { select.where("deployment_id", .equal, SQLBind(deploymentID)) }
         if !query.kinds.isEmpty { select.where("kind", .in, SQLBind.group(query.kinds)) }
         if let actor = query.actor { select.where("actor", .equal, SQLBind(actor)) }
-        return try await select.orderBy("id").limit(max(1, query.limit))
+        if let prefix = query.kindPrefix {
+            select.where(SQLQueryString("kind LIKE \(bind: Self.likeLiteral(prefix) + "%") ESCAPE '\\'"))
+        }
+        if let before = query.beforeID { select.where("id", .lessThan, SQLBind(before)) }
+        return try await select.orderBy("id", query.newestFirst ? .descending : .ascending).limit(max(1, query.limit))
             .all(decoding: EventRecord.self)
     }
 

@@ -7,7 +7,10 @@ import WavelineServer
 /// The CLI's view of the HTTP API. Errors come back as the server's one-sentence message.
 struct APIClient {
     let baseURL: String
-    let user: String
+    /// The API token sent as `Authorization: Bearer`; nil before `waveline login`.
+    let token: String?
+    /// HTTP Basic credentials instead of a token: only `waveline login` uses them, to make its token.
+    var basic: (user: String, password: String)?
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -33,10 +36,30 @@ struct APIClient {
         try await send("POST", path, body: body, as: type)
     }
 
+    func patch<Body: Encodable, T: Decodable>(_ path: String, body: Body, as type: T.Type) async throws -> T {
+        try await send("PATCH", path, body: body, as: type)
+    }
+
+    func delete<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
+        try await send("DELETE", path, body: Optional<Int>.none, as: type)
+    }
+
+    private func authorize(_ request: inout HTTPClientRequest) {
+        if let basic {
+            let encoded = Data("\(basic.user):\(basic.password)".utf8).base64EncodedString()
+            request.headers.add(name: "Authorization", value: "Basic \(encoded)")
+        } else if let token {
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
+    }
+
     /// A GET whose answer is text (JSON lines, YAML), handed over a chunk at a time as it arrives.
+    /// What a 204 decodes to.
+    struct NoContent: Decodable {}
+
     func getStream(_ path: String, _ handle: (ByteBuffer) throws -> Void) async throws {
         var request = HTTPClientRequest(url: baseURL + path)
-        request.headers.add(name: "X-Waveline-User", value: user)
+        authorize(&request)
         let response: HTTPClientResponse
         do {
             response = try await Self.http.execute(request, timeout: .hours(1))
@@ -56,7 +79,7 @@ struct APIClient {
     private func send<Body: Encodable, T: Decodable>(_ method: String, _ path: String, body: Body?, as type: T.Type) async throws -> T {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = HTTPMethod(rawValue: method)
-        request.headers.add(name: "X-Waveline-User", value: user)
+        authorize(&request)
         request.headers.add(name: "Accept", value: "application/json")
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -76,6 +99,7 @@ struct APIClient {
             }
             throw Failure(description: "the server answered \(response.status.code) \(response.status.reasonPhrase)")
         }
+        if data.isEmpty, let nothing = NoContent() as? T { return nothing }
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch {
@@ -88,7 +112,7 @@ struct APIClient {
     func events(_ path: String, lastEventID: Int64?, handle: (String, String) throws -> Bool) async throws -> (lastID: Int64?, ended: Bool) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.headers.add(name: "Accept", value: "text/event-stream")
-        request.headers.add(name: "X-Waveline-User", value: user)
+        authorize(&request)
         if let lastEventID { request.headers.add(name: "Last-Event-ID", value: String(lastEventID)) }
         let response: HTTPClientResponse
         do {

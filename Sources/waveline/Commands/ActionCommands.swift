@@ -19,7 +19,7 @@ protocol ActionCommand: AsyncParsableCommand {
 extension ActionCommand {
     func run() async throws {
         let api = options.client.client
-        let body = ActionBody(nodes: options.node, reason: options.reason, actor: options.client.user)
+        let body = ActionBody(nodes: options.node, reason: options.reason)
         let detail = try await reporting {
             try await api.post("/api/v1/deployments/\(options.id)/actions/\(Self.action.rawValue)", body: body, as: DeploymentDetail.self)
         }

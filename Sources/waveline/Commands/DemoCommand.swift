@@ -31,10 +31,11 @@ struct DemoCommand: AsyncParsableCommand {
         }
         setenv("WAVELINE_DEMO_PACE", String(pace), 1)
 
-        let options = ServerOptions(
+        var options = ServerOptions(
             port: port, dataDirectory: dataDirectory, inventoryPaths: [dataDirectory + "/inventory.yaml"],
             catalogDirectory: catalog, logLevel: .warning
         )
+        options.initialAdminPassword = ProcessInfo.processInfo.environment["WAVELINE_INITIAL_ADMIN_PASSWORD"]
         // The server calls back once it listens; the deployments are created from a sibling task because the
         // callback runs before the server answers requests.
         let (listening, announce) = AsyncStream<Int>.makeStream()
@@ -46,7 +47,7 @@ struct DemoCommand: AsyncParsableCommand {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await server.application.runService() }
                 group.addTask {
-                    for await port in listening { await Self.startDeployments(port: port) }
+                    for await port in listening { await Self.startDeployments(port: port, server: server) }
                 }
                 try await group.waitForAll()
             }
@@ -57,32 +58,41 @@ struct DemoCommand: AsyncParsableCommand {
         await stopServices(dataDirectory)
     }
 
-    /// Starts the demo's deployments through the API, exactly as a person would with `waveline deploy`.
-    static func startDeployments(port: Int) async {
+    /// Starts the demo's deployments through the API, exactly as a person would with `waveline deploy`: as
+    /// the user `demo` (a deployer), approved by `demo-approver` (an approver), each with an API token.
+    static func startDeployments(port: Int, server: WavelineServer) async {
         let url = "http://127.0.0.1:\(port)"
-        let api = APIClient(baseURL: url, user: "demo")
         do {
+            let accounts = server.accounts
+            _ = try await accounts.createUser(name: "demo", password: nil, grants: [Grant(role: .deployer)], by: "admin", origin: "demo")
+            _ = try await accounts.createUser(name: DemoInventory.approver, password: nil, grants: [Grant(role: .approver)], by: "admin", origin: "demo")
+            let api = APIClient(baseURL: url, token: try await accounts.createToken(for: "demo", name: "demo", lifetimeDays: 1, by: "admin", origin: "demo").token)
+            let approver = APIClient(baseURL: url, token: try await accounts.createToken(for: DemoInventory.approver, name: "demo", lifetimeDays: 1, by: "admin", origin: "demo").token)
             let first = try await api.post("/api/v1/deployments", body: CreateDeploymentBody(
                 operation: "deploy-version", selection: Selection(products: ["kafka"]), parameters: ["version": "3.8.0"],
                 strategy: "lightning-thunder", reason: "Roll Kafka 3.8.0 out to every environment", ticket: "CHG-2041",
-                requestedBy: "demo", queue: false
+                queue: false
             ), as: DeploymentDetail.self)
             // prod is protected: the deployment waits for a second person. The demo approves it as another
             // identity, so it runs at once and the approval shows in its events.
             let approval = first.deployment.status == .pendingApproval
             if approval {
-                _ = try await api.post("/api/v1/deployments/\(first.deployment.id)/actions/approve", body: ActionBody(
-                    nodes: [], reason: "reviewed CHG-2041 (demo: approved automatically)", actor: DemoInventory.approver
+                _ = try await approver.post("/api/v1/deployments/\(first.deployment.id)/actions/approve", body: ActionBody(
+                    nodes: [], reason: "reviewed CHG-2041 (demo: approved automatically)"
                 ), as: DeploymentDetail.self)
             }
             let second = try await api.post("/api/v1/deployments", body: CreateDeploymentBody(
                 operation: "cache-rebuild", selection: Selection(environments: ["dev"], products: ["valkey"]),
                 parameters: ["mode": "full"], strategy: "one-by-one", reason: "Stale keys after the dev data refresh",
-                ticket: nil, requestedBy: "demo", queue: false
+                ticket: nil, queue: false
             ), as: DeploymentDetail.self)
             let prefix = port == 8080 ? "" : " --server \(url)"
+            let signIn = server.bootstrap?.generatedPassword.map { "Sign in at \(url)/login as admin with password \($0) (shown once)." }
+                ?? "Sign in at \(url)/login as admin with the password in WAVELINE_INITIAL_ADMIN_PASSWORD."
             print("""
                 Waveline demo is running at \(url) (data in the demo folder, Ctrl-C to stop).
+                \(signIn)
+                For the command line: waveline login --user admin\(prefix)
 
                 Deployment #\(first.deployment.id): deploy-version 3.8.0 on \(first.deployment.targetCount) Kafka nodes, lightning → thunder.
                   One node (\(DemoInventory.faultyNode)) fails its health check, so the failure point shows.

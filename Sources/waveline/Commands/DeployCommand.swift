@@ -49,7 +49,7 @@ struct DeployCommand: AsyncParsableCommand {
         )
         let body = CreateDeploymentBody(
             operation: operation, selection: selection, parameters: try pairs(parameters, option: "param"),
-            strategy: strategy, reason: reason, ticket: ticket, requestedBy: client.user, queue: queue
+            strategy: strategy, reason: reason, ticket: ticket, queue: queue
         )
         let api = client.client
         let detail = try await reporting { try await api.post("/api/v1/deployments", body: body, as: DeploymentDetail.self) }

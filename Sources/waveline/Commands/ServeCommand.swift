@@ -33,6 +33,12 @@ struct ServerFileOptions: ParsableArguments {
     @Option(name: .long, help: "Hours an approval of a protected deployment stays valid while it waits to start (queued behind busy nodes).")
     var approvalValidity: Double = 24
 
+    @Flag(name: .long, help: "Send the session cookie without `Secure`: only when browsers reach this server over plain HTTP on another host, behind a network path you trust.")
+    var insecureCookies = false
+
+    @Option(name: .long, help: ArgumentHelp("bcrypt cost of passwords (4–31).", visibility: .hidden))
+    var passwordHashCost: UInt8 = 12
+
     func serverOptions() throws -> ServerOptions {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -45,6 +51,12 @@ struct ServerFileOptions: ParsableArguments {
         options.sshKeepMastersSeconds = sshKeepMasters
         guard approvalValidity > 0 else { throw ValidationError("--approval-validity must be more than 0 hours") }
         options.approvalValiditySeconds = approvalValidity * 3600
+        options.secureCookies = !insecureCookies
+        guard (4...31).contains(passwordHashCost) else { throw ValidationError("--password-hash-cost must be 4 to 31") }
+        options.passwordCost = passwordHashCost
+        let environment = ProcessInfo.processInfo.environment
+        options.initialAdminPassword = environment["WAVELINE_INITIAL_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+        options.initialAdminToken = environment["WAVELINE_INITIAL_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         return options
     }
 }
@@ -72,6 +84,19 @@ struct ServeCommand: AsyncParsableCommand {
             }
         } catch let error as DiagnosticsError {
             throw CLIError("the workspace files have errors:\n" + error.description)
+        } catch let error as APIError {
+            throw CLIError(error.message)
+        }
+        if let first = server.bootstrap {
+            // Printed once, on the first start: no default password exists anywhere.
+            if let password = first.generatedPassword {
+                print("First start: created user \(first.user) (admin on everything) with password: \(password)")
+                print("It is shown only now. Sign in to the web UI with it, or run `waveline login --user \(first.user)`, then change it with `waveline users passwd \(first.user)`.")
+            } else {
+                print("First start: created user \(first.user) (admin on everything) with the password from WAVELINE_INITIAL_ADMIN_PASSWORD.")
+            }
+            if first.registeredToken { print("Registered WAVELINE_INITIAL_ADMIN_TOKEN as admin's API token 'bootstrap' (valid 30 days).") }
+            fflush(nil)
         }
         try await server.application.runService()
     }

@@ -11,21 +11,26 @@ struct Waveline: AsyncParsableCommand {
             ServeCommand.self, DemoCommand.self, DeployCommand.self, StatusCommand.self, LogsCommand.self,
             PauseCommand.self, ResumeCommand.self, AbortCommand.self, RetryCommand.self, SkipCommand.self,
             ApproveCommand.self, RollbackCommand.self, InventoryCommand.self, CatalogCommand.self,
-            AuditCommand.self, RolesCommand.self,
+            AuditCommand.self, RolesCommand.self, LoginCommand.self, LogoutCommand.self, WhoamiCommand.self,
+            UsersCommand.self, TokensCommand.self,
         ]
     )
 }
 
-/// Options every client command shares: which server, as whom, and machine-readable output.
+/// Options every client command shares: which server, and the API token that says who you are.
 struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: "The Waveline server's URL (or WAVELINE_URL).")
     var server: String = ProcessInfo.processInfo.environment["WAVELINE_URL"] ?? "http://127.0.0.1:8080"
 
-    @Option(name: .long, help: "Who you are, recorded with your actions (or WAVELINE_USER, else $USER).")
-    var user: String = ProcessInfo.processInfo.environment["WAVELINE_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+    @Option(name: .long, help: ArgumentHelp("An API token (or WAVELINE_TOKEN); else the one `waveline login` saved for this server.", valueName: "token"))
+    var token: String?
+
+    var baseURL: String { server.hasSuffix("/") ? String(server.dropLast()) : server }
 
     var client: APIClient {
-        APIClient(baseURL: server.hasSuffix("/") ? String(server.dropLast()) : server, user: user)
+        let token = self.token ?? ProcessInfo.processInfo.environment["WAVELINE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? Credentials.load().servers[baseURL]?.token
+        return APIClient(baseURL: baseURL, token: token)
     }
 }
 

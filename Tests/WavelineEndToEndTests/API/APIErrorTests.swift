@@ -20,6 +20,7 @@ import WavelineServer
     static func send(_ server: RunningServer, _ method: String, _ path: String, body: Data? = nil, headers: [(String, String)] = []) async throws -> Answer {
         var request = HTTPClientRequest(url: server.url + path)
         request.method = HTTPMethod(rawValue: method)
+        if let token = server.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))

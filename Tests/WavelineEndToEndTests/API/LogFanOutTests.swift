@@ -104,7 +104,10 @@ import WavelineStore
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let cluster = Cluster(name: "c1", product: "app", environment: "test", zones: ["a"], nodes: nodes.map { Node(name: $0, cluster: "c1", zone: "a") })
         let inventory = Inventory(environments: [Environment(name: "test")], products: [Product(name: "app", owner: "team")], clusters: [cluster])
-        let store = CountingStore(try await SQLDeploymentStore.sqlite(path: directory + "/waveline.sqlite"), deploymentReadDelay: deploymentReadDelay)
+        let sql = try await SQLDeploymentStore.sqlite(path: directory + "/waveline.sqlite")
+        let store = CountingStore(sql, deploymentReadDelay: deploymentReadDelay)
+        let accounts = Accounts(store: sql, passwordCost: 4)
+        _ = try await accounts.bootstrap(password: nil, token: Workbench.adminToken)
         let engine = try await Engine(
             store: store, workspace: Workspace(inventory: inventory, operations: [operation], strategies: Strategy.builtIn),
             executors: ExecutorRegistry(local: LocalExecutor(dataDirectory: directory)), feedBufferLimit: feedBufferLimit
@@ -113,7 +116,7 @@ import WavelineStore
         logger.logLevel = .warning
         let (ports, portInbox) = AsyncStream<Int>.makeStream()
         let application = Application(
-            router: WavelineServerBuilder.makeRouter(engine: engine, logger: logger),
+            router: WavelineServerBuilder.makeRouter(engine: engine, accounts: accounts, logger: logger),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in portInbox.yield(channel.localAddress?.port ?? 0) },
             logger: logger
@@ -160,6 +163,7 @@ import WavelineStore
     /// backlog and follows the live feed.
     static func follow(_ url: String, lastEventID: Int64? = nil, following: @Sendable () -> Void = {}) async throws -> Followed {
         var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Authorization", value: "Bearer \(Workbench.adminToken)")
         request.headers.add(name: "Accept", value: "text/event-stream")
         if let lastEventID { request.headers.add(name: "Last-Event-ID", value: String(lastEventID)) }
         let response = try await client.execute(request, timeout: .seconds(60))
@@ -201,7 +205,7 @@ import WavelineStore
         let followers = 16
         try await Self.withServer(nodes: ["n1"], operation: operation, feedBufferLimit: 4096) { engine, store, url, directory in
             let id = try await engine.create(DeploymentRequest(
-                operation: "chatty", selection: Selection(nodes: ["n1"]), strategy: "all-at-once", reason: "fan-out", requestedBy: "tester"
+                operation: "chatty", selection: Selection(nodes: ["n1"]), strategy: "all-at-once", reason: "fan-out", requestedBy: "admin"
             )).id
             let following = Counter()
             let results = try await withThrowingTaskGroup(of: Followed.self) { group in
@@ -244,7 +248,7 @@ import WavelineStore
             nodes: ["n1", "n2"], operation: operation, feedBufferLimit: 2, deploymentReadDelay: .milliseconds(150)
         ) { engine, store, url, _ in
             let id = try await engine.create(DeploymentRequest(
-                operation: "two-speed", selection: Selection(nodes: ["n1", "n2"]), strategy: "all-at-once", reason: "slow follower", requestedBy: "tester"
+                operation: "two-speed", selection: Selection(nodes: ["n1", "n2"]), strategy: "all-at-once", reason: "slow follower", requestedBy: "admin"
             )).id
             var received: [Int64] = []
             var lastID: Int64?

@@ -39,7 +39,7 @@ import WavelineStore
             executors: ExecutorRegistry(local: LocalExecutor(dataDirectory: directory))
         )
         // The router the server is built with, read back from Hummingbird, not a list kept by hand.
-        let router = WavelineServerBuilder.makeRouter(engine: engine, logger: Logger(label: "contract"))
+        let router = WavelineServerBuilder.makeRouter(engine: engine, accounts: Accounts(store: store, passwordCost: 4), logger: Logger(label: "contract"))
         let served = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" }.filter { $0.contains(" /api/") })
         let documented = try OpenAPIContract.load().routes
         #expect(served.count >= 15, "\(served.sorted())")
@@ -133,7 +133,7 @@ import WavelineStore
                 "/api/v1/deployments", as: "/api/v1/deployments",
                 body: CreateDeploymentBody(
                     operation: "deploy-version", selection: Selection(nodes: ["n1", "n2"]), parameters: ["version": "3.8.0"],
-                    strategy: "all-at-once", reason: "contract test", ticket: "CHG-1", requestedBy: "tester", queue: false
+                    strategy: "all-at-once", reason: "contract test", ticket: "CHG-1", queue: false
                 ), status: 201
             ))
             let id = created.deployment.id
@@ -192,6 +192,33 @@ import WavelineStore
                 #expect((try? JSONValue.json(Data(line.utf8)))?.object != nil, "not a JSON object: \(line.prefix(200))")
             }
             covered.insert("GET /api/v1/audit/export")
+
+            // Access: users, tokens, the caller, a browser session.
+            func send(_ method: String, _ path: String, as template: String, body: Data? = nil, status: Int, headers: [(String, String)] = [], server: RunningServer = server) async throws -> (Data, [(String, String)]) {
+                let (answered, data, responseHeaders) = try await server.requestWithHeaders(method, path, body: body, headers: headers)
+                #expect(answered == status, "\(method) \(path): \(answered) \(String(decoding: data.prefix(300), as: UTF8.self))")
+                if status != 204 { contract.expectResponse(data, method, template, status: answered) }
+                if answered == status { covered.insert("\(method) \(template)") }
+                return (data, responseHeaders)
+            }
+            let encoder = JSONEncoder()
+            _ = try await send("POST", "/api/v1/users", as: "/api/v1/users", body: try encoder.encode(CreateUserBody(
+                name: "vera", password: "vera's long password", grants: [GrantBody(role: .viewer, environments: ["test"])])), status: 201)
+            _ = try await send("GET", "/api/v1/users", as: "/api/v1/users", status: 200)
+            _ = try await send("GET", "/api/v1/users/vera", as: "/api/v1/users/{name}", status: 200)
+            _ = try await send("PATCH", "/api/v1/users/vera", as: "/api/v1/users/{name}", body: try encoder.encode(UpdateUserBody(grants: [GrantBody(role: .operator)])), status: 200)
+            let (made, _) = try await send("POST", "/api/v1/tokens", as: "/api/v1/tokens", body: try encoder.encode(CreateTokenBody(name: "ci", expiresInDays: 7, user: "vera")), status: 201)
+            let token = try JSONDecoder().decode(CreatedToken.self, from: made)
+            _ = try await send("GET", "/api/v1/tokens?user=vera", as: "/api/v1/tokens", status: 200)
+            _ = try await send("GET", "/api/v1/me", as: "/api/v1/me", status: 200)
+            _ = try await send("DELETE", "/api/v1/tokens/\(token.details.id)", as: "/api/v1/tokens/{tokenID}", status: 200)
+            var anonymous = server
+            anonymous.token = nil
+            let (signedIn, cookies) = try await send("POST", "/api/v1/session", as: "/api/v1/session", body: try encoder.encode(SignInBody(user: "vera", password: "vera's long password")), status: 200, server: anonymous)
+            let session = try JSONDecoder().decode(SessionView.self, from: signedIn)
+            let cookie = try #require(cookies.first { $0.0.lowercased() == "set-cookie" }?.1.split(separator: ";").first.map(String.init))
+            _ = try await send("DELETE", "/api/v1/session", as: "/api/v1/session", status: 204, headers: [("Cookie", cookie), ("X-CSRF-Token", session.csrfToken ?? "")], server: anonymous)
+            _ = try await send("DELETE", "/api/v1/users/vera", as: "/api/v1/users/{name}", status: 204)
 
             // Every documented route was exercised here: a new route needs a line above.
             #expect(contract.routes.subtracting(covered).isEmpty, "not exercised: \(contract.routes.subtracting(covered).sorted())")

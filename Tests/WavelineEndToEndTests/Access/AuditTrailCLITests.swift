@@ -23,11 +23,11 @@ import WavelineStore
         try await bench.withServer { server in
             let id = try await server.deploy("quick", selection: Selection(nodes: ["n1", "n2"])).deployment.id
             _ = try await server.waitUntilFinal(id)
-            let verify = try await runWaveline(["audit", "verify", "--server", server.url])
+            let verify = try await server.cli(["audit", "verify"])
             #expect(verify.exitCode == 0 && verify.stdout.contains("audit trail intact"), "\(verify)")
             let report: AuditReport = try await server.get("/api/v1/audit/verify")
             #expect(report.isIntact && report.count >= 4)
-            let export = try await runWaveline(["audit", "export", "--server", server.url])
+            let export = try await server.cli(["audit", "export"])
             let lines = export.stdout.split(separator: "\n")
             #expect(lines.count == report.count, "\(export)")
             #expect(lines.first?.contains("\"prev_hash\":\"\(AuditChain.genesis)\"") == true)

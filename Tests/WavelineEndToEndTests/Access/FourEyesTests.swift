@@ -47,15 +47,15 @@ import WavelineStore
           - {name: rest, size: rest, batch_size: 100%, parallelism: 5}
         """
 
-    static func body(_ selection: Selection, ticket: String?, by person: String, strategy: String = "all-at-once", seconds: String = "0") throws -> Data {
+    static func body(_ selection: Selection, ticket: String?, strategy: String = "all-at-once", seconds: String = "0") throws -> Data {
         try JSONEncoder().encode(CreateDeploymentBody(
             operation: "marked", selection: selection, parameters: ["seconds": seconds], strategy: strategy,
-            reason: "four-eyes test", ticket: ticket, requestedBy: person, queue: false
+            reason: "four-eyes test", ticket: ticket, queue: false
         ))
     }
 
     static func create(_ server: RunningServer, _ selection: Selection, by person: String, strategy: String = "all-at-once", seconds: String = "0") async throws -> DeploymentDetail {
-        let (status, data) = try await server.request("POST", "/api/v1/deployments", body: try body(selection, ticket: "CHG-7", by: person, strategy: strategy, seconds: seconds))
+        let (status, data) = try await server.as(person).request("POST", "/api/v1/deployments", body: try body(selection, ticket: "CHG-7", strategy: strategy, seconds: seconds))
         guard status == 201 else { throw HarnessError("create answered \(status): \(String(decoding: data, as: UTF8.self))") }
         return try JSONDecoder().decode(DeploymentDetail.self, from: data)
     }
@@ -65,7 +65,7 @@ import WavelineStore
         defer { bench.remove() }
         try await bench.withServer { server in
             // No ticket: refused, saying why and where.
-            let refused = try await server.failure("POST", "/api/v1/deployments", body: try Self.body(Selection(environments: ["prod"]), ticket: nil, by: "alice"))
+            let refused = try await server.failure("POST", "/api/v1/deployments", body: try Self.body(Selection(environments: ["prod"]), ticket: nil))
             #expect(refused.status == 400)
             #expect(refused.message.contains("ticket") && refused.message.contains("prod"), "\(refused.message)")
 
@@ -83,18 +83,19 @@ import WavelineStore
             #expect(nodes.nodes.first { $0.name == "p1" }?.busyWith == nil)
 
             // The requester may not approve it (409, saying why), through the API or the CLI.
-            let selfApproval = try await server.failure("POST", "/api/v1/deployments/\(id)/actions/approve", body: try JSONEncoder().encode(ActionBody(actor: "alice")))
+            let alice = try await server.as("alice"), bob = try await server.as("bob")
+            let selfApproval = try await alice.failure("POST", "/api/v1/deployments/\(id)/actions/approve", body: try JSONEncoder().encode(ActionBody()))
             #expect(selfApproval.status == 409)
             #expect(selfApproval.message.contains("alice requested it") && selfApproval.message.contains("four-eyes"), "\(selfApproval.message)")
-            let cli = try await runWaveline(["approve", String(id), "--user", "alice", "--server", server.url])
+            let cli = try await alice.cli(["approve", String(id)])
             #expect(cli.exitCode == 1 && cli.stderr.contains("four-eyes"), "\(cli)")
             // Nothing but approve or abort while it waits.
-            let pause = try await server.failure("POST", "/api/v1/deployments/\(id)/actions/pause", body: try JSONEncoder().encode(ActionBody(actor: "bob")))
+            let pause = try await bob.failure("POST", "/api/v1/deployments/\(id)/actions/pause", body: try JSONEncoder().encode(ActionBody()))
             #expect(pause.status == 409 && pause.message.contains("waiting for approval"), "\(pause.message)")
             #expect(try await server.detail(id).deployment.status == .pendingApproval)
 
             // A second person approves, with the CLI: it starts, and both people are recorded.
-            let approved = try await runWaveline(["approve", String(id), "--user", "bob", "--reason", "reviewed CHG-7", "--server", server.url])
+            let approved = try await bob.cli(["approve", String(id), "--reason", "reviewed CHG-7"])
             #expect(approved.exitCode == 0, "\(approved)")
             let final = try await server.waitUntilFinal(id)
             #expect(final.deployment.status == .succeeded, "\(final.deployment.statusReason ?? "")")
@@ -104,12 +105,12 @@ import WavelineStore
             #expect(events.events.map(\.actor) == ["bob"])
             #expect(events.events.first?.message.contains("requested by alice") == true)
         }
-        // The stored events say from where and why.
+        // The stored events say from where (the client's address) and why.
         let store = try await SQLDeploymentStore.sqlite(path: bench.data + "/waveline.sqlite")
         let approval = try await store.events(EventQuery(kinds: ["action.approve"], limit: 10))
-        #expect(approval.first?.origin == "api" && approval.first?.reason == "reviewed CHG-7" && approval.first?.ticket == "CHG-7")
+        #expect(approval.first?.origin == "127.0.0.1" && approval.first?.reason == "reviewed CHG-7" && approval.first?.ticket == "CHG-7")
         let created = try await store.events(EventQuery(kinds: ["deployment.created"], limit: 10))
-        #expect(created.allSatisfy { $0.reason == "four-eyes test" && $0.origin == "api" })
+        #expect(created.allSatisfy { $0.reason == "four-eyes test" && $0.origin == "127.0.0.1" })
         #expect(try await store.verifyAuditTrail().isIntact)
         try await store.close()
     }
@@ -121,7 +122,7 @@ import WavelineStore
             let id = try await Self.create(server, Selection(environments: ["prod"]), by: "alice", strategy: "careful").deployment.id
             _ = try await server.act("approve", id, as: "bob")
             try await server.waitFor(id, "waiting at the gate") { $0.phases.first?.status == .gate }
-            let refused = try await server.failure("POST", "/api/v1/deployments/\(id)/actions/approve", body: try JSONEncoder().encode(ActionBody(actor: "alice")))
+            let refused = try await server.as("alice").failure("POST", "/api/v1/deployments/\(id)/actions/approve", body: try JSONEncoder().encode(ActionBody()))
             #expect(refused.status == 409)
             #expect(refused.message.contains("gate") && refused.message.contains("four-eyes"), "\(refused.message)")
             _ = try await server.act("approve", id, as: "carol")

@@ -47,7 +47,7 @@ import WavelineStore
         try await bench.withServer { server in
             let body = try JSONEncoder().encode(CreateDeploymentBody(
                 operation: "leaky", selection: Selection(nodes: ["n1", "n2"]), parameters: [:], strategy: "all-at-once",
-                reason: "rotate \(Self.secret)", ticket: nil, requestedBy: "alice", queue: false
+                reason: "rotate \(Self.secret)", ticket: nil, queue: false
             ))
             let (status, created) = try await server.request("POST", "/api/v1/deployments", body: body)
             #expect(status == 201, "\(String(decoding: created, as: UTF8.self))")

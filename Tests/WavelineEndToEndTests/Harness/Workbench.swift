@@ -42,13 +42,22 @@ struct Workbench {
 
     func remove() { try? FileManager.default.removeItem(atPath: root) }
 
+    /// The admin's credentials on every test server's first start.
+    static let adminToken = "wl_test_admin_token_0123456789abcdef0123456789"
+    static let adminPassword = "correct horse battery staple"
+
     /// Runs `waveline serve` on a free port for the duration of `body`, then stops it (SIGTERM unless the body
     /// already killed it). The body gets a handle to talk to it and to kill it.
+    ///
+    /// The first start registers `adminToken` for the admin (WAVELINE_INITIAL_ADMIN_TOKEN), so requests are
+    /// made as `admin` unless a test signs in as someone else (`RunningServer.as`). Passwords are hashed at
+    /// bcrypt's lowest cost to keep tests fast.
     func withServer<T: Sendable>(extraArguments: [String] = [], _ body: (RunningServer) async throws -> T) async throws -> T {
         let arguments = ["serve", "--port", "0", "--data", data, "--inventory", inventory, "--catalog", catalog,
-                         "--strategies", strategies, "--log-level", "warning"] + extraArguments
+                         "--strategies", strategies, "--log-level", "warning", "--password-hash-cost", "4"] + extraArguments
         let outcome = try await Subprocess.run(
             .path(FilePath(Self.binary)), arguments: Arguments(arguments),
+            environment: .inherit.updating(["WAVELINE_INITIAL_ADMIN_TOKEN": Self.adminToken, "WAVELINE_INITIAL_ADMIN_PASSWORD": Self.adminPassword]),
             input: .none, output: .sequence, error: .discarded
         ) { execution -> Result<T, any Error> in
             var port: Int?
@@ -60,7 +69,7 @@ struct Workbench {
                 }
             }
             guard let port else { return .failure(HarnessError("the server exited before listening")) }
-            let server = RunningServer(port: port, pid: execution.processIdentifier.value)
+            let server = RunningServer(port: port, pid: execution.processIdentifier.value, token: Self.adminToken)
             let result: Result<T, any Error>
             do { result = .success(try await body(server)) } catch { result = .failure(error) }
             server.terminate()
@@ -79,6 +88,8 @@ struct HarnessError: Error, CustomStringConvertible {
 struct RunningServer: Sendable {
     let port: Int
     let pid: pid_t
+    /// Sent as `Authorization: Bearer`; nil sends no credentials.
+    var token: String?
 
     var url: String { "http://127.0.0.1:\(port)" }
 
@@ -101,9 +112,17 @@ struct RunningServer: Sendable {
 
     /// A raw request: status and body, whatever they are.
     func request(_ method: String, _ path: String, body: Data? = nil, headers: [(String, String)] = []) async throws -> (Int, Data) {
+        let (status, data, _) = try await requestWithHeaders(method, path, body: body, headers: headers)
+        return (status, data)
+    }
+
+    /// A raw request, with the answer's headers too.
+    func requestWithHeaders(_ method: String, _ path: String, body: Data? = nil, headers: [(String, String)] = []) async throws -> (Int, Data, [(String, String)]) {
         var request = HTTPClientRequest(url: url + path)
         request.method = HTTPMethod(rawValue: method)
-        request.headers.add(name: "X-Waveline-User", value: "tester")
+        if let token, !headers.contains(where: { $0.0.lowercased() == "authorization" }) {
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -111,13 +130,13 @@ struct RunningServer: Sendable {
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 64 << 20)
-        return (Int(response.status.code), Data(bytes.readableBytesView))
+        return (Int(response.status.code), Data(bytes.readableBytesView), response.headers.map { ($0.name, $0.value) })
     }
 
     func deploy(_ operation: String, selection: Selection, parameters: [String: String] = [:], strategy: String = "all-at-once", queue: Bool = false) async throws -> DeploymentDetail {
         try await post("/api/v1/deployments", json: CreateDeploymentBody(
             operation: operation, selection: selection, parameters: parameters, strategy: strategy,
-            reason: "end-to-end test", ticket: "TEST-1", requestedBy: "tester", queue: queue
+            reason: "end-to-end test", ticket: "TEST-1", queue: queue
         ))
     }
 
@@ -126,7 +145,7 @@ struct RunningServer: Sendable {
     }
 
     func act(_ action: String, _ id: Int64, nodes: [String] = []) async throws -> DeploymentDetail {
-        try await post("/api/v1/deployments/\(id)/actions/\(action)", json: ActionBody(nodes: nodes, reason: "test", actor: "tester"))
+        try await post("/api/v1/deployments/\(id)/actions/\(action)", json: ActionBody(nodes: nodes, reason: "test"))
     }
 
     /// Polls until `condition` holds, failing after `timeout`.

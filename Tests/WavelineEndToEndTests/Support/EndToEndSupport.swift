@@ -64,12 +64,28 @@ extension RunningServer {
     /// An action expected to be refused.
     func refusedAction(_ action: String, _ id: Int64, nodes: [String] = []) async throws -> (status: Int, message: String) {
         try await failure("POST", "/api/v1/deployments/\(id)/actions/\(action)",
-                          body: try JSONEncoder().encode(ActionBody(nodes: nodes, reason: "test", actor: "tester")))
+                          body: try JSONEncoder().encode(ActionBody(nodes: nodes, reason: "test")))
     }
 
-    /// An action with a chosen actor.
+    /// The same server as another user: made by the admin (token-only) with the grants on first use, with a
+    /// fresh API token each call.
+    func `as`(_ user: String, _ grants: [GrantBody] = [GrantBody(role: .admin)]) async throws -> RunningServer {
+        let (status, data) = try await request("POST", "/api/v1/users", body: try JSONEncoder().encode(CreateUserBody(name: user, password: nil, grants: grants)))
+        guard status == 201 || status == 409 else { throw HarnessError("creating user \(user) answered \(status): \(String(decoding: data, as: UTF8.self))") }
+        let made: CreatedToken = try await post("/api/v1/tokens", json: CreateTokenBody(name: "test", expiresInDays: 1, user: user))
+        var other = self
+        other.token = made.token
+        return other
+    }
+
+    /// An action by another person (an admin, so only four-eyes rules can refuse it).
     func act(_ action: String, _ id: Int64, as actor: String) async throws -> DeploymentDetail {
-        try await post("/api/v1/deployments/\(id)/actions/\(action)", json: ActionBody(reason: "test", actor: actor))
+        try await self.as(actor).post("/api/v1/deployments/\(id)/actions/\(action)", json: ActionBody(reason: "test"))
+    }
+
+    /// `waveline ARGUMENTS --server URL --token TOKEN`: the CLI against this server, as this server's user.
+    func cli(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> CLIRun {
+        try await runWaveline(arguments + ["--server", url] + (token.map { ["--token", $0] } ?? []), timeout: timeout)
     }
 }
 

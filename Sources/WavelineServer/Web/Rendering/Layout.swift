@@ -1,50 +1,60 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import WavelineCore
 
-/// What every page needs to know about who is looking: the name actions are attributed to, a message left by
-/// the previous action, and where the page is (so forms can come back to it).
-///
-/// Identity is a name the person typed once (a cookie) until sessions arrive; `Forms` is the one place that
-/// builds action forms, so adding a CSRF token later is one hidden field there and one check in `WebController`.
+/// What every page needs to know about who is looking: the signed-in person (and what they may do), a
+/// message left by the previous action, and where the page is (so forms can come back to it).
 struct Viewer: Sendable {
-    /// The name actions are recorded under; "web" until the person gives one.
-    var name: String
-    var hasChosenName: Bool
+    /// Nil on the sign-in page only: every other page needs a signed-in person.
+    var identity: Identity?
     /// A message from the last action (one request only), and whether it reports a refusal.
     var flash: String?
     var flashIsError: Bool
     /// Path and query of the page being rendered.
     var location: String
 
-    static let userCookie = "waveline_user"
     static let flashCookie = "waveline_flash"
 
-    init(name: String? = nil, flash: String? = nil, flashIsError: Bool = false, location: String = "/") {
-        let trimmed = name?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        self.name = trimmed.isEmpty ? "web" : trimmed
-        self.hasChosenName = !trimmed.isEmpty
+    var name: String { identity?.name ?? "" }
+
+    init(identity: Identity?, flash: String? = nil, flashIsError: Bool = false, location: String = "/") {
+        self.identity = identity
         self.flash = flash
         self.flashIsError = flashIsError
         self.location = location
     }
 
-    init(_ request: Request) {
-        let name = request.cookies[Self.userCookie].map { $0.value.removingPercentEncoding ?? $0.value }
+    init(_ request: Request, identity: Identity?) {
         var flash: String?
         var isError = false
         if let raw = request.cookies[Self.flashCookie]?.value.removingPercentEncoding, !raw.isEmpty {
             isError = raw.hasPrefix("!")
             flash = isError ? String(raw.dropFirst()) : raw
         }
-        self.init(name: name, flash: flash, flashIsError: isError, location: request.uri.description)
+        self.init(identity: identity, flash: flash, flashIsError: isError, location: request.uri.description)
+    }
+
+    /// Whether the permission table lets the viewer do `action` on every environment/product pair given.
+    func may(_ action: Action, environments: [String], products: [String]) -> Bool {
+        guard let identity else { return false }
+        let places = environments.flatMap { environment in products.map { (environment: environment, product: $0) } }
+        return AccessPolicy.check(grants: identity.grants, action: action, places: places).isAllowed
+    }
+
+    /// Whether the viewer may do an installation-wide action (read the audit trail).
+    func may(_ action: Action) -> Bool {
+        guard let identity else { return false }
+        return AccessPolicy.check(grants: identity.grants, action: action, environment: nil, product: nil).isAllowed
     }
 }
 
 /// The page frame: head, skip link, navigation, who is acting, the message of the last action, and the content.
 enum Layout {
     static func page(title: String, viewer: Viewer, current: String, body: HTML) -> HTML {
-        let nav: [HTML] = [("/", "Deployments"), ("/inventory", "Inventory")].map { href, label in
+        var links = [("/", "Deployments"), ("/inventory", "Inventory")]
+        if viewer.may(.readAudit) { links.append(("/audit", "Audit")) }
+        let nav: [HTML] = links.map { href, label in
             let isCurrent = current == href
             return "<li><a href=\"\(href)\"\(isCurrent ? HTML(unsafeMarkup: " aria-current=\"page\"") : .empty)>\(label)</a></li>"
         }
@@ -63,7 +73,7 @@ enum Layout {
             <header class="top">
             <a class="brand" href="/">Waveline</a>
             <nav aria-label="Main"><ul>\(nav)</ul></nav>
-            \(Forms.identity(viewer))
+            \(Forms.signedIn(viewer))
             </header>
             \(flash(viewer))
             <main id="main" tabindex="-1">
@@ -83,24 +93,25 @@ enum Layout {
     }
 }
 
-/// Every form that changes something is built here: POST, with the fields a later CSRF check will need added
-/// in `protectionFields` only.
+/// Every form that changes something is built here: POST, carrying the session's CSRF token, which
+/// `WebController` checks before acting.
 enum Forms {
-    /// Hidden fields every state-changing form carries: where to come back to (and, later, the CSRF token).
+    static let csrfField = "csrf"
+
+    /// Hidden fields every state-changing form carries: where to come back to, and the CSRF token.
     static func protectionFields(_ viewer: Viewer) -> HTML {
-        "<input type=\"hidden\" name=\"return\" value=\"\(viewer.location)\">"
+        let token: HTML = viewer.identity?.csrfToken.map { "<input type=\"hidden\" name=\"\(csrfField)\" value=\"\($0)\">" } ?? .empty
+        return "<input type=\"hidden\" name=\"return\" value=\"\(viewer.location)\">\(token)"
     }
 
-    /// "Acting as NAME": the name actions from this browser are recorded under.
-    static func identity(_ viewer: Viewer) -> HTML {
-        """
-        <form class="identity" method="post" action="/ui/identity">
-        \(protectionFields(viewer))
-        <label for="identity-name">Acting as</label>
-        <input id="identity-name" name="name" type="text" value="\(viewer.hasChosenName ? viewer.name : "")" placeholder="web" autocomplete="username" maxlength="64" size="12">
-        <button type="submit">Save name</button>
-        </form>
-        """
+    /// Who is signed in, and the way out.
+    static func signedIn(_ viewer: Viewer) -> HTML {
+        guard let identity = viewer.identity else { return .empty }
+        let roles = identity.grants.isEmpty ? "no roles" : identity.grants.map(\.description).joined(separator: "; ")
+        let signOut: HTML = identity.csrfToken == nil ? .empty : """
+            <form class="identity" method="post" action="/logout">\(protectionFields(viewer))<button type="submit" class="button secondary">Sign out</button></form>
+            """
+        return "<p class=\"signed-in\">Signed in as <strong id=\"signed-in-user\">\(identity.name)</strong> <span class=\"muted\">(\(roles))</span></p>\(signOut)"
     }
 
     /// One operator action on a deployment as a button; `nodes` narrows it (retry or skip one node).
@@ -134,7 +145,7 @@ enum WebResponse {
     }
 
     /// After a POST: back to a page of this site (never elsewhere), with a one-request message.
-    static func redirect(to location: String, flash: String?, isError: Bool = false) -> Response {
+    static func redirect(to location: String, flash: String? = nil, isError: Bool = false) -> Response {
         var response = Response(status: .seeOther, headers: [.location: safeReturn(location), .cacheControl: "no-store"])
         if let flash {
             let value = (isError ? "!" : "") + flash

@@ -63,12 +63,41 @@ struct DeploymentPage {
                 ("Created", "<time>\(Formatting.timestamp(deployment.createdAt))</time>"),
                 ("Elapsed", Formatting.elapsed(from: deployment.startedAt ?? deployment.createdAt, to: deployment.finishedAt, now: now)),
             ]))
+            \(approvalSection(viewer: viewer))
             \(gateSection(viewer: viewer))
             \(actionsSection(viewer: viewer))
             \(failuresSection(viewer: viewer))
             \(timeline())
             \(grid())
             \(eventsSection())
+            """
+    }
+
+    /// Whether the viewer may take the action here (the permission table, in this deployment's scope). The
+    /// engine still checks the state and four-eyes; the page only hides buttons that would be refused.
+    func may(_ action: OperatorAction, _ viewer: Viewer) -> Bool {
+        let deployment = detail.deployment
+        return viewer.may(action.permission(deploymentStatus: deployment.status), environments: deployment.environments, products: deployment.products)
+    }
+
+    /// A deployment to a protected environment waits for a second person before it starts.
+    func approvalSection(viewer: Viewer) -> HTML {
+        let deployment = detail.deployment
+        guard deployment.status == .pendingApproval else { return .empty }
+        let button: HTML
+        if deployment.requestedBy == viewer.name {
+            button = "<p class=\"hint\">Someone other than you, with the approver role here, must approve it.</p>"
+        } else if may(.approve, viewer) {
+            button = Forms.action("approve", deployment: id, label: "Approve deployment", viewer: viewer, style: "primary", id: "approve")
+        } else {
+            button = "<p class=\"hint\">You may not approve it: that needs the approver role for \(deployment.products.joined(separator: ", ")) in \(deployment.environments.joined(separator: ", ")).</p>"
+        }
+        return """
+            <section class="gate gate-waiting" aria-labelledby="approval-heading">
+            <h2 id="approval-heading"><span aria-hidden="true">✋</span> Waiting for approval</h2>
+            <p>It touches the protected environment(s) \((deployment.protectedEnvironments ?? []).joined(separator: ", ")) and starts once a second person approves it. Requested by <strong>\(deployment.requestedBy)</strong>\(deployment.ticket.map { ", ticket \($0)" } ?? "").</p>
+            \(button)
+            </section>
             """
     }
 
@@ -85,7 +114,7 @@ struct DeploymentPage {
             <h2 id="gate-heading"><span aria-hidden="true">⏵</span> Waiting for approval</h2>
             <p>Phase <strong>\(phase.name)</strong> is done (\(phase.counts.succeeded) succeeded, \(phase.counts.failed) failed).
             Approve to start \(next.map { phase -> HTML in "phase <strong>\(phase.name)</strong> (\(phase.batches.joined().count) nodes)" } ?? "the next phase").</p>
-            \(Forms.action("approve", deployment: id, label: "Approve next phase", viewer: viewer, style: "primary", id: "approve"))
+            \(may(.approve, viewer) ? Forms.action("approve", deployment: id, label: "Approve next phase", viewer: viewer, style: "primary", id: "approve") : "<p class=\"hint\">Approving needs the approver role here.</p>")
             </section>
             """
     }
@@ -97,21 +126,22 @@ struct DeploymentPage {
         let failedNodes = detail.targets.filter { $0.status == .failed || $0.status == .interrupted }
         let interrupted = detail.targets.contains { $0.status == .interrupted }
         var buttons: [HTML] = []
-        if status.isActive {
+        let pending = status == .pendingApproval || status == .queued
+        if status.isActive && !pending && may(.pause, viewer) {
             buttons.append(Forms.action("pause", deployment: id, label: "Pause", viewer: viewer))
         }
-        if (status == .paused || status == .halted) && !interrupted {
+        if (status == .paused || status == .halted) && !interrupted && may(.resume, viewer) {
             buttons.append(Forms.action("resume", deployment: id, label: "Resume", viewer: viewer, style: "primary"))
         }
-        if !status.isFinal && status != .queued && !failedNodes.isEmpty {
+        if !status.isFinal && !pending && !failedNodes.isEmpty && may(.retry, viewer) {
             buttons.append(Forms.action("retry", deployment: id, label: "Retry failed nodes (\(failedNodes.count))", viewer: viewer))
         }
         if hasRollbackSteps && status != .running && status != .rollingBack && status != .queued
-            && !detail.phases.contains(where: { $0.kind == .rollback }) && detail.counts.succeeded > 0 {
+            && !detail.phases.contains(where: { $0.kind == .rollback }) && detail.counts.succeeded > 0 && may(.rollback, viewer) {
             buttons.append(Forms.action("rollback", deployment: id, label: "Roll back", viewer: viewer, style: "danger",
                                         confirm: "Roll back deployment #\(id) on every node it completed?"))
         }
-        if !status.isFinal {
+        if !status.isFinal && may(.abort, viewer) {
             buttons.append(Forms.action("abort", deployment: id, label: "Abort", viewer: viewer, style: "danger",
                                         confirm: "Abort deployment #\(id)? Running steps are stopped."))
         }
@@ -128,7 +158,7 @@ struct DeploymentPage {
     func failuresSection(viewer: Viewer) -> HTML {
         guard !detail.failures.isEmpty else { return .empty }
         let status = detail.deployment.status
-        let canAct = !status.isFinal && status != .queued
+        let canAct = !status.isFinal && status != .queued && status != .pendingApproval && may(.retry, viewer)
         let items: [HTML] = detail.failures.map { failure in
             let buttons: HTML = canAct ? """
                 <div class="action-row">\(Forms.action("retry", deployment: id, nodes: [failure.node], label: "Retry \(failure.node)", viewer: viewer))\

@@ -11,8 +11,10 @@ struct InventoryPage {
     var states: [String: NodeStateRecord]
     var busy: [String: Int64]
 
-    static func load(engine: Engine) async throws -> InventoryPage {
-        let inventory = await engine.workspace.inventory
+    /// `visible`: whether the viewer may read a cluster; the others are left out.
+    static func load(engine: Engine, visible: (Cluster) -> Bool) async throws -> InventoryPage {
+        var inventory = await engine.workspace.inventory
+        inventory.clusters = inventory.clusters.filter(visible)
         let states = try await engine.store.nodeStates()
         return InventoryPage(
             inventory: inventory,

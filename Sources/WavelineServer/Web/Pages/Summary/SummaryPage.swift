@@ -79,7 +79,8 @@ struct SummaryPage {
         return DeploymentDetail(deployment: DeploymentSummary(record), phases: phaseViews, targets: [], failures: failures, counts: counts)
     }
 
-    static func load(engine: Engine, filters: Filters) async throws -> SummaryPage {
+    /// `visible`: whether the viewer may read a deployment; the others are left out.
+    static func load(engine: Engine, filters: Filters, visible: (DeploymentRecord) -> Bool) async throws -> SummaryPage {
         let inventory = await engine.workspace.inventory
         var query = DeploymentQuery(environment: filters.environment, product: filters.product, requestedBy: filters.person, limit: limit)
         var problem: String?
@@ -92,7 +93,7 @@ struct SummaryPage {
                 problem = "Unknown state '\(state)': showing every state."
             }
         }
-        let records = try await engine.store.deployments(query)
+        let records = try await engine.store.deployments(query).filter(visible)
         // One read for all listed deployments, shaped for the cards: not each one's full detail.
         let overviews = try await engine.store.overviews(of: records.map(\.id), failureLimit: failureLimit, lastLines: 1, window: 8)
         let details = records.map { cardDetail($0, overviews[$0.id] ?? DeploymentOverview()) }

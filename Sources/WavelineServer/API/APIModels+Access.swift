@@ -1,0 +1,130 @@
+import WavelineCore
+import WavelineStore
+
+/// The JSON shapes of sign-in, users and API tokens.
+
+public struct SignInBody: Codable, Sendable {
+    public var user: String
+    public var password: String
+
+    public init(user: String, password: String) {
+        self.user = user
+        self.password = password
+    }
+}
+
+/// A role for a scope; `environments`/`products` empty or absent: all of them.
+public struct GrantBody: Codable, Sendable, Hashable {
+    public var role: Role
+    public var environments: [String]?
+    public var products: [String]?
+
+    public init(role: Role, environments: [String]? = nil, products: [String]? = nil) {
+        self.role = role
+        self.environments = environments
+        self.products = products
+    }
+
+    public init(_ grant: Grant) {
+        self.init(role: grant.role, environments: grant.environments, products: grant.products)
+    }
+
+    public var grant: Grant { Grant(role: role, environments: environments ?? [], products: products ?? []) }
+}
+
+public struct SessionView: Codable, Sendable {
+    public var user: String
+    public var grants: [GrantBody]
+    /// `session` (a browser) or `token`.
+    public var credential: String
+    public var tokenName: String?
+    /// Send it as `X-CSRF-Token` with every state-changing request of a browser session.
+    public var csrfToken: String?
+}
+
+public struct CreateUserBody: Codable, Sendable {
+    public var name: String
+    /// Absent: a token-only account (automation).
+    public var password: String?
+    public var grants: [GrantBody]
+
+    public init(name: String, password: String?, grants: [GrantBody]) {
+        self.name = name
+        self.password = password
+        self.grants = grants
+    }
+}
+
+public struct UpdateUserBody: Codable, Sendable {
+    public var password: String?
+    public var grants: [GrantBody]?
+
+    public init(password: String? = nil, grants: [GrantBody]? = nil) {
+        self.password = password
+        self.grants = grants
+    }
+}
+
+public struct UserView: Codable, Sendable {
+    public var name: String
+    public var grants: [GrantBody]
+    public var hasPassword: Bool
+    public var createdAt: Double
+    public var createdBy: String
+
+    init(_ record: UserRecord) {
+        name = record.name
+        grants = record.grants.map(GrantBody.init)
+        hasPassword = record.passwordHash != nil
+        createdAt = record.createdAt
+        createdBy = record.createdBy
+    }
+}
+
+public struct UserList: Codable, Sendable {
+    public var users: [UserView]
+}
+
+public struct CreateTokenBody: Codable, Sendable {
+    public var name: String
+    /// 1…366; 90 when absent.
+    public var expiresInDays: Int?
+    /// Another user's token (admins only); absent: the caller's own.
+    public var user: String?
+
+    public init(name: String, expiresInDays: Int? = nil, user: String? = nil) {
+        self.name = name
+        self.expiresInDays = expiresInDays
+        self.user = user
+    }
+}
+
+public struct TokenView: Codable, Sendable {
+    public var id: String
+    public var name: String
+    public var user: String
+    public var createdAt: Double
+    public var expiresAt: Double
+    public var revokedAt: Double?
+    public var createdBy: String
+
+    init(_ record: APITokenRecord) {
+        id = record.id
+        name = record.name
+        user = record.userName
+        createdAt = record.createdAt
+        expiresAt = record.expiresAt
+        revokedAt = record.revokedAt
+        createdBy = record.createdBy
+    }
+}
+
+/// A new token: the secret itself appears here once and nowhere else.
+public struct CreatedToken: Codable, Sendable {
+    public var token: String
+    public var details: TokenView
+}
+
+public struct TokenList: Codable, Sendable {
+    public var tokens: [TokenView]
+}

@@ -1,0 +1,284 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import HummingbirdBcrypt
+import NIOPosix
+import WavelineCore
+import WavelineStore
+
+/// Users, their passwords, API tokens and browser sessions: signing in, and the changes an admin makes. Every
+/// change is written with its audit event in one transaction. Only hashes of secrets are stored: bcrypt for
+/// passwords, SHA-256 for tokens and session ids (long random values, so a fast hash is enough).
+public final class Accounts: Sendable {
+    let store: any IdentityStore
+    /// bcrypt's cost (2^cost rounds); 12 by default, lower only to make tests fast.
+    let passwordCost: UInt8
+    let sessionLifetime: Double
+    let throttle: LoginThrottle
+    /// A valid bcrypt hash of nothing anyone types, checked when the user does not exist.
+    private let decoyHash: String
+
+    public static let minimumPasswordLength = 12
+    public static let defaultTokenLifetimeDays = 90
+    public static let maximumTokenLifetimeDays = 366
+
+    public init(store: any IdentityStore, passwordCost: UInt8 = 12, sessionLifetime: Double = 12 * 3600, throttle: LoginThrottle = LoginThrottle()) {
+        self.store = store
+        self.passwordCost = passwordCost
+        self.sessionLifetime = sessionLifetime
+        self.throttle = throttle
+        self.decoyHash = Bcrypt.hash(Self.randomSecret(bytes: 16), cost: passwordCost)
+    }
+
+    // MARK: - First start
+
+    /// What the first start did, for the server to print once.
+    public struct Bootstrap: Sendable {
+        public var user: String
+        /// Shown once when Waveline chose it; nil when the operator gave it (WAVELINE_INITIAL_ADMIN_PASSWORD).
+        public var generatedPassword: String?
+        public var registeredToken: Bool
+    }
+
+    /// On a store with no users, creates `admin` with a password (given, or random and returned to be printed
+    /// once) and, when given, registers an API token for automation. Nothing happens once any user exists.
+    public func bootstrap(password given: String?, token: String?) async throws -> Bootstrap? {
+        guard try await store.users().isEmpty else { return nil }
+        if let given, given.count < Self.minimumPasswordLength {
+            throw APIError(.badRequest, "WAVELINE_INITIAL_ADMIN_PASSWORD is too short: a password has at least \(Self.minimumPasswordLength) characters")
+        }
+        if let token, token.count < 32 {
+            throw APIError(.badRequest, "WAVELINE_INITIAL_ADMIN_TOKEN is too short: a token has at least 32 characters (e.g. `openssl rand -hex 24`)")
+        }
+        let password = given ?? Self.randomSecret(bytes: 15)
+        let now = Clock.now()
+        let admin = UserRecord(name: "admin", passwordHash: try await hash(password), grants: [Grant(role: .admin)], createdAt: now, createdBy: "waveline")
+        var changes: [StoreChange] = [
+            .saveUser(admin),
+            .appendEvent(EventRecord(deploymentId: nil, time: now, actor: "waveline", kind: "user.created",
+                                     message: "first start: created user admin (admin on everything)")),
+        ]
+        if let token {
+            let record = APITokenRecord(id: Self.randomID(), userName: "admin", name: "bootstrap", tokenHash: Self.sha256(token),
+                                        createdAt: now, expiresAt: now + 30 * 86400, createdBy: "waveline")
+            changes += [.saveToken(record), .appendEvent(EventRecord(deploymentId: nil, time: now, actor: "waveline", kind: "token.created",
+                                                                     message: "first start: registered API token 'bootstrap' (\(record.id)) for admin, valid 30 days"))]
+        }
+        try await store.write(changes)
+        return Bootstrap(user: "admin", generatedPassword: given == nil ? password : nil, registeredToken: token != nil)
+    }
+
+    // MARK: - Authenticating requests
+
+    /// The identity behind an API token; a 401 that says why when the token is unknown, expired or revoked.
+    func identity(token: String) async throws -> Identity {
+        guard let record = try await store.token(hash: Self.sha256(token)) else {
+            throw APIError(.unauthorized, "the API token is not known: it is mistyped, or its user was removed; make one with `waveline login`")
+        }
+        if let revoked = record.revokedAt {
+            throw APIError(.unauthorized, "the API token '\(record.name)' (\(record.id)) was revoked at \(Self.timestamp(revoked))")
+        }
+        if record.expiresAt <= Clock.now() {
+            throw APIError(.unauthorized, "the API token '\(record.name)' (\(record.id)) expired at \(Self.timestamp(record.expiresAt)); make a new one with `waveline login`")
+        }
+        guard let user = try await store.user(named: record.userName) else {
+            throw APIError(.unauthorized, "the API token's user \(record.userName) no longer exists")
+        }
+        return Identity(name: user.name, grants: user.grants, credential: .token(id: record.id, name: record.name))
+    }
+
+    /// The identity of a browser session cookie; nil when it is unknown or expired (the browser signs in again).
+    func identity(sessionID: String) async throws -> Identity? {
+        guard let session = try await store.session(idHash: Self.sha256(sessionID)), session.expiresAt > Clock.now(),
+              let user = try await store.user(named: session.userName) else { return nil }
+        return Identity(name: user.name, grants: user.grants, credential: .session(idHash: session.idHash, csrfToken: session.csrfToken))
+    }
+
+    // MARK: - Signing in
+
+    /// Checks a user's password, rate-limited per user name and per address. Failures are audited.
+    func verify(user name: String, password: String, origin: String) async throws -> UserRecord {
+        let keys = ["user:" + name.lowercased(), "address:" + origin]
+        if let wait = throttle.retryAfter(keys: keys, now: Clock.now()) {
+            var error = APIError(.tooManyRequests, "too many failed sign-ins for \(name) or from \(origin); try again in \(Int(wait.rounded(.up))) s")
+            error.headers[.retryAfter] = "\(Int(wait.rounded(.up)))"
+            throw error
+        }
+        let user = try await store.user(named: name)
+        // A missing user costs the same bcrypt as a wrong password, so timing does not tell which names exist.
+        let hash = user?.passwordHash ?? decoyHash
+        let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+        guard let user, user.passwordHash != nil, matches else {
+            throttle.recordFailure(keys: keys, now: Clock.now())
+            try await store.write([.appendEvent(EventRecord(
+                deploymentId: nil, time: Clock.now(), actor: "anonymous", kind: "auth.sign_in_failed",
+                message: "sign-in failed for user '\(name.prefix(64))'", origin: origin))])
+            throw APIError(.unauthorized, "wrong user name or password")
+        }
+        throttle.recordSuccess(key: keys[0])
+        return user
+    }
+
+    /// A new browser session for a verified user: the cookie value (shown to the browser only) and its record.
+    func startSession(for user: UserRecord, origin: String) async throws -> (cookie: String, record: SessionRecord) {
+        let id = Self.randomSecret(bytes: 32)
+        let now = Clock.now()
+        let record = SessionRecord(idHash: Self.sha256(id), userName: user.name, csrfToken: Self.randomSecret(bytes: 24),
+                                   createdAt: now, expiresAt: now + sessionLifetime, origin: origin)
+        try await store.write([
+            .saveSession(record),
+            .appendEvent(EventRecord(deploymentId: nil, time: now, actor: user.name, kind: "auth.signed_in", message: "signed in to the web UI", origin: origin)),
+        ])
+        return (id, record)
+    }
+
+    func endSession(_ identity: Identity, origin: String) async throws {
+        guard case .session(let idHash, _) = identity.credential else { return }
+        try await store.write([
+            .remove(.session(idHash: idHash)),
+            .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: identity.name, kind: "auth.signed_out", message: "signed out", origin: origin)),
+        ])
+    }
+
+    // MARK: - Tokens
+
+    /// Makes an API token for `user`; the token is returned once and never stored.
+    public func createToken(for user: String, name: String, lifetimeDays: Int, by actor: String, origin: String) async throws -> (record: APITokenRecord, token: String) {
+        let name = name.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, name.count <= 64, !name.contains(where: \.isNewline) else {
+            throw APIError(.badRequest, "field 'name': a token needs a name of 1 to 64 characters on one line (say what uses it: `laptop`, `ci`)")
+        }
+        guard (1...Self.maximumTokenLifetimeDays).contains(lifetimeDays) else {
+            throw APIError(.badRequest, "field 'expiresInDays': expected 1 to \(Self.maximumTokenLifetimeDays) days, got \(lifetimeDays)")
+        }
+        guard try await store.user(named: user) != nil else { throw APIError(.notFound, "no user '\(user)'") }
+        let token = "wl_" + Self.randomSecret(bytes: 32)
+        let now = Clock.now()
+        let record = APITokenRecord(id: Self.randomID(), userName: user, name: name, tokenHash: Self.sha256(token),
+                                    createdAt: now, expiresAt: now + Double(lifetimeDays) * 86400, createdBy: actor)
+        try await store.write([
+            .saveToken(record),
+            .appendEvent(EventRecord(deploymentId: nil, time: now, actor: actor, kind: "token.created",
+                                     message: "created API token '\(name)' (\(record.id)) for \(user), expires \(Self.timestamp(record.expiresAt))", origin: origin)),
+        ])
+        return (record, token)
+    }
+
+    func revokeToken(_ record: APITokenRecord, by actor: String, origin: String) async throws -> APITokenRecord {
+        guard record.revokedAt == nil else { return record }
+        var revoked = record
+        revoked.revokedAt = Clock.now()
+        try await store.write([
+            .saveToken(revoked),
+            .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "token.revoked",
+                                     message: "revoked API token '\(record.name)' (\(record.id)) of \(record.userName)", origin: origin)),
+        ])
+        return revoked
+    }
+
+    // MARK: - Users
+
+    public func createUser(name: String, password: String?, grants: [Grant], by actor: String, origin: String) async throws -> UserRecord {
+        try Self.validate(userName: name)
+        if let password { try Self.validate(password: password) }
+        guard try await store.user(named: name) == nil else { throw APIError(.conflict, "user '\(name)' already exists") }
+        let record = UserRecord(name: name, passwordHash: try await password.asyncMap(hash), grants: grants, createdAt: Clock.now(), createdBy: actor)
+        try await store.write([
+            .saveUser(record),
+            .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "user.created",
+                                     message: "created user \(name) (\(Self.describe(grants)))\(password == nil ? ", token-only" : "")", origin: origin)),
+        ])
+        return record
+    }
+
+    /// Changes a user's grants and/or password. A new password signs the user out of every browser.
+    func updateUser(_ user: UserRecord, password: String?, grants: [Grant]?, by actor: String, origin: String) async throws -> UserRecord {
+        var updated = user
+        var changes: [StoreChange] = []
+        var said: [String] = []
+        if let password {
+            try Self.validate(password: password)
+            updated.passwordHash = try await hash(password)
+            changes.append(.remove(.sessions(ofUser: user.name)))
+            said.append("changed the password")
+        }
+        if let grants {
+            updated.grants = grants
+            said.append("set grants to \(Self.describe(grants))")
+        }
+        guard !said.isEmpty else { return user }
+        updated.updatedAt = Clock.now()
+        try await store.write([.saveUser(updated)] + changes + [
+            .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "user.updated",
+                                     message: "\(user.name): " + said.joined(separator: "; "), origin: origin)),
+        ])
+        return updated
+    }
+
+    func removeUser(_ user: UserRecord, by actor: String, origin: String) async throws {
+        try await store.write([
+            .remove(.user(user.name)),
+            .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "user.removed",
+                                     message: "removed user \(user.name) with their tokens and sessions", origin: origin)),
+        ])
+    }
+
+    // MARK: - Helpers
+
+    private func hash(_ password: String) async throws -> String {
+        let cost = passwordCost
+        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+
+    static func validate(userName name: String) throws {
+        let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+        guard (1...64).contains(name.count), allowed, name.first?.isLetter == true || name.first?.isNumber == true else {
+            throw APIError(.badRequest, "field 'name': a user name has 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit; got '\(name.prefix(80))'")
+        }
+        guard !["anonymous", "waveline", "engine"].contains(name) else {
+            throw APIError(.badRequest, "field 'name': '\(name)' is reserved for Waveline's own entries in the audit trail")
+        }
+    }
+
+    static func validate(password: String) throws {
+        guard password.count >= minimumPasswordLength else {
+            throw APIError(.badRequest, "field 'password': a password has at least \(minimumPasswordLength) characters")
+        }
+        guard password.utf8.count <= 72 else {
+            // bcrypt reads 72 bytes; a longer password would be silently cut.
+            throw APIError(.badRequest, "field 'password': a password has at most 72 bytes (bcrypt reads no more)")
+        }
+    }
+
+    static func describe(_ grants: [Grant]) -> String {
+        grants.isEmpty ? "no grants" : grants.map(\.description).joined(separator: "; ")
+    }
+
+    static func sha256(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// `bytes` random bytes, base64url without padding.
+    static func randomSecret(bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let data = Data((0..<bytes).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func randomID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<6).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+    }
+
+    static func timestamp(_ time: Double) -> String {
+        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: time))
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Synchronization
+
+/// Limits password guessing: after `limit` failed sign-ins for one user name, or from one address, within
+/// `window` seconds, further attempts for it are refused without checking the password until the oldest
+/// failure ages out. Kept in memory: each replica counts its own (a restart forgets).
+public final class LoginThrottle: Sendable {
+    let limit: Int
+    let window: Double
+    private let failures = Mutex<[String: [Double]]>([:])
+    /// Keys kept at most; the stalest are dropped first, so a flood of names cannot grow memory.
+    private let capacity = 10_000
+
+    public init(limit: Int = 5, window: Double = 15 * 60) {
+        self.limit = limit
+        self.window = window
+    }
+
+    /// Seconds until an attempt for any of the keys may be made again; nil when allowed now.
+    func retryAfter(keys: [String], now: Double) -> Double? {
+        failures.withLock { failures in
+            var wait: Double?
+            for key in keys {
+                let recent = (failures[key] ?? []).filter { now - $0 < window }
+                failures[key] = recent.isEmpty ? nil : recent
+                if recent.count >= limit, let oldest = recent.first {
+                    wait = max(wait ?? 0, oldest + window - now)
+                }
+            }
+            return wait
+        }
+    }
+
+    func recordFailure(keys: [String], now: Double) {
+        failures.withLock { failures in
+            for key in keys { failures[key, default: []].append(now) }
+            if failures.count > capacity {
+                let stalest = failures.sorted { ($0.value.last ?? 0) < ($1.value.last ?? 0) }.prefix(failures.count - capacity)
+                for (key, _) in stalest { failures[key] = nil }
+            }
+        }
+    }
+
+    func recordSuccess(key: String) {
+        _ = failures.withLock { $0.removeValue(forKey: key) }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdAuth
+import WavelineCore
+import WavelineStore
+
+/// `/api/v1/tokens`: named API tokens with an expiry, shown once, revocable. `POST` also takes a user name and
+/// password (HTTP Basic) instead of a token: that is how `waveline login` gets its first token.
+struct TokensController {
+    typealias Context = WavelineRequestContext
+    let accounts: Accounts
+
+    func addPublicRoutes(to group: RouterGroup<Context>) {
+        group.post("tokens", use: create)
+    }
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("tokens", use: list)
+        group.delete("tokens/:tokenID", use: revoke)
+    }
+
+    @Sendable func create(_ request: Request, context: Context) async throws -> EditedResponse<CreatedToken> {
+        _ = try QueryValues(request, allowed: [])
+        let origin = request.origin(context: context)
+        var context = context
+        if context.identity == nil {
+            guard let basic = request.headers.basic else {
+                throw APIError(.unauthorized, "sign in first: send your user name and password (HTTP Basic) or an API token (Bearer) to make a token")
+            }
+            let user = try await accounts.verify(user: basic.username, password: basic.password, origin: origin)
+            context.identity = Identity(name: user.name, grants: user.grants, credential: .token(id: "", name: "password"))
+        } else if let identity = context.identity {
+            try RequireIdentityMiddleware.checkCSRF(request, identity)
+        }
+        let body = try await request.decodeJSON(CreateTokenBody.self, context: context)
+        let caller = try context.signedIn()
+        let owner = body.user ?? caller.name
+        try context.authorize(owner == caller.name ? .manageOwnTokens : .manageTokens)
+        let made = try await accounts.createToken(
+            for: owner, name: body.name, lifetimeDays: body.expiresInDays ?? Accounts.defaultTokenLifetimeDays, by: caller.name, origin: origin
+        )
+        return EditedResponse(status: .created, response: CreatedToken(token: made.token, details: TokenView(made.record)))
+    }
+
+    @Sendable func list(_ request: Request, context: Context) async throws -> TokenList {
+        let query = try QueryValues(request, allowed: ["user"])
+        let caller = try context.signedIn()
+        // `?user=NAME` for one user's, `?user=*` for everyone's; default: one's own.
+        let user = query.string("user") ?? caller.name
+        try context.authorize(user == caller.name ? .manageOwnTokens : .manageTokens)
+        let tokens = try await accounts.store.tokens(ofUser: user == "*" ? nil : user)
+        return TokenList(tokens: tokens.map(TokenView.init))
+    }
+
+    @Sendable func revoke(_ request: Request, context: Context) async throws -> TokenView {
+        _ = try QueryValues(request, allowed: [])
+        let caller = try context.signedIn()
+        let id = context.parameters.get("tokenID") ?? ""
+        guard let token = try await accounts.store.token(id: id) else { throw APIError(.notFound, "no API token with id '\(id)'") }
+        try context.authorize(token.userName == caller.name ? .manageOwnTokens : .manageTokens)
+        return TokenView(try await accounts.revokeToken(token, by: caller.name, origin: request.origin(context: context)))
+    }
+}
+
+extension CreatedToken: ResponseEncodable {}
+extension TokenList: ResponseEncodable {}
+extension TokenView: ResponseEncodable {}

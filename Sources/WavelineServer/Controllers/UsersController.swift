@@ -1,0 +1,87 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import WavelineCore
+import WavelineStore
+
+/// `/api/v1/users`: admins create users, set their grants and passwords, and remove them. Everyone may read
+/// themselves and change their own password.
+struct UsersController {
+    typealias Context = WavelineRequestContext
+    let accounts: Accounts
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("users", use: list)
+        group.post("users", use: create)
+        group.get("users/:name", use: detail)
+        group.patch("users/:name", use: update)
+        group.delete("users/:name", use: remove)
+    }
+
+    @Sendable func list(_ request: Request, context: Context) async throws -> UserList {
+        _ = try QueryValues(request, allowed: [])
+        try context.authorize(.manageUsers)
+        return UserList(users: try await accounts.store.users().map(UserView.init))
+    }
+
+    @Sendable func create(_ request: Request, context: Context) async throws -> EditedResponse<UserView> {
+        _ = try QueryValues(request, allowed: [])
+        let caller = try context.authorize(.manageUsers)
+        let body = try await request.decodeJSON(CreateUserBody.self, context: context)
+        let user = try await accounts.createUser(
+            name: body.name, password: body.password, grants: body.grants.map(\.grant), by: caller.name, origin: request.origin(context: context)
+        )
+        return EditedResponse(status: .created, response: UserView(user))
+    }
+
+    @Sendable func detail(_ request: Request, context: Context) async throws -> UserView {
+        _ = try QueryValues(request, allowed: [])
+        let user = try await self.user(context)
+        if user.name != context.identity?.name { try context.authorize(.manageUsers) }
+        return UserView(user)
+    }
+
+    /// Grants: admins only. Password: admins for anyone, everyone for themselves.
+    @Sendable func update(_ request: Request, context: Context) async throws -> UserView {
+        _ = try QueryValues(request, allowed: [])
+        let caller = try context.signedIn()
+        let body = try await request.decodeJSON(UpdateUserBody.self, context: context)
+        let user = try await self.user(context)
+        if body.grants != nil || user.name != caller.name { try context.authorize(.manageUsers) }
+        if let grants = body.grants?.map(\.grant), !grants.contains(where: Self.isFullAdmin) {
+            try await requireAnotherAdmin(than: user)
+        }
+        return UserView(try await accounts.updateUser(
+            user, password: body.password, grants: body.grants?.map(\.grant), by: caller.name, origin: request.origin(context: context)
+        ))
+    }
+
+    @Sendable func remove(_ request: Request, context: Context) async throws -> Response {
+        _ = try QueryValues(request, allowed: [])
+        let caller = try context.authorize(.manageUsers)
+        let user = try await self.user(context)
+        try await requireAnotherAdmin(than: user)
+        try await accounts.removeUser(user, by: caller.name, origin: request.origin(context: context))
+        return Response(status: .noContent)
+    }
+
+    private func user(_ context: Context) async throws -> UserRecord {
+        let name = context.parameters.get("name") ?? ""
+        guard let user = try await accounts.store.user(named: name) else { throw APIError(.notFound, "no user '\(name)'") }
+        return user
+    }
+
+    private static func isFullAdmin(_ grant: Grant) -> Bool { grant.role == .admin && grant.coversEverything }
+
+    /// Nobody may lock everyone out: the last admin on everything stays one.
+    private func requireAnotherAdmin(than user: UserRecord) async throws {
+        guard user.grants.contains(where: Self.isFullAdmin) else { return }
+        let others = try await accounts.store.users().filter { $0.name != user.name && $0.grants.contains(where: Self.isFullAdmin) }
+        if others.isEmpty {
+            throw APIError(.conflict, "\(user.name) is the last admin on everything; make another admin first")
+        }
+    }
+}
+
+extension UserView: ResponseEncodable {}
+extension UserList: ResponseEncodable {}
