@@ -80,56 +80,73 @@ public enum Action: Sendable, Hashable, CustomStringConvertible {
 /// The permission table: the only place that says who may do what. `waveline roles` prints it and
 /// `docs/roles.md` is generated from it (a test fails when the committed document is stale).
 public enum Permissions {
+    /// Where a grant must apply for an action.
+    public enum Reach: Sendable, Hashable {
+        /// The environment and product acted on: a grant for that scope suffices.
+        case place
+        /// The whole installation: only a grant for all environments and products.
+        case installation
+        /// Nowhere in particular (one's own tokens): a grant in any scope suffices.
+        case anywhere
+
+        /// How the roles document names it.
+        public var label: String {
+            switch self {
+            case .place: return "environment/product"
+            case .installation: return "everything"
+            case .anywhere: return "any scope"
+            }
+        }
+    }
+
     /// One row of the table.
     public struct Rule: Sendable, Hashable {
         public var action: Action
         /// The least role allowed; every role above it is allowed too.
         public var minimumRole: Role
-        /// Scoped actions are about one environment and product, and a grant for that scope suffices; the
-        /// others concern the whole installation and need a grant for all environments and products.
-        public var scoped: Bool
+        public var reach: Reach
         public var explanation: String
     }
 
     public static let table: [Rule] = Action.all.map { action in
         switch action {
         case .read:
-            return Rule(action: action, minimumRole: .viewer, scoped: true, explanation: "see deployments, their logs, the inventory and the catalog")
+            return Rule(action: action, minimumRole: .viewer, reach: .place, explanation: "see deployments, their logs, the inventory and the catalog")
         case .deploy(let required):
-            return Rule(action: action, minimumRole: max(required, .operator), scoped: true,
+            return Rule(action: action, minimumRole: max(required, .operator), reach: .place,
                         explanation: "start an operation whose catalog role is `\(required)`" + (required < .operator ? " (still needs operator: viewers never change anything)" : ""))
         case .pause:
-            return Rule(action: action, minimumRole: .operator, scoped: true, explanation: "start nothing new; running nodes finish")
+            return Rule(action: action, minimumRole: .operator, reach: .place, explanation: "start nothing new; running nodes finish")
         case .resume:
-            return Rule(action: action, minimumRole: .operator, scoped: true, explanation: "continue a paused or halted deployment")
+            return Rule(action: action, minimumRole: .operator, reach: .place, explanation: "continue a paused or halted deployment")
         case .abort:
-            return Rule(action: action, minimumRole: .operator, scoped: true, explanation: "stop now, ending running commands")
+            return Rule(action: action, minimumRole: .operator, reach: .place, explanation: "stop now, ending running commands")
         case .retry:
-            return Rule(action: action, minimumRole: .operator, scoped: true, explanation: "run failed or interrupted nodes again")
+            return Rule(action: action, minimumRole: .operator, reach: .place, explanation: "run failed or interrupted nodes again")
         case .skip:
-            return Rule(action: action, minimumRole: .operator, scoped: true, explanation: "leave nodes out of a deployment")
+            return Rule(action: action, minimumRole: .operator, reach: .place, explanation: "leave nodes out of a deployment")
         case .rollback:
-            return Rule(action: action, minimumRole: .deployer, scoped: true, explanation: "run the rollback steps on the nodes that completed")
+            return Rule(action: action, minimumRole: .deployer, reach: .place, explanation: "run the rollback steps on the nodes that completed")
         case .approveGate:
-            return Rule(action: action, minimumRole: .approver, scoped: true, explanation: "open a manual gate between phases (on a protected environment, not one's own deployment)")
+            return Rule(action: action, minimumRole: .approver, reach: .place, explanation: "open a manual gate between phases (on a protected environment, not one's own deployment)")
         case .approveDeployment:
-            return Rule(action: action, minimumRole: .approver, scoped: true, explanation: "let a deployment to a protected environment start (never one's own)")
+            return Rule(action: action, minimumRole: .approver, reach: .place, explanation: "let a deployment to a protected environment start (never one's own)")
         case .readAudit:
-            return Rule(action: action, minimumRole: .viewer, scoped: false, explanation: "read the audit trail and verify its hash chain")
+            return Rule(action: action, minimumRole: .viewer, reach: .installation, explanation: "read the audit trail and verify its hash chain")
         case .exportAudit:
-            return Rule(action: action, minimumRole: .admin, scoped: false, explanation: "export the whole audit trail as JSON lines")
+            return Rule(action: action, minimumRole: .admin, reach: .installation, explanation: "export the whole audit trail as JSON lines")
         case .manageOwnTokens:
-            return Rule(action: action, minimumRole: .viewer, scoped: false, explanation: "create and revoke one's own API tokens")
+            return Rule(action: action, minimumRole: .viewer, reach: .anywhere, explanation: "create and revoke one's own API tokens")
         case .manageUsers:
-            return Rule(action: action, minimumRole: .admin, scoped: false, explanation: "create users, change their grants, remove them")
+            return Rule(action: action, minimumRole: .admin, reach: .installation, explanation: "create users, change their grants, remove them")
         case .manageTokens:
-            return Rule(action: action, minimumRole: .admin, scoped: false, explanation: "create and revoke any user's API tokens")
+            return Rule(action: action, minimumRole: .admin, reach: .installation, explanation: "create and revoke any user's API tokens")
         }
     }
 
     public static func rule(for action: Action) -> Rule {
         // Every action has a row (`table` is built from `Action.all`).
-        table.first { $0.action == action } ?? Rule(action: action, minimumRole: .admin, scoped: false, explanation: "")
+        table.first { $0.action == action } ?? Rule(action: action, minimumRole: .admin, reach: .installation, explanation: "")
     }
 
     /// Whether the role may do the action somewhere (scope aside).
@@ -188,8 +205,8 @@ public enum AccessPolicy {
         grants: [Grant], action: Action, environment: String?, product: String?, person: String = "you"
     ) -> Decision {
         let rule = Permissions.rule(for: action)
-        let (environment, product) = rule.scoped ? (environment, product) : (nil, nil)
-        if grants.contains(where: { $0.role >= rule.minimumRole && $0.covers(environment: environment, product: product) }) {
+        let (environment, product) = rule.reach == .place ? (environment, product) : (nil, nil)
+        if grants.contains(where: { $0.role >= rule.minimumRole && (rule.reach == .anywhere || $0.covers(environment: environment, product: product)) }) {
             return .allowed
         }
         let place: String

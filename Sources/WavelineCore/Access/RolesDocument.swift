@@ -27,7 +27,7 @@ public enum RolesDocument {
                   "|---|" + Role.allCases.map { _ in ":-:|" }.joined() + "---|---|"]
         for rule in Permissions.table {
             let cells = Role.allCases.map { Permissions.allows(role: $0, action: rule.action) ? "yes" : "—" }
-            lines.append("| `\(rule.action)` | " + cells.joined(separator: " | ") + " | \(rule.scoped ? "environment/product" : "everything") | \(rule.explanation) |")
+            lines.append("| `\(rule.action)` | " + cells.joined(separator: " | ") + " | \(rule.reach.label) | \(rule.explanation) |")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -38,7 +38,7 @@ public enum RolesDocument {
         for rule in Permissions.table {
             rows.append([rule.action.description]
                 + Role.allCases.map { Permissions.allows(role: $0, action: rule.action) ? "yes" : "-" }
-                + [rule.scoped ? "env/product" : "everything"])
+                + [rule.reach == .place ? "env/product" : rule.reach.label])
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         var lines = rows.map { row in

@@ -6,19 +6,21 @@ import WavelineCore
 /// (not derived from the table), and the generated roles document against the committed one.
 @Suite struct PermissionTests {
     /// The least role for each action, as the product decided it.
-    static let minimum: [(Action, Role, scoped: Bool)] = [
-        (.read, .viewer, true),
-        (.deploy(requiredRole: .viewer), .operator, true),
-        (.deploy(requiredRole: .operator), .operator, true),
-        (.deploy(requiredRole: .deployer), .deployer, true),
-        (.deploy(requiredRole: .approver), .approver, true),
-        (.deploy(requiredRole: .admin), .admin, true),
-        (.pause, .operator, true), (.resume, .operator, true), (.abort, .operator, true),
-        (.retry, .operator, true), (.skip, .operator, true),
-        (.rollback, .deployer, true),
-        (.approveGate, .approver, true), (.approveDeployment, .approver, true),
-        (.readAudit, .viewer, false), (.exportAudit, .admin, false), (.manageOwnTokens, .viewer, false),
-        (.manageUsers, .admin, false), (.manageTokens, .admin, false),
+    /// Where: `place` (the scope must cover it), `all` (only a grant for everything), `any` (any grant).
+    enum Where { case place, all, any }
+    static let minimum: [(Action, Role, Where)] = [
+        (.read, .viewer, .place),
+        (.deploy(requiredRole: .viewer), .operator, .place),
+        (.deploy(requiredRole: .operator), .operator, .place),
+        (.deploy(requiredRole: .deployer), .deployer, .place),
+        (.deploy(requiredRole: .approver), .approver, .place),
+        (.deploy(requiredRole: .admin), .admin, .place),
+        (.pause, .operator, .place), (.resume, .operator, .place), (.abort, .operator, .place),
+        (.retry, .operator, .place), (.skip, .operator, .place),
+        (.rollback, .deployer, .place),
+        (.approveGate, .approver, .place), (.approveDeployment, .approver, .place),
+        (.readAudit, .viewer, .all), (.exportAudit, .admin, .all), (.manageOwnTokens, .viewer, .any),
+        (.manageUsers, .admin, .all), (.manageTokens, .admin, .all),
     ]
 
     /// Scopes, and whether each covers kafka in prod.
@@ -41,14 +43,19 @@ import WavelineCore
 
     @Test(arguments: Role.allCases)
     func everyCellOfRoleActionAndScope(role: Role) {
-        for (action, least, scoped) in Self.minimum {
+        for (action, least, reach) in Self.minimum {
             let roleAllows = role.rank >= least.rank
             #expect(Permissions.allows(role: role, action: action) == roleAllows, "\(role) \(action)")
             for scope in Self.scopes {
                 let grant = Grant(role: role, environments: scope.environments, products: scope.products)
                 let decision = AccessPolicy.check(grants: [grant], action: action, environment: "prod", product: "kafka", person: "alice")
                 // Installation-wide actions need a grant for everything.
-                let covered = scoped ? scope.coversKafkaProd : grant.coversEverything
+                let covered: Bool
+                switch reach {
+                case .place: covered = scope.coversKafkaProd
+                case .all: covered = grant.coversEverything
+                case .any: covered = true
+                }
                 #expect(decision.isAllowed == (roleAllows && covered), "\(grant) \(action): \(decision)")
                 if case .denied(let message) = decision {
                     #expect(message.hasPrefix("alice may not \(action)"), "\(message)")
