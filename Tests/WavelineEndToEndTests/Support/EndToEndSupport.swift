@@ -78,6 +78,13 @@ extension RunningServer {
         return other
     }
 
+    /// A request whose JSON answer is decoded, failing on any status but 2xx.
+    func requestJSON<T: Decodable>(_ method: String, _ path: String, body: Data? = nil) async throws -> T {
+        let (status, data) = try await request(method, path, body: body)
+        guard (200..<300).contains(status) else { throw HarnessError("\(method) \(path) answered \(status): \(String(decoding: data, as: UTF8.self))") }
+        return try JSONDecoder().decode(T.self, from: data)
+    }
+
     /// An action by another person (an admin, so only four-eyes rules can refuse it).
     func act(_ action: String, _ id: Int64, as actor: String) async throws -> DeploymentDetail {
         try await self.as(actor).post("/api/v1/deployments/\(id)/actions/\(action)", json: ActionBody(reason: "test"))
@@ -136,10 +143,12 @@ struct CLIRun: Sendable, CustomStringConvertible {
 }
 
 /// Runs `waveline arguments…` to its end, killing it after `timeout` (then `signal` is SIGKILL).
-func runWaveline(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> CLIRun {
+/// `input` is written to its standard input; `environment` is added to this process's.
+func runWaveline(_ arguments: [String], timeout: Duration = .seconds(30), input: String = "", environment: [String: String] = [:]) async throws -> CLIRun {
     let result = try await Subprocess.run(
         .path(FilePath(Workbench.binary)), arguments: Arguments(arguments),
-        input: .none, output: .sequence, error: .sequence
+        environment: .inherit.updating(environment.reduce(into: [Subprocess.Environment.Key: String?]()) { $0[Subprocess.Environment.Key(stringLiteral: $1.key)] = $1.value }),
+        input: .string(input), output: .sequence, error: .sequence
     ) { execution -> (String, String) in
         let pid = execution.processIdentifier.value
         let watchdog = Task {

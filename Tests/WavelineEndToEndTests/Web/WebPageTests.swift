@@ -1,7 +1,11 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import Logging
 import NIOHTTP1
+import NIOPosix
+import SQLiteKit
+import SQLKit
 import Testing
 import WavelineCore
 import WavelineStore
@@ -320,6 +324,52 @@ struct HTMLEscapingTests {
             }
             #expect(received.contains("event: change\nid: 1\ndata: {\"deployment\":\(id)}"))
             try await client.shutdown()
+        }
+    }
+
+    @Test func aViewerSeesNoActionsAndIsRefusedAndTheAuditPageFiltersAndVerifies() async throws {
+        let bench = try Workbench(inventory: Self.inventory, operations: ["fragile": Self.fragile], strategies: ["gated": Self.gated])
+        defer { bench.remove() }
+        try await bench.withServer { server in
+            let id = try await server.deploy("fragile", selection: Selection(nodes: ["n1", "n2"]), parameters: ["version": "2.0.0"], strategy: "gated").deployment.id
+            try await server.waitFor(id, "the manual gate") { $0.phases.first?.status == .gate }
+            _ = try await server.request("POST", "/api/v1/users", body: try JSONEncoder().encode(
+                CreateUserBody(name: "vic", password: "vic's long password", grants: [GrantBody(role: .viewer, environments: ["test"])])))
+            var viewer = Browser(base: server.url)
+            try await viewer.signIn("vic", password: "vic's long password")
+            let page = try await viewer.send("GET", "/deployments/\(id)")
+            #expect(page.status == 200 && page.body.contains("Waiting for approval"))
+            #expect(!page.body.contains("/actions/"), "a viewer is offered no action")
+            #expect(page.body.contains("Approving needs the approver role here."))
+            // A hand-made post is refused by the server all the same, naming the permission.
+            _ = try await viewer.send("POST", "/deployments/\(id)/actions/approve", form: [("return", "/deployments/\(id)")])
+            let refused = try await viewer.send("GET", "/deployments/\(id)")
+            #expect(refused.body.contains("vic may not approve-gate in test/app: needs approver"), "\(refused.body.prefix(3000))")
+            #expect(try await server.detail(id).phases.first?.status == .gate)
+            // The audit trail needs viewer on everything; vic's grant is for test only.
+            let audit = try await viewer.send("GET", "/audit")
+            #expect(audit.status == 403 && audit.body.contains("vic may not read-audit"))
+            #expect(!page.body.contains("href=\"/audit\""))
+
+            var admin = Browser(base: server.url)
+            try await admin.signIn()
+            let all = try await admin.send("GET", "/audit")
+            #expect(all.status == 200 && all.body.contains("deployment.created") && all.body.contains("auth.signed_in"))
+            let signIns = try await admin.send("GET", "/audit?kind=auth.&actor=vic")
+            #expect(signIns.body.contains("auth.signed_in") && !signIns.body.contains("deployment.created"))
+            let forDeployment = try await admin.send("GET", "/audit?deployment=%23\(id)")
+            #expect(forDeployment.body.contains("deployment.created") && !forDeployment.body.contains("auth.signed_in"))
+            let verified = try await admin.send("GET", "/audit?verify=1")
+            #expect(verified.body.contains("The hash chain is intact"), "\(verified.body.prefix(3000))")
+            // An entry edited behind Waveline's back is named on the page.
+            let connection = try await SQLiteConnection.open(
+                storage: .file(path: bench.data + "/waveline.sqlite"), threadPool: NIOThreadPool.singleton,
+                logger: Logger(label: "tamper"), on: MultiThreadedEventLoopGroup.singleton.any()
+            )
+            try await connection.sql().raw("UPDATE events SET actor = 'mallory' WHERE id = 2").run()
+            try await connection.close()
+            let tampered = try await admin.send("GET", "/audit?verify=1")
+            #expect(tampered.body.contains("The audit trail was altered") && tampered.body.contains("#2 edited"), "\(tampered.body.prefix(3000))")
         }
     }
 }

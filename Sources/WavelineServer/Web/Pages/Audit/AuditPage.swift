@@ -64,7 +64,7 @@ struct AuditPage {
             verdict = "<p class=\"flash\" role=\"status\" id=\"audit-verdict\">The hash chain is intact: \(report.count) entries checked, the newest ends in <code>\(String((report.lastHash ?? "").prefix(16)))…</code>.</p>"
         case let report?:
             let more = report.moreProblems > 0 ? " and \(report.moreProblems) more" : ""
-            verdict = "<p class=\"flash flash-error\" role=\"alert\" id=\"audit-verdict\">The audit trail was altered: \(report.problems.map(\.description).joined(separator: "; "))\(more).</p>"
+            verdict = "<p class=\"flash flash-error\" role=\"alert\" id=\"audit-verdict\">The audit trail was altered: \(report.problems.map { "#\($0.eventId) \($0.kind.rawValue): \($0.message)" }.joined(separator: "; "))\(more).</p>"
         }
         let problem: HTML = self.problem.map { "<p class=\"flash flash-error\" role=\"alert\">\($0)</p>" } ?? .empty
         var older: HTML = .empty
