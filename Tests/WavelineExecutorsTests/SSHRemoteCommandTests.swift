@@ -36,8 +36,11 @@ struct SSHRemoteCommandTests {
         let command = ResolvedCommand(argv: ["/bin/sh", "-c", printer, "sh"] + hostileValues, environment: environment)
         let script = try RemoteCommand.script(for: command, directory: directory).get()
 
+        // The variables travel on stdin, never on a command line (`ps` shows those to every local user).
+        #expect(!script.command.contains("WL_V0=") && script.standardInput.contains("export WL_V0="), "a variable is on the command line: \(script.command)")
         let result = try await Subprocess.run(
-            .path(FilePath("/bin/sh")), arguments: ["-c", script], output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
+            .path(FilePath("/bin/sh")), arguments: ["-c", script.command], input: .string(script.standardInput),
+            output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
         #expect(result.terminationStatus == .exited(0), "\result.standardError")
         var fields = result.standardOutput.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
         #expect(fields.last == "")
@@ -60,7 +63,9 @@ struct SSHRemoteCommandTests {
         #expect(throws: RemoteCommandProblem.self) { try RemoteCommand.script(for: ResolvedCommand(argv: ["a\0b"]), directory: nil).get() }
         #expect(throws: RemoteCommandProblem.self) { try RemoteCommand.script(for: ResolvedCommand(argv: ["A=b"]), directory: nil).get() }
         let noDirectory = try? RemoteCommand.script(for: ResolvedCommand(argv: ["true"]), directory: nil).get()
-        #expect(noDirectory?.contains("cd ") == false)
+        #expect(noDirectory?.command.contains("cd ") == false)
+        #expect(throws: RemoteCommandProblem.self) { try RemoteCommand.script(for: ResolvedCommand(argv: ["true"], environment: ["1X": "v"]), directory: nil).get() }
+        #expect(throws: RemoteCommandProblem.self) { try RemoteCommand.script(for: ResolvedCommand(argv: ["true"], environment: ["A-B": "v"]), directory: nil).get() }
     }
 
     @Test func sshOptionsVerifyHostKeysAndShareOneMaster() throws {

@@ -3,8 +3,11 @@ import WavelineCore
 /// The one string ssh hands to the remote login shell (`$SHELL -c <string>`): ssh joins its arguments with
 /// spaces and loses their boundaries, so Waveline builds that string itself, quoting every element.
 ///
-/// The remote side runs `cd '<dir>' && exec env 'K=V' … 'argv0' 'argv1' …` after printing one marker line on
-/// stderr with its process id. sshd starts every session's command in a new session and process group
+/// The remote side prints one marker line on stderr with its process id, reads the variables from standard
+/// input (`eval "$(cat)"` of `export K='V'` lines), then runs `cd '<dir>' && exec 'argv0' 'argv1' …`. The
+/// variables travel over stdin, never on a command line, because a command line is visible to every local
+/// user in `ps` on the Waveline host (ssh's arguments) and on the node (the remote shell's): secrets are among
+/// them. sshd starts every session's command in a new session and process group
 /// (`setsid`), and `exec` keeps that id, so the marker names the process group that timeout and abort end.
 /// The remote login shell must read POSIX `sh` syntax (sh, bash, dash, ksh, zsh).
 public enum RemoteCommand {
@@ -18,9 +21,15 @@ public enum RemoteCommand {
         "'" + text.replacing("'", with: "'\\''") + "'"
     }
 
+    /// What ssh is given: the command string, and the text to write to its standard input (then closed).
+    public struct Script: Sendable, Hashable {
+        public var command: String
+        public var standardInput: String
+    }
+
     /// The script for `command`, run in `directory` (nil: the login directory). Throws no error for hostile
     /// values: every value is quoted. Returns nil with a reason for what cannot be passed at all.
-    public static func script(for command: ResolvedCommand, directory: String?) -> Result<String, RemoteCommandProblem> {
+    public static func script(for command: ResolvedCommand, directory: String?) -> Result<Script, RemoteCommandProblem> {
         guard let program = command.argv.first, !program.isEmpty else {
             return .failure(RemoteCommandProblem(reason: "the command has no program to run"))
         }
@@ -32,15 +41,20 @@ public enum RemoteCommand {
             // `env` would read it as one more variable.
             return .failure(RemoteCommandProblem(reason: "the program name '\(program)' contains '=', which cannot be run through env"))
         }
-        if let bad = command.environment.keys.first(where: { $0.isEmpty || $0.contains("=") }) {
-            return .failure(RemoteCommandProblem(reason: "variable name '\(bad)' is empty or contains '='"))
+        if let bad = command.environment.keys.first(where: { !isVariableName($0) }) {
+            return .failure(RemoteCommandProblem(reason: "variable name '\(bad)' cannot be passed to a shell: use letters, digits and '_', not starting with a digit"))
         }
-        var parts = ["printf '\(markerPrefix)%s\\n' \"$$\" >&2;"]
+        var parts = ["printf '\(markerPrefix)%s\\n' \"$$\" >&2;", "eval \"$(cat)\"", "&&"]
         if let directory { parts += ["cd", quote(directory), "&&"] }
-        parts += ["exec", "env"]
-        parts += command.environment.sorted { $0.key < $1.key }.map { quote($0.key + "=" + $0.value) }
+        parts += ["exec"]
         parts += command.argv.map(quote)
-        return .success(parts.joined(separator: " "))
+        let exports = command.environment.sorted { $0.key < $1.key }.map { "export \($0.key)=\(quote($0.value))\n" }.joined()
+        return .success(Script(command: parts.joined(separator: " "), standardInput: exports))
+    }
+
+    static func isVariableName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
+        return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
     }
 
     /// Ends the process group `pgid` on the remote side: SIGTERM, up to `graceTenths` tenths of a second for it

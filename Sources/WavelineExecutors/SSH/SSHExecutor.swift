@@ -89,7 +89,8 @@ public struct SSHExecutor: Executor {
             option("IdentitiesOnly", "yes")
         }
         if let jump = connection.jumpHost { arguments += ["-J", jump] }
-        arguments += ["-T", "-n"]
+        // No `-n`: the command's variables arrive on stdin (see `RemoteCommand`).
+        arguments += ["-T"]
         return arguments
     }
 
@@ -126,7 +127,7 @@ public struct SSHExecutor: Executor {
         guard let ssh = sshProgram else {
             return result(.couldNotStart("the OpenSSH client (ssh) is not installed on the Waveline server"))
         }
-        let script: String
+        let script: RemoteCommand.Script
         switch RemoteCommand.script(for: command, directory: connection.directory) {
         case .success(let text): script = text
         case .failure(let problem): return result(.couldNotStart(problem.reason))
@@ -139,7 +140,7 @@ public struct SSHExecutor: Executor {
         }
 
         let destination = Self.destination(node, connection)
-        let arguments = options(for: connection) + ["--", connection.host, script]
+        let arguments = options(for: connection) + ["--", connection.host, script.command]
         let run = SSHRun()
         let configuration = Configuration(
             executable: .path(FilePath(ssh)),
@@ -161,7 +162,7 @@ public struct SSHExecutor: Executor {
                 do { try await Task.sleep(for: Self.terminationGrace) } catch { return }
                 run.signalLocal(SIGKILL)
             }
-            let status = await Self.launch(configuration, run: run, output: output)
+            let status = await Self.launch(configuration, input: script.standardInput, run: run, output: output)
             group.cancelAll()
             return status
         }
@@ -207,10 +208,11 @@ public struct SSHExecutor: Executor {
     /// stderr; the last stderr lines are kept to explain an exit 255.
     static func launch(
         _ configuration: Configuration,
+        input: String,
         run: SSHRun,
         output: @escaping @Sendable ([OutputLine]) -> Void
     ) async -> Swift.Result<TerminationStatus, any Error> {
-        await StreamingProcess.run(configuration, started: { run.started(localLeader: $0) }) { stream, kind, _ in
+        await StreamingProcess.run(configuration, input: input, started: { run.started(localLeader: $0) }) { stream, kind, _ in
             await readLines(of: stream, as: kind, run: run, output: output)
         }
     }

@@ -40,6 +40,8 @@ extension Assets {
       fetch(location.pathname + location.search, {
         headers: { 'X-Waveline-Fragment': '1' }, cache: 'no-store', credentials: 'same-origin'
       }).then(function (r) {
+        // The session ended (signed out elsewhere, expired): reload into the sign-in page.
+        if (r.status === 401) { location.reload(); throw new Error('signed out'); }
         if (!r.ok) throw new Error('HTTP ' + r.status);
         return r.text();
       }).then(function (html) {

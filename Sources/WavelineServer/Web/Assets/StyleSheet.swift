@@ -22,7 +22,10 @@ a { color: var(--link); }
 .brand { font-weight: 700; font-size: 1.1rem; text-decoration: none; }
 .top nav ul { list-style: none; display: flex; gap: 1rem; margin: 0; padding: 0; }
 .top nav a[aria-current="page"] { text-decoration: underline; text-underline-offset: 4px; font-weight: 600; }
-.identity { margin-left: auto; display: flex; gap: .4rem; align-items: center; }
+.signed-in { margin: 0 0 0 auto; font-size: .9rem; }
+.identity { display: flex; gap: .4rem; align-items: center; }
+form.sign-in input { padding: .3rem .5rem; min-width: 16rem; }
+table.audit td { vertical-align: top; } table.audit td:nth-child(6) { overflow-wrap: anywhere; }
 .identity input { padding: .2rem .4rem; }
 main { padding: 1rem 1.25rem 3rem; max-width: 1200px; }
 main:focus { outline: none; }
