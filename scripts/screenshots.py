@@ -1,4 +1,5 @@
 """Takes the UI screenshots of docs/screenshots from a running demo (see scripts/screenshots.sh)."""
+import base64
 import json
 import os
 import shutil
@@ -20,9 +21,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def api(url, method="GET", body=None):
-    request = urllib.request.Request(url, data=json.dumps(body).encode() if body else None, method=method,
-                                     headers={"Content-Type": "application/json", "X-Waveline-User": "maria"})
+PASSWORD = "screenshots only, not a real password"
+TOKEN = {}
+
+
+def api(url, method="GET", body=None, auth=None):
+    headers = {"Content-Type": "application/json", "Authorization": auth or f"Bearer {TOKEN['admin']}"}
+    request = urllib.request.Request(url, data=json.dumps(body).encode() if body else None, method=method, headers=headers)
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
@@ -34,12 +39,17 @@ def main(out):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     demo = subprocess.Popen([os.environ["WAVELINE_BIN"], "demo", "--port", str(port), "--data", root + "/demo", "--pace", "0.6"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "WAVELINE_INITIAL_ADMIN_PASSWORD": PASSWORD})
     driver = None
     try:
         for line in demo.stdout:
             if "demo is running" in line or "could not start" in line:
                 break
+        basic = "Basic " + base64.b64encode(f"admin:{PASSWORD}".encode()).decode()
+        TOKEN["admin"] = api(base + "/api/v1/tokens", "POST", {"name": "screenshots", "expiresInDays": 1}, auth=basic)["token"]
+        api(base + "/api/v1/users", "POST", {"name": "maria", "grants": [{"role": "operator"}]})
+        maria = api(base + "/api/v1/tokens", "POST", {"name": "screenshots", "expiresInDays": 1, "user": "maria"})["token"]
         # Let the Kafka rollout reach its failure point and finish.
         deadline = time.time() + 120
         while time.time() < deadline and api(base + "/api/v1/deployments/1")["deployment"]["status"] not in ("failed", "succeeded", "halted"):
@@ -47,15 +57,22 @@ def main(out):
         # Something in progress for the summary: a slow restart of the prod Valkey nodes, one by one.
         api(base + "/api/v1/deployments", "POST", {
             "operation": "restart", "selection": {"products": ["mongodb"]},
-            "strategy": "one-by-one", "reason": "Apply the kernel update", "ticket": "CHG-2057", "requestedBy": "maria",
-        })
+            "strategy": "one-by-one", "reason": "Apply the kernel update", "ticket": "CHG-2057",
+        }, auth=f"Bearer {maria}")
         time.sleep(2)
         driver = chrome(1280, 900)
+        driver.get(base + "/login")
+        driver.save_screenshot(str(out / "sign-in.png"))
+        driver.find_element("id", "user").send_keys("admin")
+        driver.find_element("id", "password").send_keys(PASSWORD)
+        driver.find_element("id", "sign-in").click()
+        time.sleep(1)
         pages = [
             ("summary", "/"),
             ("deployment-failure", "/deployments/1"),
             ("node-log", "/deployments/1/nodes/kafka-prod-5"),
             ("inventory", "/inventory"),
+            ("audit", "/audit"),
         ]
         for name, path in pages:
             # The viewport set exactly (not the window, whose frame takes a share): the whole page, capped.
