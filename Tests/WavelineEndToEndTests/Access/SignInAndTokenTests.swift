@@ -198,7 +198,18 @@ import WavelineStore
             let kept = try #require(fresh.cookies["waveline_session"])
             _ = try await fresh.send("POST", "/logout", form: [("return", "/")])
             #expect(try await anonymous.request("GET", "/api/v1/me", headers: [("Cookie", "waveline_session=\(kept)")]).0 == 401)
+
+            // Passwords and session ids appear in no answer and no event.
+            let (_, trail) = try await admin.request("GET", "/api/v1/audit/export")
+            let text = String(decoding: trail, as: UTF8.self)
+            for secret in ["olga's long password", "olga's new long password", kept, String(cookie.dropFirst("waveline_session=".count))] {
+                #expect(!text.contains(secret), "the audit trail holds a secret")
+            }
         }
+        // Nor does the database: bcrypt hashes and SHA-256 digests only.
+        let database = try Data(contentsOf: URL(fileURLWithPath: bench.data + "/waveline.sqlite"))
+            + ((try? Data(contentsOf: URL(fileURLWithPath: bench.data + "/waveline.sqlite-wal"))) ?? Data())
+        #expect(database.range(of: Data("olga's long password".utf8)) == nil && database.range(of: Data("olga's new long password".utf8)) == nil)
     }
 
     @Test func theFirstStartMakesOneAdminAndPrintsItsPasswordOnce() async throws {
