@@ -69,8 +69,13 @@ struct WhoamiCommand: AsyncParsableCommand {
         let api = client.client
         let me = try await reporting { try await api.get("/api/v1/me", as: SessionView.self) }
         if json { return try printJSON(me) }
-        print("\(me.user) — " + (me.grants.isEmpty ? "no roles" : me.grants.map { $0.grant.description }.joined(separator: "; ")))
+        print("\(me.user) — " + describe(me.grants))
     }
+}
+
+/// `deployer on kafka in dev; approver in prod`, or `no roles`.
+func describe(_ grants: [GrantBody]) -> String {
+    grants.isEmpty ? "no roles" : grants.map(\.grant.description).joined(separator: "; ")
 }
 
 /// `deployer`, `deployer:env=dev,prod:product=kafka`: a role and, optionally, its scope.
@@ -109,7 +114,7 @@ struct UsersCommand: AsyncParsableCommand {
             let list = try await reporting { try await api.get("/api/v1/users", as: UserList.self) }
             if json { return try printJSON(list) }
             for user in list.users {
-                let roles = user.grants.isEmpty ? "no roles" : user.grants.map { $0.grant.description }.joined(separator: "; ")
+                let roles = describe(user.grants)
                 print("\(user.name)\t\(roles)\(user.hasPassword ? "" : "\t(token only)")")
             }
         }
@@ -130,7 +135,7 @@ struct UsersCommand: AsyncParsableCommand {
             let user = try await reporting {
                 try await api.post("/api/v1/users", body: CreateUserBody(name: name, password: password, grants: grants), as: UserView.self)
             }
-            print("Added \(user.name): " + (user.grants.isEmpty ? "no roles" : user.grants.map { $0.grant.description }.joined(separator: "; ")))
+            print("Added \(user.name): " + describe(user.grants))
         }
     }
 
@@ -146,7 +151,7 @@ struct UsersCommand: AsyncParsableCommand {
             let user = try await reporting {
                 try await api.patch("/api/v1/users/\(name)", body: UpdateUserBody(grants: grants), as: UserView.self)
             }
-            print("\(user.name): " + (user.grants.isEmpty ? "no roles" : user.grants.map { $0.grant.description }.joined(separator: "; ")))
+            print("\(user.name): " + describe(user.grants))
         }
     }
 
