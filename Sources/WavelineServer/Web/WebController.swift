@@ -180,14 +180,19 @@ struct WebController {
     /// leaves a step. The state itself is read again by the page, so a reconnect (the script refetches on every
     /// open) can miss nothing.
     @Sendable func events(_ request: Request, context: Context) async throws -> Response {
-        _ = try context.signedIn()
+        let identity = try context.signedIn()
         var deploymentID: Int64?
         if let raw = request.uri.queryParameters["deployment"] {
             guard let value = Int64(raw), value > 0 else { throw APIError(.badRequest, "query 'deployment' must be a deployment id, got '\(raw)'") }
             deploymentID = value
         }
+        if let deploymentID {
+            try context.authorize(.read, on: try await DeploymentsController.deployment(deploymentID, store: engine.store))
+        }
         let updates = engine.feed.subscribe(deploymentID: deploymentID)
+        let store = engine.store
         let body = ResponseBody { writer in
+            var visible = ReadableDeployments(identity: identity, store: store)
             try await writer.write(ByteBuffer(string: "retry: 1000\n: listening\n\n"))
             try await withLiveRelay(updates) { events in
                 var sequence = 0
@@ -202,7 +207,7 @@ struct WebController {
                         try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                         continue
                     }
-                    guard let changed else { continue }
+                    guard let changed, try await visible.contains(changed) else { continue }
                     sequence += 1
                     try await writer.write(ByteBuffer(string: "event: change\nid: \(sequence)\ndata: {\"deployment\":\(changed)}\n\n"))
                 }
@@ -325,6 +330,32 @@ struct WebController {
         case .approve: return "Approved the gate"
         case .rollback: return "Started the rollback"
         }
+    }
+}
+
+/// Which deployments a live stream may name to its viewer: asked of the store once per deployment, and not at
+/// all for someone who may read everything.
+struct ReadableDeployments {
+    private let identity: Identity
+    private let store: any DeploymentStore
+    private let readsEverything: Bool
+    private var known: [Int64: Bool] = [:]
+
+    init(identity: Identity, store: any DeploymentStore) {
+        self.identity = identity
+        self.store = store
+        readsEverything = identity.grants.contains { $0.role >= .viewer && $0.coversEverything }
+    }
+
+    mutating func contains(_ id: Int64) async throws -> Bool {
+        if readsEverything { return true }
+        if let answer = known[id] { return answer }
+        let places = try await store.deployment(id)?.places ?? []
+        let answer = !places.isEmpty && AccessPolicy.check(
+            grants: identity.grants, action: .read, places: places.map { (environment: $0.environment, product: $0.product) }
+        ).isAllowed
+        known[id] = answer
+        return answer
     }
 }
 

@@ -1,4 +1,7 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Testing
 import WavelineCore
 import WavelineServer
@@ -170,6 +173,40 @@ import WavelineServer
             #expect(prod.exitCode == 1 && prod.stderr.contains("in prod/kafka: needs operator"), "\(prod)")
             let whoami = try await operatorInTest.cli(["whoami"])
             #expect(whoami.stdout.contains("olga — operator in test"), "\(whoami)")
+        }
+    }
+
+    @Test func thePagesLiveStreamNamesOnlyDeploymentsTheViewerMayRead() async throws {
+        let bench = try Workbench(inventory: Self.inventory, operations: Self.operations)
+        defer { bench.remove() }
+        try await bench.withServer { admin in
+            _ = try await admin.request("POST", "/api/v1/users", body: try JSONEncoder().encode(
+                CreateUserBody(name: "val", password: "val's long password", grants: [GrantBody(role: .viewer, products: ["valkey"])])))
+            var browser = WebPageTests.Browser(base: admin.url)
+            try await browser.signIn("val", password: "val's long password")
+            var request = HTTPClientRequest(url: admin.url + "/ui/events")
+            request.headers.add(name: "Cookie", value: browser.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            let response = try await client.execute(request, timeout: .seconds(30))
+            #expect(response.status.code == 200)
+            var body = response.body.makeAsyncIterator()
+            var received = String(buffer: try await body.next() ?? ByteBuffer())
+            // A kafka deployment first, then a valkey one: only the second is named.
+            let kafka = try await admin.deploy("routine", selection: Selection(nodes: ["kt1"])).deployment.id
+            _ = try await admin.waitUntilFinal(kafka)
+            let valkey = try await admin.deploy("routine", selection: Selection(nodes: ["vt1"])).deployment.id
+            while !received.contains("{\"deployment\":\(valkey)}") {
+                guard let chunk = try await body.next() else { break }
+                received += String(buffer: chunk)
+            }
+            #expect(received.contains("{\"deployment\":\(valkey)}"))
+            #expect(!received.contains("{\"deployment\":\(kafka)}"), "\(received)")
+            try await client.shutdown()
+            // Nor may val follow the kafka one by name.
+            var stream = HTTPClientRequest(url: admin.url + "/ui/events?deployment=\(kafka)")
+            stream.headers.add(name: "Cookie", value: browser.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
+            let refused = try await HTTPClient.shared.execute(stream, timeout: .seconds(30))
+            #expect(refused.status.code == 403)
         }
     }
 }
