@@ -126,6 +126,7 @@ public final class Accounts: Sendable {
         let record = SessionRecord(idHash: Self.sha256(id), userName: user.name, csrfToken: Self.randomSecret(bytes: 24),
                                    createdAt: now, expiresAt: now + sessionLifetime, origin: origin)
         try await store.write([
+            .remove(.sessionsExpired(before: now)),
             .saveSession(record),
             .appendEvent(EventRecord(deploymentId: nil, time: now, actor: user.name, kind: "auth.signed_in", message: "signed in to the web UI", origin: origin)),
         ])

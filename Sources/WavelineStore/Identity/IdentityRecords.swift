@@ -94,6 +94,8 @@ public enum IdentityRemoval: Sendable, Hashable {
     case session(idHash: String)
     /// Every session of a user (signed out everywhere: password changed, user removed).
     case sessions(ofUser: String)
+    /// Sessions that expired before this time (seconds since 1970): swept at each sign-in.
+    case sessionsExpired(before: Double)
 }
 
 /// Reads of users, tokens and sessions. Writes go through `DeploymentStore.write`.

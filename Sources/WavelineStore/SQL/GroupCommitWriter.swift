@@ -161,6 +161,8 @@ actor GroupCommitWriter {
             try await db.delete(from: "sessions").where("id_hash", .equal, SQLBind(idHash)).run()
         case .sessions(let user):
             try await db.delete(from: "sessions").where("user_name", .equal, SQLBind(user)).run()
+        case .sessionsExpired(let time):
+            try await db.delete(from: "sessions").where("expires_at", .lessThan, SQLBind(time)).run()
         }
     }
 
