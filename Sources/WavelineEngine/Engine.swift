@@ -10,6 +10,8 @@ import WavelineStore
 public actor Engine {
     public nonisolated let store: any DeploymentStore
     public nonisolated let feed: LiveFeed
+    /// Hides every known secret value in a text: for messages that are answered rather than stored.
+    public nonisolated let masker: SecretMasker
     public private(set) var workspace: Workspace
     private let context: DriverContext
     private let vault: SecretVault
@@ -45,6 +47,7 @@ public actor Engine {
         self.approvalValidity = approvalValidity
         // Secret values are learnt now (the whole inventory's) and masked in everything stored from here on.
         let masker = SecretMasker()
+        self.masker = masker
         let vault = SecretVault(masker: masker)
         vault.learn(workspace)
         self.vault = vault

@@ -44,14 +44,17 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
     /// The API's routes: a path the API serves with other methods answers 405, not 404.
     var routes: RouteTable?
+    /// Secret values never leave in a message, even one echoing what the request sent.
+    var masker: SecretMasker?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
+        } catch var error as APIError {
+            if let masker { error.message = masker.mask(error.message) }
             throw error
         } catch let error as EngineError {
-            throw APIError(error)
+            throw APIError(.init(error.kind, masker?.mask(error.message) ?? error.message))
         } catch let error as HTTPError {
             let message: String
             // The router's "not found" for a path it serves with other methods: a wrong method, not a wrong path.

@@ -110,7 +110,7 @@ struct WebController {
             let what = nodes.isEmpty ? "" : " " + nodes.joined(separator: ", ")
             return WebResponse.redirect(to: back, flash: "\(Self.pastTense(action))\(what) on deployment #\(id), as \(identity.name).")
         } catch {
-            return WebResponse.redirect(to: back, flash: Self.message(error, logger: logger), isError: true)
+            return WebResponse.redirect(to: back, flash: message(error), isError: true)
         }
     }
 
@@ -151,7 +151,7 @@ struct WebController {
         do {
             try Self.checkCSRF(form, identity)
         } catch {
-            return WebResponse.redirect(to: WebResponse.safeReturn(form["return"]?.first ?? "/"), flash: Self.message(error, logger: logger), isError: true)
+            return WebResponse.redirect(to: WebResponse.safeReturn(form["return"]?.first ?? "/"), flash: message(error), isError: true)
         }
         try await accounts.endSession(identity, origin: request.origin(context: context))
         var response = WebResponse.redirect(to: "/login", flash: "Signed out.")
@@ -259,14 +259,16 @@ struct WebController {
             case let error as EngineError: status = APIError(error).status
             default: status = .internalServerError
             }
-            return WebResponse.html(ErrorPage.render(status: status, message: Self.message(error, logger: logger), viewer: viewer), status: status)
+            return WebResponse.html(ErrorPage.render(status: status, message: message(error), viewer: viewer), status: status)
         }
     }
 
-    static func message(_ error: any Error, logger: Logger) -> String {
+    /// What a person is told about a failure: the API's or engine's message with secrets masked, or a pointer
+    /// to the log for anything unexpected.
+    func message(_ error: any Error) -> String {
         switch error {
-        case let error as APIError: return error.message
-        case let error as EngineError: return error.message
+        case let error as APIError: return engine.masker.mask(error.message)
+        case let error as EngineError: return engine.masker.mask(error.message)
         default:
             logger.error("web page failed", metadata: ["error": "\(String(reflecting: error))"])
             return "internal error; the server log has the details"

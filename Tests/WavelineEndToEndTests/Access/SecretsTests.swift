@@ -71,6 +71,13 @@ import WavelineStore
                 answers += String(decoding: data, as: UTF8.self)
             }
             #expect(answers.contains("rotate ********"), "the reason is masked, not dropped")
+
+            // An error that repeats what the request sent masks it too: an unknown operation named like the secret.
+            let echo = try await server.failure("POST", "/api/v1/deployments", body: try JSONEncoder().encode(CreateDeploymentBody(
+                operation: Self.secret, selection: Selection(nodes: ["n1"]), parameters: [:], strategy: "all-at-once",
+                reason: "echo", ticket: nil, queue: false)))
+            #expect(echo.status == 400 && echo.message.contains("unknown operation '********'"), "\(echo.message)")
+            answers += echo.message
         }
         #expect(!answers.contains(Self.secret) && !answers.contains(Self.fileSecret))
         // Nor is it anywhere in the database files.
