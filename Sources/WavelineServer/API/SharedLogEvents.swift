@@ -54,15 +54,80 @@ final class SharedLogEvents: Sendable {
         }
     }
 
+    /// Writes each event straight into one buffer. The JSON has `LogLineView`'s fields and values, as its
+    /// `Encodable` conformance gives them, in a fixed order; JSONEncoder's per-value machinery (a container,
+    /// a dictionary and a `Data` per line) cost more than the rest of the encoding.
     static func encode(_ records: [LogLineRecord], scope: Scope) throws -> ByteBuffer {
-        let encoder = JSONEncoder()
         var buffer = ByteBuffer()
+        buffer.reserveCapacity(records.count * 256)
         for record in records where scope.targets?.contains(record.targetIndex) ?? true {
-            let line = LogLineView(record, node: scope.nodeNames[record.targetIndex] ?? "?")
-            buffer.writeString("event: log\nid: \(line.id)\ndata: ")
-            buffer.writeBytes(try encoder.encode(line))
-            buffer.writeString("\n\n")
+            writeEvent(record, node: scope.nodeNames[record.targetIndex] ?? "?", into: &buffer)
         }
         return buffer
+    }
+
+    /// One `event: log` with its id and its `LogLineView` as JSON.
+    static func writeEvent(_ record: LogLineRecord, node: String, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString("event: log\nid: ")
+        buffer.writeString(String(record.id))
+        buffer.writeStaticString("\ndata: {\"id\":")
+        buffer.writeString(String(record.id))
+        buffer.writeStaticString(",\"node\":")
+        writeJSONString(node, into: &buffer)
+        buffer.writeStaticString(",\"seq\":")
+        buffer.writeString(String(record.seq))
+        buffer.writeStaticString(",\"time\":")
+        writeJSONNumber(record.time, into: &buffer)
+        buffer.writeStaticString(",\"stream\":")
+        writeJSONString(record.stream, into: &buffer)
+        if let step = record.step {
+            buffer.writeStaticString(",\"step\":")
+            writeJSONString(step, into: &buffer)
+        }
+        buffer.writeStaticString(",\"text\":")
+        writeJSONString(record.text, into: &buffer)
+        buffer.writeStaticString("}\n\n")
+    }
+
+    /// A double as JSONEncoder writes it: the shortest text that reads back as the same value, without a
+    /// trailing ".0". Log times are finite; a non-finite one (which JSON cannot hold) is written as 0.
+    static func writeJSONNumber(_ value: Double, into buffer: inout ByteBuffer) {
+        guard value.isFinite else {
+            buffer.writeStaticString("0")
+            return
+        }
+        let text = value.description
+        buffer.writeString(text.hasSuffix(".0") ? String(text.dropLast(2)) : text)
+    }
+
+    /// A string as a JSON string: quotes, backslashes and control characters escaped, the rest as UTF-8.
+    static func writeJSONString(_ string: String, into buffer: inout ByteBuffer) {
+        var string = string
+        buffer.writeInteger(UInt8(ascii: "\""))
+        string.withUTF8 { bytes in
+            var start = 0
+            for index in bytes.indices {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<index])))
+                switch byte {
+                case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
+                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+                case 0x0A: buffer.writeStaticString("\\n")
+                case 0x0D: buffer.writeStaticString("\\r")
+                case 0x09: buffer.writeStaticString("\\t")
+                case 0x08: buffer.writeStaticString("\\b")
+                case 0x0C: buffer.writeStaticString("\\f")
+                default:
+                    let hex: StaticString = "0123456789abcdef"
+                    buffer.writeStaticString("\\u00")
+                    buffer.writeInteger(hex.utf8Start[Int(byte >> 4)])
+                    buffer.writeInteger(hex.utf8Start[Int(byte & 0x0F)])
+                }
+                start = index + 1
+            }
+            buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start...])))
+        }
+        buffer.writeInteger(UInt8(ascii: "\""))
     }
 }

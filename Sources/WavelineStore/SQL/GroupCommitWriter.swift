@@ -13,6 +13,8 @@ actor GroupCommitWriter {
     }
 
     private let database: any SQLDatabase
+    /// The backend's own way to insert log lines on `database`'s connection, when it has one.
+    private let logInserter: (any LogLineInserter)?
     private let logger: Logger
     private var pending: [Pending] = []
     private var committing = false
@@ -21,8 +23,9 @@ actor GroupCommitWriter {
     /// The newest stored event's hash: where the audit trail's chain continues.
     private var lastEventHash: String
 
-    init(database: any SQLDatabase, nextEventID: Int64, lastEventHash: String, logger: Logger) {
+    init(database: any SQLDatabase, logInserter: (any LogLineInserter)? = nil, nextEventID: Int64, lastEventHash: String, logger: Logger) {
         self.database = database
+        self.logInserter = logInserter
         self.nextEventID = nextEventID
         self.lastEventHash = lastEventHash
         self.logger = logger
@@ -95,6 +98,7 @@ actor GroupCommitWriter {
         // transaction commits.
         let chainEnd = AuditChain.seal(&batch.events, after: lastEventHash)
         let frozen = batch
+        let logInserter = self.logInserter
         try await database.withSession { db in
             try await db.raw("BEGIN").run()
             do {
@@ -105,7 +109,11 @@ actor GroupCommitWriter {
                 try await Self.upsert(frozen.stepRuns.values, into: "step_runs",
                                       key: ["deployment_id", "target_index", "stage", "step_index", "attempt"], on: db)
                 try await Self.upsert(frozen.nodeStates.values, into: "node_states", key: ["node"], on: db)
-                try await Self.insertLogs(frozen.logs, on: db)
+                if let logInserter {
+                    try await logInserter.insert(frozen.logs)
+                } else {
+                    try await Self.insertLogs(frozen.logs, on: db)
+                }
                 try await Self.insert(frozen.events, into: "events", on: db)
                 if let last = frozen.events.last {
                     try await Self.recordAuditHead(AuditHead(lastId: last.id, lastHash: chainEnd), on: db)

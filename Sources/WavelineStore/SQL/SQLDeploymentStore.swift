@@ -11,15 +11,23 @@ public final class SQLDeploymentStore: DeploymentStore {
     private let onClose: @Sendable () async throws -> Void
 
     /// `writeDatabase` must be a single session (one connection) because transactions span several queries.
-    public init(
+    public convenience init(
         writeDatabase: any SQLDatabase, readDatabase: any SQLDatabase, logger: Logger,
+        onClose: @escaping @Sendable () async throws -> Void
+    ) async throws {
+        try await self.init(writeDatabase: writeDatabase, logInserter: nil, readDatabase: readDatabase, logger: logger, onClose: onClose)
+    }
+
+    /// `logInserter` inserts log lines on `writeDatabase`'s connection, when the backend has a faster way.
+    init(
+        writeDatabase: any SQLDatabase, logInserter: (any LogLineInserter)?, readDatabase: any SQLDatabase, logger: Logger,
         onClose: @escaping @Sendable () async throws -> Void
     ) async throws {
         try await Migrator.migrate(writeDatabase, logger: logger)
         let maxEvent = try await writeDatabase.raw("SELECT COALESCE(MAX(id), 0) AS max_id FROM events").first()
             .map { try $0.decode(column: "max_id", as: Int64.self) } ?? 0
         let lastHash = try await Self.chainLegacyEvents(writeDatabase, logger: logger)
-        self.writer = GroupCommitWriter(database: writeDatabase, nextEventID: maxEvent + 1, lastEventHash: lastHash, logger: logger)
+        self.writer = GroupCommitWriter(database: writeDatabase, logInserter: logInserter, nextEventID: maxEvent + 1, lastEventHash: lastHash, logger: logger)
         self.reader = readDatabase
         self.onClose = onClose
     }
