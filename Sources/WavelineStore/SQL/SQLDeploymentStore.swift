@@ -49,7 +49,7 @@ public final class SQLDeploymentStore: DeploymentStore {
 
     public func deployment(_ id: Int64) async throws -> DeploymentRecord? {
         try await reader.select().column("*").from("deployments").where("id", .equal, SQLBind(id))
-            .first(decoding: DeploymentRecord.self)
+            .first(reading: DeploymentRecord.init(row:))
     }
 
     public func deployments(_ query: DeploymentQuery) async throws -> [DeploymentRecord] {
@@ -80,19 +80,19 @@ public final class SQLDeploymentStore: DeploymentStore {
         }
         if let before = query.beforeID { select.where("id", .lessThan, SQLBind(before)) }
         return try await select.orderBy("id", .descending).limit(max(1, min(query.limit, 1000)))
-            .all(decoding: DeploymentRecord.self)
+            .all(reading: DeploymentRecord.init(row:))
     }
 
     public func unfinishedDeployments() async throws -> [DeploymentRecord] {
         let final = DeploymentStatus.allCases.filter(\.isFinal).map(\.rawValue)
         return try await reader.select().column("*").from("deployments")
             .where("status", .notIn, SQLBind.group(final)).orderBy("id")
-            .all(decoding: DeploymentRecord.self)
+            .all(reading: DeploymentRecord.init(row:))
     }
 
     public func phases(of deploymentID: Int64) async throws -> [PhaseRecord] {
         try await reader.select().column("*").from("phases").where("deployment_id", .equal, SQLBind(deploymentID))
-            .orderBy("phase_index").all(decoding: PhaseRecord.self)
+            .orderBy("phase_index").all(reading: PhaseRecord.init(row:))
     }
 
     public func targets(of deploymentID: Int64) async throws -> [TargetRecord] {
@@ -114,7 +114,7 @@ public final class SQLDeploymentStore: DeploymentStore {
             .where("id", .greaterThan, SQLBind(afterID))
         if let targets { select.where("target_index", .in, SQLBind.group(targets)) }
         return try await select.orderBy("id").limit(max(1, limit))
-            .all(decoding: LogLineRecord.self)
+            .all(reading: LogLineRecord.init(row:))
     }
 
     public func lastLogLines(of deploymentID: Int64, target: Int, count: Int) async throws -> [LogLineRecord] {
@@ -122,7 +122,7 @@ public final class SQLDeploymentStore: DeploymentStore {
             .where("deployment_id", .equal, SQLBind(deploymentID))
             .where("target_index", .equal, SQLBind(target))
             .orderBy("id", .descending).limit(max(1, count))
-            .all(decoding: LogLineRecord.self)
+            .all(reading: LogLineRecord.init(row:))
             .reversed()
     }
 

@@ -65,7 +65,7 @@ struct SummaryPage {
             for count in overview.counts where count.phaseIndex == phase.phaseIndex { add(count, to: &phaseCounts) }
             return PhaseView(
                 index: phase.phaseIndex, name: phase.name, kind: phase.kind, status: phase.status,
-                gate: ((try? JSONText.decode(PhaseSpec.Gate.self, from: phase.gateJson)) ?? .automatic).description, gateOpensAt: phase.gateOpensAt, approvedBy: phase.approvedBy,
+                gate: ((try? JSONText.decodeMemoized(PhaseSpec.Gate.self, from: phase.gateJson)) ?? .automatic).description, gateOpensAt: phase.gateOpensAt, approvedBy: phase.approvedBy,
                 parallelism: phase.parallelism, failureBudget: phase.failureBudget, batches: [],
                 counts: phaseCounts, startedAt: phase.startedAt, finishedAt: phase.finishedAt
             )
