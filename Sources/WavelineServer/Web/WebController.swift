@@ -15,6 +15,8 @@ import WavelineStore
 struct WebController<Context: RequestContext> {
     let engine: Engine
     let logger: Logger
+    /// The summary's live region, rendered once per store change rather than per request.
+    let summaryCache = SummaryCache()
 
     /// Requests carrying this header get only the page's live region, for the script to swap in.
     static var fragmentHeader: HTTPField.Name { HTTPField.Name("X-Waveline-Fragment")! }
@@ -40,7 +42,7 @@ struct WebController<Context: RequestContext> {
                 environment: query["environment"].map(String.init), product: query["product"].map(String.init),
                 state: query["state"].map(String.init), person: query["person"].map(String.init)
             )
-            let page = try await SummaryPage.load(engine: engine, filters: filters)
+            let page = try await SummaryPage.load(engine: engine, filters: filters, cache: summaryCache)
             return isFragment(request) ? page.renderLive() : page.render(viewer: viewer)
         }
     }

@@ -1,12 +1,14 @@
 import Foundation
 import Logging
 import SQLKit
+import Synchronization
 import WavelineCore
 
 /// The store over sql-kit: the same queries on every backend. Writes go through one `GroupCommitWriter`,
 /// reads through their own database handle, so readers never wait behind a write transaction.
-public final class SQLDeploymentStore: DeploymentStore {
+public final class SQLDeploymentStore: DeploymentStore, WriteCounting {
     private let writer: GroupCommitWriter
+    private let writes = Atomic<UInt64>(0)
     let reader: any SQLDatabase
     private let onClose: @Sendable () async throws -> Void
 
@@ -34,8 +36,12 @@ public final class SQLDeploymentStore: DeploymentStore {
 
     public func write(_ changes: [StoreChange]) async throws {
         guard !changes.isEmpty else { return }
+        // Counted even when it fails: at worst a cache reads once more than it needed to.
+        defer { writes.add(1, ordering: .sequentiallyConsistent) }
         try await writer.write(changes)
     }
+
+    public var writeCount: UInt64? { writes.load(ordering: .sequentiallyConsistent) }
 
     public func nextDeploymentID() async throws -> Int64 {
         // Read on the writer: a deployment inserted a moment ago must count.

@@ -36,6 +36,8 @@ struct SummaryPage {
     /// A filter that could not be applied, said plainly.
     var problem: String?
     var now: Double
+    /// The live region already rendered (by `SummaryCache`); then `active` and `finished` are not read.
+    var renderedLive: HTML?
 
     static let limit = 50
     /// Failed nodes read per deployment, as the deployment's detail reads them: the card shows five and counts
@@ -79,7 +81,20 @@ struct SummaryPage {
         return DeploymentDetail(deployment: DeploymentSummary(record), phases: phaseViews, targets: [], failures: failures, counts: counts)
     }
 
-    static func load(engine: Engine, filters: Filters) async throws -> SummaryPage {
+    /// The page, its live region from `SummaryCache` when the store has not changed since it was rendered.
+    static func load(engine: Engine, filters: Filters, cache: SummaryCache) async throws -> SummaryPage {
+        let inventory = await engine.workspace.inventory
+        let live = try await cache.live(filters, store: engine.store) {
+            try await loadLive(engine: engine, filters: filters).renderLive()
+        }
+        return SummaryPage(
+            filters: filters, environments: inventory.environments.map(\.name), products: inventory.products.map(\.name),
+            active: [], finished: [], problem: nil, now: Clock.now(), renderedLive: live
+        )
+    }
+
+    /// The page read from the store, for its live region.
+    static func loadLive(engine: Engine, filters: Filters) async throws -> SummaryPage {
         let inventory = await engine.workspace.inventory
         var query = DeploymentQuery(environment: filters.environment, product: filters.product, requestedBy: filters.person, limit: limit)
         var problem: String?
@@ -119,6 +134,7 @@ struct SummaryPage {
 
     /// The live region's content.
     func renderLive() -> HTML {
+        if let renderedLive { return renderedLive }
         let problemNote: HTML = problem.map { "<p class=\"flash flash-error\" role=\"alert\">\($0)</p>" } ?? .empty
         let activeList: HTML = active.isEmpty
             ? "<p class=\"empty\">No deployment in progress\(filters.isEmpty ? "" : " matches these filters").</p>"
