@@ -87,7 +87,9 @@ actor GroupCommitWriter {
             case .saveTarget(let record): batch.targets.put(record, key: "\(record.deploymentId)/\(record.targetIndex)")
             case .saveStepRun(let record):
                 batch.stepRuns.put(record, key: "\(record.deploymentId)/\(record.targetIndex)/\(record.stage.rawValue)/\(record.stepIndex)/\(record.attempt)")
-            case .appendLogs(let lines): batch.logs += lines
+            case .appendLogs(let lines):
+                // Usually the only log change in the group: taken as it is rather than copied line by line.
+                if batch.logs.isEmpty { batch.logs = lines } else { batch.logs += lines }
             case .saveNodeState(let record): batch.nodeStates.put(record, key: record.node)
             case .appendEvent(var record):
                 record.id = nextEventID + Int64(batch.events.count)
