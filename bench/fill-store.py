@@ -29,6 +29,10 @@ args = ap.parse_args()
 random.seed(args.seed)
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 binary = os.environ.get("WAVELINE_BIN", os.path.join(root, ".build-release/release/waveline"))
+# The admin token of bench/auth.sh: registered by the template server's first start, used by its CLI and reads
+# here and later by bench/ui-api.sh on the filled folder.
+TOKEN = os.environ.setdefault("WAVELINE_INITIAL_ADMIN_TOKEN", "wl_bench_admin_token_for_loopback_only_0001")
+os.environ["WAVELINE_TOKEN"] = TOKEN
 work = os.path.abspath(args.dir)
 if os.path.exists(work):
     shutil.rmtree(work)
@@ -81,7 +85,8 @@ if out.returncode != 0:
     sys.exit("template deployment failed: " + out.stdout + out.stderr)
 template_id = json.loads(out.stdout)["deployment"]["id"]
 for _ in range(200):
-    detail = json.load(urllib.request.urlopen(f"{url}/api/v1/deployments/{template_id}"))
+    detail = json.load(urllib.request.urlopen(urllib.request.Request(
+        f"{url}/api/v1/deployments/{template_id}", headers={"Authorization": f"Bearer {TOKEN}"})))
     if any(p["status"] == "gate" for p in detail["phases"]):
         break
     time.sleep(0.05)

@@ -3,6 +3,8 @@
 # of the same command through `xargs -P 50` (the floor). Prints wall time, server CPU per node, peak RSS and
 # the ratio to the floor. Usage: bench/local-fanout.sh [NODES] [PARALLELISM] [RUNS]
 set -euo pipefail
+# shellcheck source=auth.sh
+source "$(dirname "$0")/auth.sh"
 cd "$(dirname "$0")/.."
 nodes=${1:-1000}
 parallelism=${2:-50}
@@ -54,7 +56,7 @@ deploy() {
 }
 wait_done() {
     while :; do
-        s=$(curl -s "$url/api/v1/deployments/$1" | python3 -c 'import json,sys; d=json.load(sys.stdin)["deployment"]; print(d["status"], d["createdAt"], d.get("finishedAt") or 0)')
+        s=$(curl -s -H "$auth_header" "$url/api/v1/deployments/$1" | python3 -c 'import json,sys; d=json.load(sys.stdin)["deployment"]; print(d["status"], d["createdAt"], d.get("finishedAt") or 0)')
         case "$s" in running*|queued*) sleep 0.05 ;; *) echo "$s"; return ;; esac
     done
 }

@@ -1,28 +1,27 @@
 #!/usr/bin/env bash
 # Benchmark (issue 4): log lines written durably while FOLLOWERS server-sent-event clients follow the same
 # log, and the lag from write to delivery. One local node runs a step that prints LINES lines
-# ("<n> <unix time> text"), as fast as a Python loop can; bench/log-follow.py follows and measures.
-#   bench/log-pipeline.sh [LINES] [FOLLOWERS] [RUNS]        (defaults: 1000000 50 3)
-# WAVELINE_BIN: the release binary (default .build-release/release/waveline).
+# ("<n> <unix time> text") at RATE lines/s (0: as fast as the server reads them; bench/log-gen.c);
+# bench/log-follow.c follows with FOLLOWERS clients in one process, bench/log-run.py drives and measures.
+#   bench/log-pipeline.sh [LINES] [FOLLOWERS] [RUNS] [RATE]        (defaults: 1000000 50 3 0)
+# WAVELINE_BIN: the release binary (default .build-release/release/waveline). Needs cc.
 set -euo pipefail
+# shellcheck source=auth.sh
+source "$(dirname "$0")/auth.sh"
 cd "$(dirname "$0")/.."
 lines=${1:-1000000}
 followers=${2:-50}
 runs=${3:-3}
+rate=${4:-0}
 bin="${WAVELINE_BIN:-$PWD/.build-release/release/waveline}"
 python=$(command -v /usr/bin/python3 || command -v python3)
 
 work=$(mktemp -d /tmp/waveline-logbench.XXXXXX)
 trap 'kill "${server:-0}" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 mkdir -p "$work/catalog" "$work/strategies"
-cat > "$work/gen.py" <<'PY'
-import sys, time
-n = int(sys.argv[1])
-w = sys.stdout.write
-clock = time.time
-for i in range(n):
-    w("%d %.6f line of the log pipeline benchmark, with some text to make it look like a log line\n" % (i, clock()))
-PY
+# Compiled here, so that the harness costs the server's two cores little.
+cc -O2 -o "$work/log-gen" bench/log-gen.c
+cc -O2 -o "$work/log-follow" bench/log-follow.c
 cat > "$work/inventory.yaml" <<'YAML'
 environments:
   - {name: test}
@@ -41,9 +40,10 @@ name: lines
 idempotent: true
 parameters:
   - {name: count, type: string, required: true, pattern: '^[0-9]+\$'}
+  - {name: rate, type: string, required: true, pattern: '^[0-9]+\$'}
 steps:
   - {name: wait for followers, run: [sleep, "3"], timeout: 1m}
-  - {name: print, run: [$python, $work/gen.py, "{{count}}"], timeout: 10m}
+  - {name: print, run: [$work/log-gen, "{{count}}", "{{rate}}"], timeout: 10m}
 YAML
 cat > "$work/strategies/flat.yaml" <<'YAML'
 name: flat
@@ -61,14 +61,23 @@ url=$(grep -o 'http://[0-9.:]*' "$work/server.out" | head -1)
 cpu_seconds() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
 # The floor: the same program into a pipe, nothing else.
 start=$(date +%s.%N)
-"$python" "$work/gen.py" "$lines" | cat > /dev/null
+"$work/log-gen" "$lines" "$rate" | cat > /dev/null
 floor=$(python3 -c "print(f'{$lines / ($(date +%s.%N) - $start):,.0f}')")
 echo "generator alone into a pipe: $floor lines/s"
 
 for r in $(seq "$runs"); do
     before=$(cpu_seconds "$server")
     echo "--- run $r (load $(cut -d' ' -f1-3 /proc/loadavg))"
-    "$python" bench/log-follow.py "$url" "$bin" "$work/data" "$lines" "$followers"
+    "$python" bench/log-run.py "$url" "$bin" "$work/data" "$lines" "$followers" "$work/log-follow" "$rate" | tee "$work/run.out"
+    grep '^summary ' "$work/run.out" >> "$work/summaries"
     echo "server CPU $(python3 -c "print(f'{$(cpu_seconds "$server") - $before:.1f}')") s; load after $(cut -d' ' -f1 /proc/loadavg)"
 done
+# Medians over the runs of the durable rate and the lag percentiles.
+"$python" - "$work/summaries" <<'PY'
+import statistics, sys
+rows = [dict(kv.split("=") for kv in line.split()[1:]) for line in open(sys.argv[1])]
+med = lambda k: statistics.median(float(r[k]) for r in rows)
+print(f"median of {len(rows)} runs: durable {med('durable'):,.0f} lines/s; lag p50 {med('p50_ms'):.0f} ms, "
+      f"p99 {med('p99_ms'):.0f} ms, max {med('max_ms'):.0f} ms")
+PY
 echo "server peak RSS $(awk '/VmHWM/ {printf "%d MiB", $2 / 1024}' /proc/$server/status)"

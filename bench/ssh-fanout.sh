@@ -10,6 +10,8 @@
 # Usage: bench/ssh-fanout.sh [N ...]            (default: 50 200)
 # Needs: sshd (scripts/sshd-hosts.sh installs it), python3; installs ansible-core (pip) and pssh (apt) if missing.
 set -euo pipefail
+# shellcheck source=auth.sh
+source "$(dirname "$0")/auth.sh"
 cd "$(dirname "$0")/.."
 sizes=("${@:-50 200}")
 [ $# -gt 0 ] || sizes=(50 200)
@@ -111,13 +113,13 @@ for n in "${sizes[@]}"; do
         id=$("$bin" deploy trivial --cluster fleet --strategy flat --reason bench --server "$url" --json |
             python3 -c 'import json,sys; print(json.load(sys.stdin)["deployment"]["id"])')
         while :; do
-            s=$(curl -s "$url/api/v1/deployments/$id" | python3 -c 'import json,sys; d=json.load(sys.stdin)["deployment"]; print(d["status"], d["createdAt"], d.get("finishedAt") or 0)')
+            s=$(curl -s -H "$auth_header" "$url/api/v1/deployments/$id" | python3 -c 'import json,sys; d=json.load(sys.stdin)["deployment"]; print(d["status"], d["createdAt"], d.get("finishedAt") or 0)')
             case "$s" in running*|queued*) sleep 0.05 ;; *) break ;; esac
         done
         read -r status created finished <<<"$s"
         if [ "$status" != succeeded ]; then
             echo "Waveline deployment $id is $status:" >&2
-            curl -s "$url/api/v1/deployments/$id" | python3 -c 'import json,sys; [print(" ", t["node"], t["failure"]["reason"]) for t in json.load(sys.stdin)["targets"] if t.get("failure")][:5]' >&2
+            curl -s -H "$auth_header" "$url/api/v1/deployments/$id" | python3 -c 'import json,sys; [print(" ", t["node"], t["failure"]["reason"]) for t in json.load(sys.stdin)["targets"] if t.get("failure")][:5]' >&2
             exit 1
         fi
         wall=$(echo "$finished - $created" | bc -l)

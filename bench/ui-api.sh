@@ -5,6 +5,8 @@
 #   bench/ui-api.sh DIR [RUNS] [DURATION] [CONNECTIONS]     (defaults: 3 runs, 20s, 32 connections, 2 threads)
 # WAVELINE_BIN: the release binary (default .build-release/release/waveline).
 set -euo pipefail
+# shellcheck source=auth.sh
+source "$(dirname "$0")/auth.sh"
 cd "$(dirname "$0")/.."
 dir=${1:?usage: bench/ui-api.sh DIR [RUNS] [DURATION] [CONNECTIONS]}
 runs=${2:-3}
@@ -24,8 +26,8 @@ url=$(grep -o 'http://[0-9.:]*' "$out" | head -1)
 [ -n "$url" ] || { cat "$out" >&2; exit 1; }
 
 # The page must be the real thing, not an error page.
-page=$(curl -sf "$url/"); grep -q 'deployment-card' <<<"$page" || { echo "summary page has no deployments" >&2; exit 1; }
-curl -sf "$url/api/v1/deployments" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["deployments"], d'
+page=$(curl -sf -H "$auth_header" "$url/"); grep -q 'deployment-card' <<<"$page" || { echo "summary page has no deployments" >&2; exit 1; }
+curl -sf -H "$auth_header" "$url/api/v1/deployments" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["deployments"], d'
 
 # wrk --latency prints "50%  12.34ms" lines; normalize to milliseconds.
 ms() { awk -v p="$1" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.1f", v }'; }
@@ -34,10 +36,10 @@ median() { python3 -c 'import statistics,sys; print(f"{statistics.median(float(x
 printf '%-26s %4s %9s %9s %9s %8s  %s\n' target run "p50 ms" "p99 ms" "req/s" errors "load (1 min)"
 for target in "/" "/api/v1/deployments"; do
     # Warm-up: the page cache and the server's first requests.
-    wrk -t2 -c8 -d3s "$url$target" >/dev/null
+    wrk -H "$auth_header" -t2 -c8 -d3s "$url$target" >/dev/null
     p50s=(); p99s=(); rates=()
     for r in $(seq "$runs"); do
-        result=$(wrk -t2 -c"$connections" -d"$duration" --timeout 10s --latency "$url$target")
+        result=$(wrk -H "$auth_header" -t2 -c"$connections" -d"$duration" --timeout 10s --latency "$url$target")
         p50=$(ms 50% <<<"$result"); p99=$(ms 99% <<<"$result")
         rate=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$result")
         errors=$(awk '/Non-2xx|Socket errors/ {e = e $0 "; "} END {print (e == "" ? 0 : e)}' <<<"$result")
@@ -47,4 +49,4 @@ for target in "/" "/api/v1/deployments"; do
     done
     printf '%-26s %4s %9s %9s %9s\n' "$target" median "$(median "${p50s[@]}")" "$(median "${p99s[@]}")" "$(median "${rates[@]}")"
 done
-echo "wrk -t2 -c$connections -d$duration --timeout 10s --latency; server RSS $(awk '/VmHWM/ {printf "%d MiB", $2 / 1024}' /proc/$server/status)"
+echo "wrk -H "$auth_header" -t2 -c$connections -d$duration --timeout 10s --latency; server RSS $(awk '/VmHWM/ {printf "%d MiB", $2 / 1024}' /proc/$server/status)"

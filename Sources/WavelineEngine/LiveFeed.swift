@@ -51,6 +51,11 @@ public final class LiveFeed: Sendable {
     }
 
     func publishLines(_ lines: [LogLineRecord]) {
+        // Mostly one deployment's lines: then the batch goes out as it is, without regrouping every line.
+        if let first = lines.first, lines.allSatisfy({ $0.deploymentId == first.deploymentId }) {
+            publish(.logLines(lines), deploymentID: first.deploymentId)
+            return
+        }
         var byDeployment: [Int64: [LogLineRecord]] = [:]
         for line in lines { byDeployment[line.deploymentId, default: []].append(line) }
         for (deploymentID, lines) in byDeployment { publish(.logLines(lines), deploymentID: deploymentID) }

@@ -61,8 +61,8 @@ public struct DeploymentRecord: Sendable, Hashable, Codable {
     }
 
     public func decodedOperation() throws -> Operation { try JSONText.decode(Operation.self, from: operationJson) }
-    public var parameters: [String: String] { (try? JSONText.decode([String: String].self, from: parametersJson)) ?? [:] }
-    public var selection: Selection { (try? JSONText.decode(Selection.self, from: selectionJson)) ?? Selection() }
+    public var parameters: [String: String] { (try? JSONText.decodeMemoized([String: String].self, from: parametersJson)) ?? [:] }
+    public var selection: Selection { (try? JSONText.decodeMemoized(Selection.self, from: selectionJson)) ?? Selection() }
 
     /// Column names, spelled out: no key conversion per field per row on the write path.
     enum CodingKeys: String, CodingKey {
@@ -107,7 +107,7 @@ public struct PhaseRecord: Sendable, Hashable, Codable {
     public var state: PhaseState {
         PhaseState(
             name: name, kind: kind,
-            gate: (try? JSONText.decode(PhaseSpec.Gate.self, from: gateJson)) ?? .automatic,
+            gate: (try? JSONText.decodeMemoized(PhaseSpec.Gate.self, from: gateJson)) ?? .automatic,
             parallelism: parallelism, failureBudget: failureBudget,
             batches: (try? JSONText.decode([[Int]].self, from: batchesJson)) ?? [],
             status: status, gateOpensAt: gateOpensAt, approvedBy: approvedBy
@@ -175,7 +175,7 @@ public struct TargetRecord: Sendable, Hashable, Codable {
     public func decodedNode() throws -> Node { try JSONText.decode(Node.self, from: nodeJson) }
 
     public var failure: FailurePoint? {
-        get { failureJson.flatMap { try? JSONText.decode(FailurePoint.self, from: $0) } }
+        get { failureJson.flatMap { try? JSONText.decodeMemoized(FailurePoint.self, from: $0) } }
         set { failureJson = newValue.map { JSONText.encode($0) } }
     }
 

@@ -54,15 +54,125 @@ final class SharedLogEvents: Sendable {
         }
     }
 
+    /// Writes each event straight into one buffer. The JSON has `LogLineView`'s fields and values, as its
+    /// `Encodable` conformance gives them, in a fixed order; JSONEncoder's per-value machinery (a container,
+    /// a dictionary and a `Data` per line) cost more than the rest of the encoding.
     static func encode(_ records: [LogLineRecord], scope: Scope) throws -> ByteBuffer {
-        let encoder = JSONEncoder()
         var buffer = ByteBuffer()
+        buffer.reserveCapacity(records.count * 256)
         for record in records where scope.targets?.contains(record.targetIndex) ?? true {
-            let line = LogLineView(record, node: scope.nodeNames[record.targetIndex] ?? "?")
-            buffer.writeString("event: log\nid: \(line.id)\ndata: ")
-            buffer.writeBytes(try encoder.encode(line))
-            buffer.writeString("\n\n")
+            writeEvent(record, node: scope.nodeNames[record.targetIndex] ?? "?", into: &buffer)
         }
         return buffer
+    }
+
+    /// One `event: log` with its id and its `LogLineView` as JSON, written in place after reserving the most
+    /// it can take (every string byte escaped as \u00XX): one capacity check per event instead of one per piece.
+    static func writeEvent(_ record: LogLineRecord, node: String, into buffer: inout ByteBuffer) {
+        let time = jsonNumber(record.time)
+        let strings = node.utf8.count + record.stream.utf8.count + (record.step?.utf8.count ?? 0) + record.text.utf8.count
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 160 + time.utf8.count + 6 * strings) { raw in
+            var out = RawWriter(base: raw.baseAddress!)
+            out.literal("event: log\nid: ")
+            out.decimal(record.id)
+            out.literal("\ndata: {\"id\":")
+            out.decimal(record.id)
+            out.literal(",\"node\":")
+            out.jsonString(node)
+            out.literal(",\"seq\":")
+            out.decimal(Int64(record.seq))
+            out.literal(",\"time\":")
+            out.utf8(time)
+            out.literal(",\"stream\":")
+            out.jsonString(record.stream)
+            if let step = record.step {
+                out.literal(",\"step\":")
+                out.jsonString(step)
+            }
+            out.literal(",\"text\":")
+            out.jsonString(record.text)
+            out.literal("}\n\n")
+            return out.count
+        }
+    }
+
+    /// A double as JSONEncoder writes it: the shortest text that reads back as the same value, without a
+    /// trailing ".0". Log times are finite; a non-finite one (which JSON cannot hold) is written as 0.
+    static func jsonNumber(_ value: Double) -> String {
+        guard value.isFinite else { return "0" }
+        let text = value.description
+        return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+    }
+
+    /// Writes at a raw cursor into room the caller reserved.
+    private struct RawWriter {
+        let base: UnsafeMutableRawPointer
+        var count = 0
+
+        mutating func bytes(_ bytes: UnsafeRawBufferPointer) {
+            guard let start = bytes.baseAddress, bytes.count > 0 else { return }
+            (base + count).copyMemory(from: start, byteCount: bytes.count)
+            count += bytes.count
+        }
+
+        mutating func byte(_ byte: UInt8) {
+            base.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+            count += 1
+        }
+
+        mutating func literal(_ text: StaticString) {
+            bytes(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        }
+
+        mutating func utf8(_ text: String) {
+            var text = text
+            text.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
+        }
+
+        mutating func decimal(_ value: Int64) {
+            if value < 0 { byte(UInt8(ascii: "-")) }
+            var rest = value.magnitude
+            var digits = 1
+            var probe = rest
+            while probe >= 10 { probe /= 10; digits += 1 }
+            var index = count + digits - 1
+            repeat {
+                base.storeBytes(of: UInt8(truncatingIfNeeded: 48 + rest % 10), toByteOffset: index, as: UInt8.self)
+                rest /= 10
+                index -= 1
+            } while rest > 0
+            count += digits
+        }
+
+        /// A string as a JSON string: quotes, backslashes and control characters escaped, the rest as UTF-8.
+        mutating func jsonString(_ string: String) {
+            var string = string
+            byte(UInt8(ascii: "\""))
+            string.withUTF8 { text in
+                var start = 0
+                for index in text.indices {
+                    let char = text[index]
+                    guard char < 0x20 || char == UInt8(ascii: "\"") || char == UInt8(ascii: "\\") else { continue }
+                    bytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: text[start..<index])))
+                    switch char {
+                    case UInt8(ascii: "\""): literal("\\\"")
+                    case UInt8(ascii: "\\"): literal("\\\\")
+                    case 0x0A: literal("\\n")
+                    case 0x0D: literal("\\r")
+                    case 0x09: literal("\\t")
+                    case 0x08: literal("\\b")
+                    case 0x0C: literal("\\f")
+                    default:
+                        let hex: StaticString = "0123456789abcdef"
+                        literal("\\u00")
+                        byte(hex.utf8Start[Int(char >> 4)])
+                        byte(hex.utf8Start[Int(char & 0x0F)])
+                    }
+                    start = index + 1
+                }
+                bytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: text[start...])))
+            }
+            byte(UInt8(ascii: "\""))
+        }
     }
 }

@@ -18,6 +18,8 @@ struct WebController {
     let accounts: Accounts
     let logger: Logger
     let secureCookies: Bool
+    /// The summary's live region, rendered once per store change rather than per request.
+    let summaryCache = SummaryCache()
 
     /// Requests carrying this header get only the page's live region, for the script to swap in.
     static var fragmentHeader: HTTPField.Name { HTTPField.Name("X-Waveline-Fragment")! }
@@ -46,7 +48,7 @@ struct WebController {
                 environment: query["environment"].map(String.init), product: query["product"].map(String.init),
                 state: query["state"].map(String.init), person: query["person"].map(String.init)
             )
-            let page = try await SummaryPage.load(engine: engine, filters: filters, visible: context.mayRead)
+            let page = try await SummaryPage.load(engine: engine, filters: filters, viewer: viewer, cache: summaryCache)
             return isFragment(request) ? page.renderLive() : page.render(viewer: viewer)
         }
     }

@@ -13,6 +13,8 @@ actor GroupCommitWriter {
     }
 
     private let database: any SQLDatabase
+    /// The backend's own way to insert log lines on `database`'s connection, when it has one.
+    private let logInserter: (any LogLineInserter)?
     private let logger: Logger
     private var pending: [Pending] = []
     private var committing = false
@@ -21,8 +23,9 @@ actor GroupCommitWriter {
     /// The newest stored event's hash: where the audit trail's chain continues.
     private var lastEventHash: String
 
-    init(database: any SQLDatabase, nextEventID: Int64, lastEventHash: String, logger: Logger) {
+    init(database: any SQLDatabase, logInserter: (any LogLineInserter)? = nil, nextEventID: Int64, lastEventHash: String, logger: Logger) {
         self.database = database
+        self.logInserter = logInserter
         self.nextEventID = nextEventID
         self.lastEventHash = lastEventHash
         self.logger = logger
@@ -84,7 +87,9 @@ actor GroupCommitWriter {
             case .saveTarget(let record): batch.targets.put(record, key: "\(record.deploymentId)/\(record.targetIndex)")
             case .saveStepRun(let record):
                 batch.stepRuns.put(record, key: "\(record.deploymentId)/\(record.targetIndex)/\(record.stage.rawValue)/\(record.stepIndex)/\(record.attempt)")
-            case .appendLogs(let lines): batch.logs += lines
+            case .appendLogs(let lines):
+                // Usually the only log change in the group: taken as it is rather than copied line by line.
+                if batch.logs.isEmpty { batch.logs = lines } else { batch.logs += lines }
             case .saveNodeState(let record): batch.nodeStates.put(record, key: record.node)
             case .appendEvent(var record):
                 record.id = nextEventID + Int64(batch.events.count)
@@ -99,6 +104,7 @@ actor GroupCommitWriter {
         // transaction commits.
         let chainEnd = AuditChain.seal(&batch.events, after: lastEventHash)
         let frozen = batch
+        let logInserter = self.logInserter
         try await database.withSession { db in
             try await db.raw("BEGIN").run()
             do {
@@ -114,7 +120,11 @@ actor GroupCommitWriter {
                 try await Self.upsert(frozen.users.values, into: "users", key: ["name"], on: db)
                 try await Self.upsert(frozen.tokens.values, into: "api_tokens", key: ["id"], on: db)
                 try await Self.upsert(frozen.sessions.values, into: "sessions", key: ["id_hash"], on: db)
-                try await Self.insertLogs(frozen.logs, on: db)
+                if let logInserter {
+                    try await logInserter.insert(frozen.logs)
+                } else {
+                    try await Self.insertLogs(frozen.logs, on: db)
+                }
                 try await Self.insert(frozen.events, into: "events", on: db)
                 if let last = frozen.events.last {
                     try await Self.recordAuditHead(AuditHead(lastId: last.id, lastHash: chainEnd), on: db)

@@ -16,15 +16,18 @@ extension SQLDeploymentStore {
             SELECT deployment_id, phase_index, name, kind, gate_json, parallelism, failure_budget, '[]' AS batches_json,
                 status, gate_opens_at, approved_by, started_at, finished_at
             FROM phases WHERE deployment_id IN (\(binds: ids)) ORDER BY deployment_id, phase_index
-            """).all(decoding: PhaseRecord.self)
+            """).all(reading: PhaseRecord.init(row:))
         for phase in phases { result[phase.deploymentId]?.phases.append(phase) }
 
         let countRows = try await reader.raw("""
             SELECT deployment_id, phase_index, kind, status, COUNT(*) AS n FROM targets
             WHERE deployment_id IN (\(binds: ids)) GROUP BY deployment_id, status, phase_index, kind
-            """).all(decoding: CountRow.self)
+            """).all()
         for row in countRows {
-            result[row.deploymentId]?.counts.append(TargetStatusCount(phaseIndex: row.phaseIndex, kind: row.kind, status: row.status, count: row.n))
+            let count = TargetStatusCount(
+                phaseIndex: try row.int("phase_index"), kind: try row.value("kind"), status: try row.value("status"), count: try row.int("n")
+            )
+            result[try row.int64("deployment_id")]?.counts.append(count)
         }
 
         let failedStatuses: [any Encodable & Sendable] = [TargetStatus.failed.rawValue, TargetStatus.interrupted.rawValue]
@@ -32,12 +35,12 @@ extension SQLDeploymentStore {
             SELECT deployment_id, target_index, node, status, failure_json FROM targets
             WHERE deployment_id IN (\(binds: ids)) AND status IN (\(binds: failedStatuses)) AND failure_json IS NOT NULL
             ORDER BY deployment_id, target_index
-            """).all(decoding: FailedRow.self)
+            """).all(reading: FailedRow.init(row:))
         var shown: [(deployment: Int64, target: FailedTarget)] = []
         var perDeployment: [Int64: Int] = [:]
         for row in failedRows {
             guard perDeployment[row.deploymentId, default: 0] < failureLimit,
-                  let json = row.failureJson, let failure = try? JSONText.decode(FailurePoint.self, from: json) else { continue }
+                  let json = row.failureJson, let failure = try? JSONText.decodeMemoized(FailurePoint.self, from: json) else { continue }
             perDeployment[row.deploymentId, default: 0] += 1
             shown.append((row.deploymentId, FailedTarget(targetIndex: row.targetIndex, node: row.node, status: row.status, failure: failure, lastLines: [])))
         }
@@ -57,7 +60,7 @@ extension SQLDeploymentStore {
                     WHERE stream != 'system' ORDER BY id DESC LIMIT \(bind: lastLines))
                     """))
             }
-            for line in try await reader.raw(query).all(decoding: LogLineRecord.self) {
+            for line in try await reader.raw(query).all(reading: LogLineRecord.init(row:)) {
                 lines["\(line.deploymentId)/\(line.targetIndex)", default: []].append(line)
             }
             start = end
@@ -69,21 +72,19 @@ extension SQLDeploymentStore {
         return result
     }
 
-    private struct CountRow: Decodable {
-        var deploymentId: Int64
-        var phaseIndex: Int
-        var kind: TargetKind
-        var status: TargetStatus
-        var n: Int
-        enum CodingKeys: String, CodingKey { case deploymentId = "deployment_id", phaseIndex = "phase_index", kind, status, n }
-    }
-
-    private struct FailedRow: Decodable {
+    private struct FailedRow {
         var deploymentId: Int64
         var targetIndex: Int
         var node: String
         var status: TargetStatus
         var failureJson: String?
-        enum CodingKeys: String, CodingKey { case deploymentId = "deployment_id", targetIndex = "target_index", node, status, failureJson = "failure_json" }
+
+        init(row: any SQLRow) throws {
+            deploymentId = try row.int64("deployment_id")
+            targetIndex = try row.int("target_index")
+            node = try row.text("node")
+            status = try row.value("status")
+            failureJson = try row.optionalText("failure_json")
+        }
     }
 }

@@ -1,33 +1,47 @@
 import Foundation
 import Logging
 import SQLKit
+import Synchronization
 import WavelineCore
 
 /// The store over sql-kit: the same queries on every backend. Writes go through one `GroupCommitWriter`,
 /// reads through their own database handle, so readers never wait behind a write transaction.
-public final class SQLDeploymentStore: DeploymentStore {
+public final class SQLDeploymentStore: DeploymentStore, WriteCounting {
     private let writer: GroupCommitWriter
+    private let writes = Atomic<UInt64>(0)
     let reader: any SQLDatabase
     private let onClose: @Sendable () async throws -> Void
 
     /// `writeDatabase` must be a single session (one connection) because transactions span several queries.
-    public init(
+    public convenience init(
         writeDatabase: any SQLDatabase, readDatabase: any SQLDatabase, logger: Logger,
+        onClose: @escaping @Sendable () async throws -> Void
+    ) async throws {
+        try await self.init(writeDatabase: writeDatabase, logInserter: nil, readDatabase: readDatabase, logger: logger, onClose: onClose)
+    }
+
+    /// `logInserter` inserts log lines on `writeDatabase`'s connection, when the backend has a faster way.
+    init(
+        writeDatabase: any SQLDatabase, logInserter: (any LogLineInserter)?, readDatabase: any SQLDatabase, logger: Logger,
         onClose: @escaping @Sendable () async throws -> Void
     ) async throws {
         try await Migrator.migrate(writeDatabase, logger: logger)
         let maxEvent = try await writeDatabase.raw("SELECT COALESCE(MAX(id), 0) AS max_id FROM events").first()
             .map { try $0.decode(column: "max_id", as: Int64.self) } ?? 0
         let lastHash = try await Self.chainLegacyEvents(writeDatabase, logger: logger)
-        self.writer = GroupCommitWriter(database: writeDatabase, nextEventID: maxEvent + 1, lastEventHash: lastHash, logger: logger)
+        self.writer = GroupCommitWriter(database: writeDatabase, logInserter: logInserter, nextEventID: maxEvent + 1, lastEventHash: lastHash, logger: logger)
         self.reader = readDatabase
         self.onClose = onClose
     }
 
     public func write(_ changes: [StoreChange]) async throws {
         guard !changes.isEmpty else { return }
+        // Counted even when it fails: at worst a cache reads once more than it needed to.
+        defer { writes.add(1, ordering: .sequentiallyConsistent) }
         try await writer.write(changes)
     }
+
+    public var writeCount: UInt64? { writes.load(ordering: .sequentiallyConsistent) }
 
     public func nextDeploymentID() async throws -> Int64 {
         // Read on the writer: a deployment inserted a moment ago must count.
@@ -41,7 +55,7 @@ public final class SQLDeploymentStore: DeploymentStore {
 
     public func deployment(_ id: Int64) async throws -> DeploymentRecord? {
         try await reader.select().column("*").from("deployments").where("id", .equal, SQLBind(id))
-            .first(decoding: DeploymentRecord.self)
+            .first(reading: DeploymentRecord.init(row:))
     }
 
     public func deployments(_ query: DeploymentQuery) async throws -> [DeploymentRecord] {
@@ -72,19 +86,19 @@ public final class SQLDeploymentStore: DeploymentStore {
         }
         if let before = query.beforeID { select.where("id", .lessThan, SQLBind(before)) }
         return try await select.orderBy("id", .descending).limit(max(1, min(query.limit, 1000)))
-            .all(decoding: DeploymentRecord.self)
+            .all(reading: DeploymentRecord.init(row:))
     }
 
     public func unfinishedDeployments() async throws -> [DeploymentRecord] {
         let final = DeploymentStatus.allCases.filter(\.isFinal).map(\.rawValue)
         return try await reader.select().column("*").from("deployments")
             .where("status", .notIn, SQLBind.group(final)).orderBy("id")
-            .all(decoding: DeploymentRecord.self)
+            .all(reading: DeploymentRecord.init(row:))
     }
 
     public func phases(of deploymentID: Int64) async throws -> [PhaseRecord] {
         try await reader.select().column("*").from("phases").where("deployment_id", .equal, SQLBind(deploymentID))
-            .orderBy("phase_index").all(decoding: PhaseRecord.self)
+            .orderBy("phase_index").all(reading: PhaseRecord.init(row:))
     }
 
     public func targets(of deploymentID: Int64) async throws -> [TargetRecord] {
@@ -106,7 +120,7 @@ public final class SQLDeploymentStore: DeploymentStore {
             .where("id", .greaterThan, SQLBind(afterID))
         if let targets { select.where("target_index", .in, SQLBind.group(targets)) }
         return try await select.orderBy("id").limit(max(1, limit))
-            .all(decoding: LogLineRecord.self)
+            .all(reading: LogLineRecord.init(row:))
     }
 
     public func lastLogLines(of deploymentID: Int64, target: Int, count: Int) async throws -> [LogLineRecord] {
@@ -114,7 +128,7 @@ public final class SQLDeploymentStore: DeploymentStore {
             .where("deployment_id", .equal, SQLBind(deploymentID))
             .where("target_index", .equal, SQLBind(target))
             .orderBy("id", .descending).limit(max(1, count))
-            .all(decoding: LogLineRecord.self)
+            .all(reading: LogLineRecord.init(row:))
             .reversed()
     }
 

@@ -202,6 +202,16 @@ import WavelineServer
             #expect(received.contains("{\"deployment\":\(valkey)}"))
             #expect(!received.contains("{\"deployment\":\(kafka)}"), "\(received)")
             try await client.shutdown()
+            // The summary shows each viewer their own cards, one right after the other (its region is cached).
+            _ = try await admin.waitUntilFinal(valkey)
+            var everything = WebPageTests.Browser(base: admin.url)
+            try await everything.signIn()
+            for _ in 0..<2 {
+                let mine = try await browser.send("GET", "/", fragment: true).body
+                #expect(mine.contains("id=\"deployment-\(valkey)\"") && !mine.contains("id=\"deployment-\(kafka)\""))
+                let all = try await everything.send("GET", "/", fragment: true).body
+                #expect(all.contains("id=\"deployment-\(valkey)\"") && all.contains("id=\"deployment-\(kafka)\""))
+            }
             // Nor may val follow the kafka one by name.
             var stream = HTTPClientRequest(url: admin.url + "/ui/events?deployment=\(kafka)")
             stream.headers.add(name: "Cookie", value: browser.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))

@@ -252,6 +252,26 @@ struct HTMLEscapingTests {
         }
     }
 
+    /// The summary's live region is rendered once per store change: a page read right after a change (as the
+    /// script does when told of one) shows it, however recently the region was rendered before.
+    @Test func theSummaryShowsAChangeAsSoonAsItIsStored() async throws {
+        let bench = try Workbench(inventory: Self.inventory, operations: ["fragile": Self.fragile])
+        defer { bench.remove() }
+        try await bench.withServer { server in
+            var browser = Browser(base: server.url)
+            try await browser.signIn()
+            let before = try await browser.send("GET", "/")
+            #expect(before.body.contains("No deployment in progress."))
+            #expect(try await browser.send("GET", "/", fragment: true).body == (try await browser.send("GET", "/", fragment: true)).body)
+            let id = try await server.deploy("fragile", selection: Selection(nodes: ["n1"]), parameters: ["version": "1.0.0"]).deployment.id
+            let final = try await server.waitUntilFinal(id)
+            let after = try await browser.send("GET", "/")
+            #expect(after.body.contains("id=\"deployment-\(id)\" data-status=\"\(final.deployment.status.rawValue)\""))
+            let fragment = try await browser.send("GET", "/", fragment: true)
+            #expect(fragment.body.contains("id=\"deployment-\(id)\" data-status=\"\(final.deployment.status.rawValue)\""))
+        }
+    }
+
     @Test func approvingAGateFromThePageRecordsTheSignedInPersonAndTheRunGoesOn() async throws {
         let bench = try Workbench(inventory: Self.inventory, operations: ["fragile": Self.fragile], strategies: ["gated": Self.gated])
         defer { bench.remove() }

@@ -22,6 +22,8 @@ struct HTML: Sendable, Hashable, CustomStringConvertible, ExpressibleByStringInt
 
     /// Escapes text for an element's content and for a quoted attribute value alike (`&`, `<`, `>`, `"`, `'`).
     static func escape(_ value: String) -> String {
+        // Most values (names, ids, statuses) have nothing to escape: then they are used as they are.
+        guard value.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) else { return value }
         var out = ""
         out.reserveCapacity(value.utf8.count)
         for scalar in value.unicodeScalars {

@@ -36,6 +36,8 @@ struct SummaryPage {
     /// A filter that could not be applied, said plainly.
     var problem: String?
     var now: Double
+    /// The live region already rendered (by `SummaryCache`); then `active` and `finished` are not read.
+    var renderedLive: HTML?
 
     static let limit = 50
     /// Failed nodes read per deployment, as the deployment's detail reads them: the card shows five and counts
@@ -65,7 +67,7 @@ struct SummaryPage {
             for count in overview.counts where count.phaseIndex == phase.phaseIndex { add(count, to: &phaseCounts) }
             return PhaseView(
                 index: phase.phaseIndex, name: phase.name, kind: phase.kind, status: phase.status,
-                gate: ((try? JSONText.decode(PhaseSpec.Gate.self, from: phase.gateJson)) ?? .automatic).description, gateOpensAt: phase.gateOpensAt, approvedBy: phase.approvedBy,
+                gate: ((try? JSONText.decodeMemoized(PhaseSpec.Gate.self, from: phase.gateJson)) ?? .automatic).description, gateOpensAt: phase.gateOpensAt, approvedBy: phase.approvedBy,
                 parallelism: phase.parallelism, failureBudget: phase.failureBudget, batches: [],
                 counts: phaseCounts, startedAt: phase.startedAt, finishedAt: phase.finishedAt
             )
@@ -79,8 +81,22 @@ struct SummaryPage {
         return DeploymentDetail(deployment: DeploymentSummary(record), phases: phaseViews, targets: [], failures: failures, counts: counts)
     }
 
-    /// `visible`: whether the viewer may read a deployment; the others are left out.
-    static func load(engine: Engine, filters: Filters, visible: (DeploymentRecord) -> Bool) async throws -> SummaryPage {
+    /// The page, its live region from `SummaryCache` when the store has not changed since it was rendered. The
+    /// cards are those the viewer may read, so viewers share a cached region only when their grants are the same.
+    static func load(engine: Engine, filters: Filters, viewer: Viewer, cache: SummaryCache) async throws -> SummaryPage {
+        let inventory = await engine.workspace.inventory
+        let grants = viewer.identity?.grants ?? []
+        let live = try await cache.live(filters, grants: grants, store: engine.store) {
+            try await loadLive(engine: engine, filters: filters, visible: { viewer.may(.read, environments: $0.environments.split(separator: ",").map(String.init), products: $0.products.split(separator: ",").map(String.init)) }).renderLive()
+        }
+        return SummaryPage(
+            filters: filters, environments: inventory.environments.map(\.name), products: inventory.products.map(\.name),
+            active: [], finished: [], problem: nil, now: Clock.now(), renderedLive: live
+        )
+    }
+
+    /// The page read from the store, for its live region; `visible` says which deployments the viewer may read.
+    static func loadLive(engine: Engine, filters: Filters, visible: (DeploymentRecord) -> Bool) async throws -> SummaryPage {
         let inventory = await engine.workspace.inventory
         var query = DeploymentQuery(environment: filters.environment, product: filters.product, requestedBy: filters.person, limit: limit)
         var problem: String?
@@ -120,6 +136,7 @@ struct SummaryPage {
 
     /// The live region's content.
     func renderLive() -> HTML {
+        if let renderedLive { return renderedLive }
         let problemNote: HTML = problem.map { "<p class=\"flash flash-error\" role=\"alert\">\($0)</p>" } ?? .empty
         let activeList: HTML = active.isEmpty
             ? "<p class=\"empty\">No deployment in progress\(filters.isEmpty ? "" : " matches these filters").</p>"
