@@ -17,6 +17,10 @@ public final class Accounts: Sendable {
     let throttle: LoginThrottle
     /// A valid bcrypt hash of nothing anyone types, checked when the user does not exist.
     private let decoyHash: String
+    /// Identities of recently seen credentials, so a request costs the store no read to say who asks. Changes
+    /// made here (revoking, signing out, changing a user) empty it at once; made by another replica, they take
+    /// effect here within `IdentityCache.lifetime`.
+    private let recent = IdentityCache()
 
     public static let minimumPasswordLength = 12
     public static let defaultTokenLifetimeDays = 90
@@ -72,7 +76,10 @@ public final class Accounts: Sendable {
 
     /// The identity behind an API token; a 401 that says why when the token is unknown, expired or revoked.
     func identity(token: String) async throws -> Identity {
-        guard let record = try await store.token(hash: Self.sha256(token)) else {
+        let hash = Self.sha256(token)
+        let cached = recent.identity(for: "token:" + hash, now: Clock.now())
+        if let known = cached.identity { return known }
+        guard let record = try await store.token(hash: hash) else {
             throw APIError(.unauthorized, "the API token is not known: it is mistyped, or its user was removed; make one with `waveline login`")
         }
         if let revoked = record.revokedAt {
@@ -84,14 +91,21 @@ public final class Accounts: Sendable {
         guard let user = try await store.user(named: record.userName) else {
             throw APIError(.unauthorized, "the API token's user \(record.userName) no longer exists")
         }
-        return Identity(name: user.name, grants: user.grants, credential: .token(id: record.id, name: record.name))
+        let identity = Identity(name: user.name, grants: user.grants, credential: .token(id: record.id, name: record.name))
+        recent.remember(identity, for: "token:" + hash, until: record.expiresAt, now: Clock.now(), generation: cached.generation)
+        return identity
     }
 
     /// The identity of a browser session cookie; nil when it is unknown or expired (the browser signs in again).
     func identity(sessionID: String) async throws -> Identity? {
-        guard let session = try await store.session(idHash: Self.sha256(sessionID)), session.expiresAt > Clock.now(),
+        let hash = Self.sha256(sessionID)
+        let cached = recent.identity(for: "session:" + hash, now: Clock.now())
+        if let known = cached.identity { return known }
+        guard let session = try await store.session(idHash: hash), session.expiresAt > Clock.now(),
               let user = try await store.user(named: session.userName) else { return nil }
-        return Identity(name: user.name, grants: user.grants, credential: .session(idHash: session.idHash, csrfToken: session.csrfToken))
+        let identity = Identity(name: user.name, grants: user.grants, credential: .session(idHash: session.idHash, csrfToken: session.csrfToken))
+        recent.remember(identity, for: "session:" + hash, until: session.expiresAt, now: Clock.now(), generation: cached.generation)
+        return identity
     }
 
     // MARK: - Signing in
@@ -135,6 +149,7 @@ public final class Accounts: Sendable {
 
     func endSession(_ identity: Identity, origin: String) async throws {
         guard case .session(let idHash, _) = identity.credential else { return }
+        defer { recent.forgetAll() }
         try await store.write([
             .remove(.session(idHash: idHash)),
             .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: identity.name, kind: "auth.signed_out", message: "signed out", origin: origin)),
@@ -167,6 +182,7 @@ public final class Accounts: Sendable {
 
     func revokeToken(_ record: APITokenRecord, by actor: String, origin: String) async throws -> APITokenRecord {
         guard record.revokedAt == nil else { return record }
+        defer { recent.forgetAll() }
         var revoked = record
         revoked.revokedAt = Clock.now()
         try await store.write([
@@ -208,6 +224,7 @@ public final class Accounts: Sendable {
             said.append("set grants to \(Self.describe(grants))")
         }
         guard !said.isEmpty else { return user }
+        defer { recent.forgetAll() }
         updated.updatedAt = Clock.now()
         try await store.write([.saveUser(updated)] + changes + [
             .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "user.updated",
@@ -217,6 +234,7 @@ public final class Accounts: Sendable {
     }
 
     func removeUser(_ user: UserRecord, by actor: String, origin: String) async throws {
+        defer { recent.forgetAll() }
         try await store.write([
             .remove(.user(user.name)),
             .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "user.removed",

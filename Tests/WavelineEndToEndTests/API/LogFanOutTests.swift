@@ -121,7 +121,10 @@ import WavelineStore
             onServerRunning: { channel in portInbox.yield(channel.localAddress?.port ?? 0) },
             logger: logger
         )
-        let result = try await withThrowingTaskGroup(of: Void.self) { group in
+        // The store is closed on every path: a SQLite connection dropped open ends the whole test process.
+        let outcome: Result<T, any Error>
+        do {
+            outcome = .success(try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await engine.run() }
             group.addTask { try await application.runService(gracefulShutdownSignals: []) }
             defer { group.cancelAll() }
@@ -134,9 +137,12 @@ import WavelineStore
             guard recovered else { throw HarnessError("the engine did not recover") }
             try await Task.sleep(for: .milliseconds(100))
             return try await body(engine, store, "http://127.0.0.1:\(port)", directory)
+            })
+        } catch {
+            outcome = .failure(error)
         }
         try await store.close()
-        return result
+        return try outcome.get()
     }
 
     final class Counter: Sendable {
