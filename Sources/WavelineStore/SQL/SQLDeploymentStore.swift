@@ -36,8 +36,10 @@ public final class SQLDeploymentStore: DeploymentStore, WriteCounting {
 
     public func write(_ changes: [StoreChange]) async throws {
         guard !changes.isEmpty else { return }
-        // Counted even when it fails: at worst a cache reads once more than it needed to.
-        defer { writes.add(1, ordering: .sequentiallyConsistent) }
+        // Counted even when it fails: at worst a cache reads once more than it needed to. Log lines alone are not
+        // counted (see `WriteCounting`).
+        let onlyLogs = changes.allSatisfy { if case .appendLogs = $0 { return true } else { return false } }
+        defer { if !onlyLogs { writes.add(1, ordering: .sequentiallyConsistent) } }
         try await writer.write(changes)
     }
 
