@@ -22,7 +22,8 @@ public final class LiveFeed: Sendable {
 
     private let subscribers = Mutex<[Int: Subscriber]>([:])
     private let nextID = Atomic<Int>(0)
-    private let bufferLimit: Int
+    /// Updates a subscriber may fall behind by before its stream is ended.
+    public let bufferLimit: Int
 
     public init(bufferLimit: Int = 4096) { self.bufferLimit = bufferLimit }
 

@@ -104,7 +104,7 @@ struct LogsController {
                 return
             }
             try await writer.write(ByteBuffer(string: ": following\n\n"))
-            try await withLiveRelay(updates) { events in
+            try await withLiveRelay(updates, limit: engine.feed.bufferLimit) { events in
                 for await event in events {
                     switch event {
                     case .update(.logLines(let records)):

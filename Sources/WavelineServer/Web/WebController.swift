@@ -196,7 +196,7 @@ struct WebController {
         let body = ResponseBody { writer in
             var visible = ReadableDeployments(identity: identity, store: store)
             try await writer.write(ByteBuffer(string: "retry: 1000\n: listening\n\n"))
-            try await withLiveRelay(updates) { events in
+            try await withLiveRelay(updates, limit: engine.feed.bufferLimit) { events in
                 var sequence = 0
                 for await event in events {
                     let changed: Int64?

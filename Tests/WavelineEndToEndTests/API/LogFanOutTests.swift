@@ -247,21 +247,28 @@ import WavelineStore
         // n2 writes lines steadily while n1 finishes early. Every read of the deployment is slowed down, so a
         // follower handling n1's state change stops reading the feed for a while; with room for two updates,
         // it falls behind, is ended, and reconnects from its Last-Event-ID (as a browser's EventSource does).
+        // Both nodes wait until the follower follows, so a slow start of the test cannot let n1 finish first.
         let operation = WavelineCore.Operation(name: "two-speed", idempotent: true, steps: [Step(name: "talk", command: .shell(
-            "if [ \"$WAVELINE_NODE\" = n1 ]; then sleep 0.4; echo done; else for i in $(seq 1 800); do echo \"line $i\"; sleep 0.002; done; fi"
+            "while [ ! -f go ]; do sleep 0.02; done; if [ \"$WAVELINE_NODE\" = n1 ]; then sleep 0.4; echo done; else for i in $(seq 1 800); do echo \"line $i\"; sleep 0.002; done; fi"
         ))])
         try await Self.withServer(
-            nodes: ["n1", "n2"], operation: operation, feedBufferLimit: 2, deploymentReadDelay: .milliseconds(150)
-        ) { engine, store, url, _ in
+            nodes: ["n1", "n2"], operation: operation, feedBufferLimit: 2, deploymentReadDelay: .milliseconds(400)
+        ) { engine, store, url, directory in
             let id = try await engine.create(DeploymentRequest(
                 operation: "two-speed", selection: Selection(nodes: ["n1", "n2"]), strategy: "all-at-once", reason: "slow follower", requestedBy: "admin"
             )).id
+            let go: @Sendable () -> Void = {
+                for node in ["n1", "n2"] {
+                    try? FileManager.default.createDirectory(atPath: directory + "/nodes/" + node, withIntermediateDirectories: true)
+                    _ = FileManager.default.createFile(atPath: directory + "/nodes/" + node + "/go", contents: Data())
+                }
+            }
             var received: [Int64] = []
             var lastID: Int64?
             var connections = 0
             while connections < 500 {
                 connections += 1
-                let part = try await Self.follow("\(url)/api/v1/deployments/\(id)/logs/stream", lastEventID: lastID)
+                let part = try await Self.follow("\(url)/api/v1/deployments/\(id)/logs/stream", lastEventID: lastID, following: go)
                 received += part.ids
                 lastID = part.lastID
                 if part.ended { break }
