@@ -37,8 +37,12 @@ struct EngineTests {
                 do { result = .success(try await body()) } catch { result = .failure(error) }
                 // Stop as the server does: cancel the engine, which ends running commands without recording them.
                 group.cancelAll()
-                try await group.next()
+                // The store is closed on every path (the engine may throw when cancelled while recovering): a
+                // SQLite connection dropped open ends the whole test process.
+                var stopError: (any Error)?
+                do { try await group.next() } catch { stopError = error }
                 try await engine.store.close()
+                if let stopError { throw stopError }
                 return try result.get()
             }
         }
@@ -188,7 +192,8 @@ struct EngineTests {
         // The next one is asked for a deployment on n1 before it has resumed the first: it must know both the
         // ids in use and that n1 is busy.
         let second = try await Fixture.make(nodes: 2, operation: operation, directory: first.directory)
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        var failure: (any Error)?
+        do { try await withThrowingTaskGroup(of: Void.self) { group in
             let early = Task { () -> Result<DeploymentRecord, EngineError> in
                 do throws(EngineError) {
                     return .success(try await second.engine.create(request("slow", nodes: ["n1"])))
@@ -208,7 +213,9 @@ struct EngineTests {
             try await second.engine.perform(.abort, on: 2, actor: "tester")
             group.cancelAll()
             try await group.next()
-            try await second.engine.store.close()
-        }
+        } } catch { failure = error }
+        // Closed on every path: a SQLite connection dropped open ends the whole test process.
+        try await second.engine.store.close()
+        if let failure { throw failure }
     }
 }

@@ -71,7 +71,8 @@ struct NodeStateTests {
             }
             Issue.record("deployment #\(id) did not reach \(status.rawValue)")
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        var failure: (any Error)?
+        do { try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await engine.run() }
             defer { group.cancelAll() }
             // Let the engine's start-up recovery finish first: it reads where deployment ids continue, and a
@@ -109,7 +110,9 @@ struct NodeStateTests {
             #expect(history.map(\.deploymentId) == [second, second, first])
             #expect(history.map(\.kind) == [.rollback, .deploy, .deploy])
             await engine.shutdown()
-        }
+        } } catch { failure = error }
+        // Closed on every path: a SQLite connection dropped open ends the whole test process.
         try await store.close()
+        if let failure { throw failure }
     }
 }

@@ -15,27 +15,39 @@ extension SQLDeploymentStore {
         let readConnection: SQLiteConnection
         do {
             writeConnection = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: eventLoop)
-            readConnection = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: eventLoop)
         } catch {
             throw StoreError("cannot open the SQLite database at \(path): \(error)")
         }
-        let writer = writeConnection.sql()
-        let reader = readConnection.sql()
-        // A 64 MiB page cache for the writer: with SQLite's 2 MiB default, a transaction of tens of thousands of
-        // log lines spilled index pages to the WAL mid-transaction and wrote them again at commit.
-        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON",
-                       "PRAGMA cache_size=-65536"] {
-            try await writer.raw(SQLQueryString(pragma)).run()
+        do {
+            readConnection = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: eventLoop)
+        } catch {
+            try? await writeConnection.close()
+            throw StoreError("cannot open the SQLite database at \(path): \(error)")
         }
-        // LIKE matches case-sensitively, as on PostgreSQL, so filters mean the same on every backend.
-        for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA case_sensitive_like=ON"] {
-            try await reader.raw(SQLQueryString(pragma)).run()
-        }
-        return try await SQLDeploymentStore(
-            writeDatabase: writer, logInserter: SQLiteLogInserter(connection: writeConnection), readDatabase: reader, logger: logger
-        ) {
-            try await writeConnection.close()
-            try await readConnection.close()
+        do {
+            let writer = writeConnection.sql()
+            let reader = readConnection.sql()
+            // A 64 MiB page cache for the writer: with SQLite's 2 MiB default, a transaction of tens of thousands of
+            // log lines spilled index pages to the WAL mid-transaction and wrote them again at commit.
+            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON",
+                           "PRAGMA cache_size=-65536"] {
+                try await writer.raw(SQLQueryString(pragma)).run()
+            }
+            // LIKE matches case-sensitively, as on PostgreSQL, so filters mean the same on every backend.
+            for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA case_sensitive_like=ON"] {
+                try await reader.raw(SQLQueryString(pragma)).run()
+            }
+            return try await SQLDeploymentStore(
+                writeDatabase: writer, logInserter: SQLiteLogInserter(connection: writeConnection), readDatabase: reader, logger: logger
+            ) {
+                try await writeConnection.close()
+                try await readConnection.close()
+            }
+        } catch {
+            // A store that cannot open leaves no connection behind.
+            try? await writeConnection.close()
+            try? await readConnection.close()
+            throw error
         }
     }
 }
