@@ -4,7 +4,26 @@ import WavelineCore
 import WavelineEngine
 import WavelineStore
 
-/// Access checks at the edge: every route asks here, with the one permission table (`Permissions`) deciding.
+/// What the permission table (`Permissions`) says of one person: every access check of the server, page or
+/// API, asks here.
+extension Identity {
+    /// The decision on an action at every place (environment/product) it touches.
+    func decision(_ action: Action, places: [DeploymentScope.Place]) -> Decision {
+        AccessPolicy.check(grants: grants, action: action,
+                           places: places.map { (environment: $0.environment, product: $0.product) }, person: name)
+    }
+
+    /// The decision on an action on the whole installation (users, tokens of others, the audit trail).
+    func decision(_ action: Action) -> Decision {
+        AccessPolicy.check(grants: grants, action: action, environment: nil, product: nil, person: name)
+    }
+
+    func may(_ action: Action, places: [DeploymentScope.Place]) -> Bool { decision(action, places: places).isAllowed }
+
+    func may(_ action: Action) -> Bool { decision(action).isAllowed }
+}
+
+/// Access checks at the edge: every route asks here.
 extension WavelineRequestContext {
     /// The caller, or a 401 that says how to sign in.
     func signedIn() throws -> Identity {
@@ -19,9 +38,7 @@ extension WavelineRequestContext {
     @discardableResult
     func authorize(_ action: Action, places: [DeploymentScope.Place]) throws -> Identity {
         let identity = try signedIn()
-        let decision = AccessPolicy.check(grants: identity.grants, action: action,
-                                          places: places.map { (environment: $0.environment, product: $0.product) }, person: identity.name)
-        if case .denied(let message) = decision { throw APIError(.forbidden, message) }
+        if case .denied(let message) = identity.decision(action, places: places) { throw APIError(.forbidden, message) }
         return identity
     }
 
@@ -29,8 +46,7 @@ extension WavelineRequestContext {
     @discardableResult
     func authorize(_ action: Action) throws -> Identity {
         let identity = try signedIn()
-        let decision = AccessPolicy.check(grants: identity.grants, action: action, environment: nil, product: nil, person: identity.name)
-        if case .denied(let message) = decision { throw APIError(.forbidden, message) }
+        if case .denied(let message) = identity.decision(action) { throw APIError(.forbidden, message) }
         return identity
     }
 
@@ -42,14 +58,11 @@ extension WavelineRequestContext {
 
     /// Whether the caller may see the deployment (lists leave out the others).
     func mayRead(_ deployment: DeploymentRecord) -> Bool {
-        guard let identity else { return false }
-        return AccessPolicy.check(grants: identity.grants, action: .read,
-                                  places: deployment.places.map { (environment: $0.environment, product: $0.product) }).isAllowed
+        identity?.may(.read, places: deployment.places) ?? false
     }
 
     func mayRead(environment: String, product: String) -> Bool {
-        guard let identity else { return false }
-        return AccessPolicy.check(grants: identity.grants, action: .read, environment: environment, product: product).isAllowed
+        identity?.may(.read, places: [DeploymentScope.Place(environment: environment, product: product)]) ?? false
     }
 }
 

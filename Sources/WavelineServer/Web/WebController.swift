@@ -355,9 +355,7 @@ struct ReadableDeployments {
         if readsEverything { return true }
         if let answer = known[id] { return answer }
         let places = try await store.deployment(id)?.places ?? []
-        let answer = !places.isEmpty && AccessPolicy.check(
-            grants: identity.grants, action: .read, places: places.map { (environment: $0.environment, product: $0.product) }
-        ).isAllowed
+        let answer = !places.isEmpty && identity.may(.read, places: places)
         known[id] = answer
         return answer
     }

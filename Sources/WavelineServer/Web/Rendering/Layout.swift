@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import WavelineCore
+import WavelineEngine
 
 /// What every page needs to know about who is looking: the signed-in person (and what they may do), a
 /// message left by the previous action, and where the page is (so forms can come back to it).
@@ -37,16 +38,12 @@ struct Viewer: Sendable {
 
     /// Whether the permission table lets the viewer do `action` on every environment/product pair given.
     func may(_ action: Action, environments: [String], products: [String]) -> Bool {
-        guard let identity else { return false }
-        let places = environments.flatMap { environment in products.map { (environment: environment, product: $0) } }
-        return AccessPolicy.check(grants: identity.grants, action: action, places: places).isAllowed
+        let places = environments.flatMap { environment in products.map { DeploymentScope.Place(environment: environment, product: $0) } }
+        return identity?.may(action, places: places) ?? false
     }
 
     /// Whether the viewer may do an installation-wide action (read the audit trail).
-    func may(_ action: Action) -> Bool {
-        guard let identity else { return false }
-        return AccessPolicy.check(grants: identity.grants, action: action, environment: nil, product: nil).isAllowed
-    }
+    func may(_ action: Action) -> Bool { identity?.may(action) ?? false }
 }
 
 /// The page frame: head, skip link, navigation, who is acting, the message of the last action, and the content.

@@ -87,7 +87,7 @@ struct SummaryPage {
         let inventory = await engine.workspace.inventory
         let grants = viewer.identity?.grants ?? []
         let live = try await cache.live(filters, grants: grants, store: engine.store) {
-            try await loadLive(engine: engine, filters: filters, visible: { viewer.may(.read, environments: $0.environments.split(separator: ",").map(String.init), products: $0.products.split(separator: ",").map(String.init)) }).renderLive()
+            try await loadLive(engine: engine, filters: filters, visible: { viewer.identity?.may(.read, places: $0.places) ?? false }).renderLive()
         }
         return SummaryPage(
             filters: filters, environments: inventory.environments.map(\.name), products: inventory.products.map(\.name),
