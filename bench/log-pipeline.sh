@@ -3,7 +3,9 @@
 # log, and the lag from write to delivery. One local node runs a step that prints LINES lines
 # ("<n> <unix time> text") at RATE lines/s (0: as fast as the server reads them; bench/log-gen.c);
 # bench/log-follow.c follows with FOLLOWERS clients in one process, bench/log-run.py drives and measures.
-#   bench/log-pipeline.sh [LINES] [FOLLOWERS] [RUNS] [RATE]        (defaults: 1000000 50 3 0)
+#   [LOG_FORMAT=batches|lines] bench/log-pipeline.sh [LINES] [FOLLOWERS] [RUNS] [RATE]   (defaults: 1000000 50 3 0)
+# LOG_FORMAT: how the followers ask for the stream (`format=` of GET .../logs/stream; default batches, as the
+# web UI and the CLI follow; `lines` is an event per line).
 # WAVELINE_BIN: the release binary (default .build-release/release/waveline). Needs cc.
 set -euo pipefail
 # shellcheck source=auth.sh
@@ -14,6 +16,7 @@ followers=${2:-50}
 runs=${3:-3}
 rate=${4:-0}
 bin="${WAVELINE_BIN:-$PWD/.build-release/release/waveline}"
+export LOG_FORMAT="${LOG_FORMAT:-batches}"
 python=$(command -v /usr/bin/python3 || command -v python3)
 
 work=$(mktemp -d /tmp/waveline-logbench.XXXXXX)
@@ -67,7 +70,7 @@ echo "generator alone into a pipe: $floor lines/s"
 
 for r in $(seq "$runs"); do
     before=$(cpu_seconds "$server")
-    echo "--- run $r (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    echo "--- run $r, format $LOG_FORMAT (load $(cut -d' ' -f1-3 /proc/loadavg))"
     "$python" bench/log-run.py "$url" "$bin" "$work/data" "$lines" "$followers" "$work/log-follow" "$rate" | tee "$work/run.out"
     grep '^summary ' "$work/run.out" >> "$work/summaries"
     echo "server CPU $(python3 -c "print(f'{$(cpu_seconds "$server") - $before:.1f}')") s; load after $(cut -d' ' -f1 /proc/loadavg)"

@@ -635,15 +635,23 @@ paths:
       operationId: streamLogs
       summary: Log lines as server-sent events, live.
       description: >-
-        Replays the lines after the cursor, then follows new lines as they are stored. Each line is an event
-        `log` whose `id` is the line's id and whose `data` is a `LogLine`; a reconnecting client sends the last
-        id it saw in `Last-Event-ID` and continues with the next line, without gaps or duplicates. When the
-        deployment is over, a last event `end` carries `{"status": "<deployment status>"}` and the stream closes.
-        A client that falls too far behind is disconnected, and resumes the same way.
+        Replays the lines after the cursor, then follows new lines as they are stored. With `format=lines` (the
+        default) each line is an event `log` whose `id` is the line's id and whose `data` is a `LogLine`. With
+        `format=batches` the lines come as events `lines` of up to 1,000 lines each, whose `id` is the id of
+        their last line and whose `data` is a `LogBatch`: a third of the bytes per line and one event per batch
+        instead of one per line, for followers of busy logs (the web UI follows this way). Either way a
+        reconnecting client sends the last event id it saw in `Last-Event-ID` and continues with the next line,
+        without gaps or duplicates. When the deployment is over, a last event `end` carries
+        `{"status": "<deployment status>"}` and the stream closes. A client that falls too far behind is
+        disconnected, and resumes the same way.
       parameters:
         - $ref: "#/components/parameters/DeploymentID"
         - $ref: "#/components/parameters/LogNode"
         - $ref: "#/components/parameters/LogAfter"
+        - name: format
+          in: query
+          description: "`lines`: an event `log` per line; `batches`: an event `lines` per batch of lines."
+          schema: { type: string, enum: [lines, batches], default: lines }
         - name: Last-Event-ID
           in: header
           description: The id of the last line received; wins over `after`.
@@ -655,7 +663,13 @@ paths:
             text/event-stream:
               schema:
                 type: string
-                example: "event: log\nid: 42\ndata: {\"id\":42,\"node\":\"n1\",\"seq\":3,\"time\":1700000000.5,\"stream\":\"stdout\",\"step\":\"install\",\"text\":\"ok\"}\n\n"
+              examples:
+                lines:
+                  summary: format=lines
+                  value: "event: log\nid: 42\ndata: {\"id\":42,\"node\":\"n1\",\"seq\":3,\"time\":1700000000.5,\"stream\":\"stdout\",\"step\":\"install\",\"text\":\"ok\"}\n\n"
+                batches:
+                  summary: format=batches
+                  value: "event: lines\nid: 44\ndata: {\"runs\":[{\"node\":\"n1\",\"stream\":\"stdout\",\"step\":\"install\",\"lines\":[[42,3,1700000000.5,\"ok\"],[44,4,1700000000.75,\"done\"]]}]}\n\n"
         "400": { $ref: "#/components/responses/BadRequest" }
         "404": { $ref: "#/components/responses/NotFound" }
         "401": { $ref: "#/components/responses/Unauthorized" }
@@ -1008,6 +1022,33 @@ components:
           enum: [stdout, stderr, system]
         step: { type: string }
         text: { type: string }
+
+    LogBatch:
+      type: object
+      description: >-
+        The data of an event `lines`: consecutive lines of the log in runs that share a node, a stream and a
+        step, in the order of their ids.
+      required: [runs]
+      properties:
+        runs:
+          type: array
+          items:
+            type: object
+            required: [node, stream, lines]
+            properties:
+              node: { type: string }
+              stream:
+                type: string
+                enum: [stdout, stderr, system]
+              step: { type: string }
+              lines:
+                type: array
+                items:
+                  type: array
+                  description: "A line as `[id, seq, time, text]`, each as in `LogLine`."
+                  minItems: 4
+                  maxItems: 4
+                  items: {}
 
     LogPage:
       type: object

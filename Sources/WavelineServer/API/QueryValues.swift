@@ -53,4 +53,13 @@ struct QueryValues {
         }
         return result
     }
+
+    /// At most one case of a string enumeration.
+    func value<T: RawRepresentable & CaseIterable>(_ name: String, of type: T.Type) throws(APIError) -> T? where T.RawValue == String {
+        let values = try values(name, of: type)
+        guard values.count <= 1 else {
+            throw APIError(.badRequest, "query '\(name)' takes one value, one of \(T.allCases.map(\.rawValue).joined(separator: ", ")); got \(values.count)")
+        }
+        return values.first
+    }
 }

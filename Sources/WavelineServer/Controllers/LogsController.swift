@@ -66,30 +66,31 @@ struct LogsController {
     }
 
     @Sendable func stream(_ request: Request, context: Context) async throws -> Response {
-        let scope = try await scope(request, context: context, query: try QueryValues(request, allowed: ["node", "after"]))
+        let query = try QueryValues(request, allowed: ["node", "after", "format"])
+        let scope = try await scope(request, context: context, query: query)
+        let format = try query.value("format", of: LogStreamFormat.self) ?? .lines
         let store = engine.store
         // Subscribe before reading the backlog: a line stored in between shows up in both and is dropped by id.
         let updates = engine.feed.subscribe(deploymentID: scope.id)
-        let shared = SharedLogEvents.Scope(deployment: scope.id, targets: scope.targets, nodeNames: scope.nodeNames)
+        let shared = SharedLogEvents.Scope(deployment: scope.id, targets: scope.targets, nodeNames: scope.nodeNames, format: format)
         let body = ResponseBody { writer in
             var cursor = scope.after
-            let encoder = JSONEncoder()
-            func send(_ lines: [LogLineView]) async throws {
-                guard !lines.isEmpty else { return }
-                var buffer = ByteBuffer()
-                for line in lines where line.id > cursor {
-                    buffer.writeString("event: log\nid: \(line.id)\ndata: ")
-                    buffer.writeBytes(try encoder.encode(line))
-                    buffer.writeString("\n\n")
-                    cursor = line.id
-                }
-                if buffer.readableBytes > 0 { try await writer.write(buffer) }
+            /// Sends the lines of `records` after the cursor that the scope shows. A batch from the feed that is
+            /// all new to this follower is what every follower of the scope sends: encoded once, for all of them.
+            func send(_ records: [LogLineRecord], fromFeed: Bool) async throws {
+                let new = records.drop { $0.id <= cursor }
+                guard let last = new.last(where: { scope.targets?.contains($0.targetIndex) ?? true }) else { return }
+                let events = fromFeed && new.count == records.count
+                    ? try SharedLogEvents.shared.events(records, scope: shared)
+                    : try SharedLogEvents.encode(Array(new), scope: shared)
+                try await writer.write(events)
+                cursor = last.id
             }
             func catchUp() async throws {
                 while true {
-                    let lines = try await Self.read(scope, after: cursor, limit: 5000, store: store)
-                    try await send(lines)
-                    if lines.isEmpty { return }
+                    let records = try await store.logLines(of: scope.id, targets: scope.targets.map { $0.sorted() }, afterID: cursor, limit: 5000)
+                    if records.isEmpty { return }
+                    try await send(records, fromFeed: false)
                 }
             }
             func finishIfDone() async throws -> Bool {
@@ -108,17 +109,7 @@ struct LogsController {
                 for await event in events {
                     switch event {
                     case .update(.logLines(let records)):
-                        if let first = records.first, first.id > cursor {
-                            // All new to this follower: the bytes every follower of this scope sends.
-                            let events = try SharedLogEvents.shared.events(records, scope: shared)
-                            if let last = records.last(where: { scope.targets?.contains($0.targetIndex) ?? true }) {
-                                try await writer.write(events)
-                                cursor = last.id
-                            }
-                        } else {
-                            try await send(records.filter { scope.targets?.contains($0.targetIndex) ?? true }
-                                .map { LogLineView($0, node: scope.nodeNames[$0.targetIndex] ?? "?") })
-                        }
+                        try await send(records, fromFeed: true)
                     case .update(.deploymentChanged):
                         if try await finishIfDone() { return }
                     case .heartbeat:

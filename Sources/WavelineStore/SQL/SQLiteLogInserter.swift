@@ -8,14 +8,15 @@ import SQLiteKit
 struct SQLiteLogInserter: LogLineInserter {
     let connection: SQLiteConnection
 
-    /// Rows per statement: 4,000 binds, far below this SQLite's limit, and long enough that preparing the
-    /// statement is a small part of running it.
-    static let rowsPerStatement = 500
+    /// Rows per statement: 16,000 binds, below this SQLite's limit of 32,766. SQLiteNIO prepares every
+    /// statement anew and runs each on its thread pool, so fewer, longer statements mean fewer round trips.
+    static let rowsPerStatement = 2000
     private static let fullStatement = statement(rows: rowsPerStatement)
 
     private static func statement(rows: Int) -> String {
-        "INSERT INTO log_lines (id, deployment_id, target_index, seq, time, stream, step, text) VALUES "
-            + repeatElement("(?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
+        // Without blanks: SQLite's tokenizer reads every one of them, at every prepare.
+        "INSERT INTO log_lines(id,deployment_id,target_index,seq,time,stream,step,text)VALUES"
+            + repeatElement("(?,?,?,?,?,?,?,?)", count: rows).joined(separator: ",")
     }
 
     func insert(_ lines: [LogLineRecord]) async throws {

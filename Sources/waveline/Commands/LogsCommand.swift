@@ -45,9 +45,9 @@ struct LogsCommand: AsyncParsableCommand {
         let decoder = JSONDecoder()
         while true {
             let result = try await reporting {
-                try await api.events("/api/v1/deployments/\(id)/logs/stream?after=0\(nodeQuery)", lastEventID: lastID) { event, data in
-                    if event == "log", let line = try? decoder.decode(LogLineView.self, from: Data(data.utf8)) {
-                        try show(line)
+                try await api.events("/api/v1/deployments/\(id)/logs/stream?after=0&format=batches\(nodeQuery)", lastEventID: lastID) { event, data in
+                    if event == "lines", let batch = try? decoder.decode(LogBatchView.self, from: Data(data.utf8)) {
+                        for line in batch.lines { try show(line) }
                         fflush(nil)
                     }
                     return true

@@ -79,6 +79,8 @@ import WavelineServer
                 Case(what: "log node not in it", path: "\(d)/logs?node=n2", status: 404, mentions: ["n2", "#\(id)"]),
                 Case(what: "log unknown parameter", path: "\(d)/logs?nodes=n1", status: 400, mentions: ["nodes", "node"]),
                 Case(what: "stream cursor words", path: "\(d)/logs/stream?after=soon", status: 400, mentions: ["after", "soon"]),
+                Case(what: "stream format unknown", path: "\(d)/logs/stream?format=json", status: 400, mentions: ["format", "json", "lines", "batches"]),
+                Case(what: "stream format twice", path: "\(d)/logs/stream?format=lines,batches", status: 400, mentions: ["format", "one value"]),
                 Case(what: "stream Last-Event-ID words", path: "\(d)/logs/stream", headers: [("Last-Event-ID", "last")], status: 400, mentions: ["Last-Event-ID", "last"]),
                 Case(what: "stream node not in it", path: "\(d)/logs/stream?node=n2", status: 404, mentions: ["n2"]),
                 Case(what: "all events: deployment words", path: "/api/v1/events?deployment=first", status: 400, mentions: ["deployment", "first"]),

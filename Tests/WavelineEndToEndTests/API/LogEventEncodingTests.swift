@@ -58,4 +58,51 @@ struct LogEventEncodingTests {
         let ids = Self.events(buffer).map { $0.split(separator: "\n")[1] }
         #expect(ids == records.filter { $0.targetIndex == 1 }.map { "id: \($0.id)"[...] })
     }
+
+    /// `format=batches`: the events, each a `LogBatchView` with its id, in order.
+    static func batches(_ buffer: ByteBuffer) throws -> [(id: Int64, batch: LogBatchView)] {
+        try events(buffer).map { event in
+            let fields = event.split(separator: "\n", omittingEmptySubsequences: false)
+            try #require(fields.count == 3, "\(event)")
+            #expect(fields[0] == "event: lines")
+            let id = try #require(Int64(fields[1].dropFirst(4)), "\(fields[1])")
+            #expect(fields[1].hasPrefix("id: "))
+            #expect(fields[2].hasPrefix("data: "))
+            return (id, try JSONDecoder().decode(LogBatchView.self, from: Data(fields[2].dropFirst(6).utf8)))
+        }
+    }
+
+    @Test func batchesHoldTheSameLinesInRunsOfOneNodeStreamAndStep() throws {
+        let records = Self.records()
+        let names = [0: "node-0", 1: "nöde \"1\"", 2: "n\\2"]
+        let buffer = try SharedLogEvents.encode(records, scope: .init(deployment: 3, targets: nil, nodeNames: names, format: .batches))
+        #expect(!String(buffer: buffer).contains("\r"))
+        let batches = try Self.batches(buffer)
+        try #require(batches.count == 1)
+        #expect(batches[0].id == records.last?.id, "the event's id is its last line's: where a reconnect resumes")
+        #expect(batches[0].batch.lines == records.map { LogLineView($0, node: names[$0.targetIndex]!) })
+        // Runs are as long as they can be: two neighbours never share node, stream and step.
+        for (run, next) in zip(batches[0].batch.runs, batches[0].batch.runs.dropFirst()) {
+            #expect(run.node != next.node || run.stream != next.stream || run.step != next.step)
+        }
+    }
+
+    @Test func aLongBatchIsCutIntoEventsOfAtMostTheMaximumAndANodeFilterApplies() throws {
+        let count = LogBatchView.maximumLines * 2 + 500
+        let records = (1...count).map { index in
+            LogLineRecord(id: Int64(index) * 2, deploymentId: 3, targetIndex: index % 2, seq: index, time: Double(index) / 4,
+                          stream: "stdout", step: "print", text: "line \(index)")
+        }
+        let names = [0: "even", 1: "odd"]
+        let all = try Self.batches(try SharedLogEvents.encode(records, scope: .init(deployment: 3, targets: nil, nodeNames: names, format: .batches)))
+        #expect(all.map { $0.batch.lines.count } == [LogBatchView.maximumLines, LogBatchView.maximumLines, 500])
+        #expect(all.map(\.id) == all.map { $0.batch.lines.last!.id })
+        #expect(all.flatMap { $0.batch.lines.map(\.id) } == records.map(\.id))
+        #expect(all[0].batch.runs.count == LogBatchView.maximumLines, "alternating nodes: a run per line")
+
+        let odd = try Self.batches(try SharedLogEvents.encode(records, scope: .init(deployment: 3, targets: [1], nodeNames: [1: "odd"], format: .batches)))
+        let oddRecords = records.filter { $0.targetIndex == 1 }
+        #expect(odd.flatMap { $0.batch.lines } == oddRecords.map { LogLineView($0, node: "odd") })
+        #expect(odd.flatMap(\.batch.runs).count == 2, "one node's lines: one run per event")
+    }
 }

@@ -176,7 +176,7 @@ import WavelineStore
         guard response.status == .ok else { throw HarnessError("the stream answered \(response.status.code)") }
         var result = Followed(lastID: lastEventID)
         var pending: [UInt8] = []
-        var event = "message", id: Int64?
+        var event = "message", id: Int64?, data = ""
         for try await chunk in response.body {
             pending += chunk.readableBytesView
             while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
@@ -188,21 +188,31 @@ import WavelineStore
                     event = String(line.dropFirst(7))
                 } else if line.hasPrefix("id: ") {
                     id = Int64(line.dropFirst(4))
+                } else if line.hasPrefix("data: ") {
+                    data = String(line.dropFirst(6))
                 } else if line.isEmpty {
                     if event == "log", let id {
                         result.ids.append(id)
                         result.lastID = id
                     }
+                    if event == "lines", let id {
+                        let lines = try JSONDecoder().decode(LogBatchView.self, from: Data(data.utf8)).lines
+                        guard lines.last?.id == id else { throw HarnessError("event id \(id) is not the id of its last line") }
+                        result.ids += lines.map(\.id)
+                        result.lastID = id
+                    }
                     if event == "end" { result.ended = true }
                     event = "message"
                     id = nil
+                    data = ""
                 }
             }
         }
         return result
     }
 
-    @Test func manyFollowersOfOneLogCostTheStoreNoReadsPerLine() async throws {
+    @Test(arguments: LogStreamFormat.allCases)
+    func manyFollowersOfOneLogCostTheStoreNoReadsPerLine(format: LogStreamFormat) async throws {
         // The step waits for a file, so every follower is following before the first line is written; then it
         // writes 3,000 lines in many small batches.
         let operation = WavelineCore.Operation(name: "chatty", idempotent: true, steps: [Step(name: "talk", command: .shell(
@@ -217,7 +227,7 @@ import WavelineStore
             let results = try await withThrowingTaskGroup(of: Followed.self) { group in
                 for _ in 0..<followers {
                     group.addTask {
-                        try await Self.follow("\(url)/api/v1/deployments/\(id)/logs/stream?after=0") { following.add() }
+                        try await Self.follow("\(url)/api/v1/deployments/\(id)/logs/stream?after=0&format=\(format)") { following.add() }
                     }
                 }
                 let ready = await eventually(timeout: .seconds(20)) { following.value == followers }
@@ -243,7 +253,8 @@ import WavelineStore
         }
     }
 
-    @Test func aFollowerThatFallsBehindIsEndedAndResumesWithoutGapsOrDuplicates() async throws {
+    @Test(arguments: LogStreamFormat.allCases)
+    func aFollowerThatFallsBehindIsEndedAndResumesWithoutGapsOrDuplicates(format: LogStreamFormat) async throws {
         // n2 writes lines steadily while n1 finishes early. Every read of the deployment is slowed down, so a
         // follower handling n1's state change stops reading the feed for a while; with room for two updates,
         // it falls behind, is ended, and reconnects from its Last-Event-ID (as a browser's EventSource does).
@@ -268,7 +279,7 @@ import WavelineStore
             var connections = 0
             while connections < 500 {
                 connections += 1
-                let part = try await Self.follow("\(url)/api/v1/deployments/\(id)/logs/stream", lastEventID: lastID, following: go)
+                let part = try await Self.follow("\(url)/api/v1/deployments/\(id)/logs/stream?format=\(format)", lastEventID: lastID, following: go)
                 received += part.ids
                 lastID = part.lastID
                 if part.ended { break }

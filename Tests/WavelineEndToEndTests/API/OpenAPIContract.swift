@@ -156,6 +156,12 @@ struct OpenAPIContract {
                 }
             }
         case ("array", .array(let items)):
+            if case .integer(let least)? = schema["minItems"], items.count < least {
+                problems.append("\(path): \(items.count) items, fewer than \(least)")
+            }
+            if case .integer(let most)? = schema["maxItems"], items.count > most {
+                problems.append("\(path): \(items.count) items, more than \(most)")
+            }
             if let itemSchema = schema["items"] {
                 for (index, item) in items.enumerated() { problems += self.problems(item, itemSchema, at: "\(path)[\(index)]") }
             }

@@ -179,6 +179,24 @@ import WavelineStore
             }
             #expect(events.contains { $0.contains("disk full") })
             #expect(events.last?.hasPrefix("event: end") == true, "\(events.last ?? "")")
+            // The same lines in batches: every event's data is a LogBatch, and they hold the same lines.
+            let (batchStatus, batchData) = try await server.request("GET", "/api/v1/deployments/\(id)/logs/stream?node=n2&after=0&format=batches")
+            #expect(batchStatus == 200)
+            let batchEvents = String(decoding: batchData, as: UTF8.self).components(separatedBy: "\n\n").filter { !$0.isEmpty && !$0.hasPrefix(":") }
+            let batchSchema = try #require(contract.schema(named: "LogBatch"))
+            var batchedLines: [LogLineView] = []
+            for event in batchEvents where event.hasPrefix("event: lines") {
+                let payload = event.split(separator: "\n").first { $0.hasPrefix("data: ") }.map { String($0.dropFirst(6)) } ?? ""
+                for problem in contract.problems(try JSONValue.json(Data(payload.utf8)), batchSchema) { Issue.record("batches: \(problem)") }
+                batchedLines += try JSONDecoder().decode(LogBatchView.self, from: Data(payload.utf8)).lines
+            }
+            let singleLines = try events.filter { $0.hasPrefix("event: log") }.map { event in
+                let payload = event.split(separator: "\n").first { $0.hasPrefix("data: ") }.map { String($0.dropFirst(6)) } ?? ""
+                return try JSONDecoder().decode(LogLineView.self, from: Data(payload.utf8))
+            }
+            #expect(!batchedLines.isEmpty)
+            #expect(batchedLines == singleLines)
+            #expect(batchEvents.last == events.last, "the same end event")
             covered.insert("GET /api/v1/deployments/{id}/logs/stream")
             covered.insert("GET /api/v1/openapi.yaml")  // its own test
 

@@ -74,8 +74,9 @@ extension Assets {
     var status = document.getElementById('log-status');
     var tags = { stdout: 'out', stderr: 'err', system: 'sys' };
     function span(cls, text) { var s = document.createElement('span'); s.className = cls; s.textContent = text; return s; }
-    function append(line) {
-      if (line.id <= lastId) return;
+    // Builds a line's item; null for a line already shown (a resumed stream repeats nothing, but be sure).
+    function item(line) {
+      if (line.id <= lastId) return null;
       lastId = line.id;
       var li = document.createElement('li');
       var boundary = line.stream === 'system' && (line.text.charAt(0) === '\u25B6' || line.text.charAt(0) === '\u25A0');
@@ -91,13 +92,30 @@ extension Assets {
       li.appendChild(span('tag tag-' + tag, tag));
       li.appendChild(span('text', line.text));
       applyFilter(li);
+      return li;
+    }
+    // Appends lines at once: one layout and one scroll per event, not per line.
+    function append(lines) {
       var atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 8;
-      log.appendChild(li);
+      var fragment = document.createDocumentFragment();
+      for (var i = 0; i < lines.length; i++) { var li = item(lines[i]); if (li) fragment.appendChild(li); }
+      log.appendChild(fragment);
       if (atBottom) log.scrollTop = log.scrollHeight;
     }
     var url = log.getAttribute('data-stream');
     var source = new EventSource(url);
-    source.addEventListener('log', function (e) { append(JSON.parse(e.data)); });
+    // Batches (format=batches): one event and one parse per batch of lines, however fast the node prints.
+    source.addEventListener('lines', function (e) {
+      var runs = JSON.parse(e.data).runs, lines = [];
+      for (var r = 0; r < runs.length; r++) {
+        var run = runs[r];
+        for (var i = 0; i < run.lines.length; i++) {
+          var l = run.lines[i];
+          lines.push({ id: l[0], seq: l[1], time: l[2], text: l[3], node: run.node, stream: run.stream, step: run.step });
+        }
+      }
+      append(lines);
+    });
     source.addEventListener('end', function (e) {
       source.close();
       var data = JSON.parse(e.data);

@@ -44,7 +44,7 @@ struct NodeLogPage {
         let id = deployment.id
         let latest = targets.last
         let follow = !deployment.status.isFinal
-        let streamURL = "/api/v1/deployments/\(id)/logs/stream" + queryString([("node", node), ("after", String(cursor))])
+        let streamURL = "/api/v1/deployments/\(id)/logs/stream" + queryString([("node", node), ("after", String(cursor)), ("format", LogStreamFormat.batches.rawValue)])
         let failure: HTML = latest.flatMap { target in
             target.failure.map { failure -> HTML in
                 let exit = Components.cause(exitCode: failure.exitCode, reason: failure.reason)
