@@ -7,7 +7,9 @@ server-sent-event clients (bench/log-follow.c, one process), and prints
   read-only reader polling every 20 ms); the count and the sequence numbers in the database are checked;
 - what the followers report: every follower got every line in order, without gaps or duplicates; when the
   first and the last follower had them all; the lag from write to delivery of every line (p50/p99/max);
-- the CPU time the followers used.
+- the CPU time the followers used;
+- catching up: how fast one more follower, connecting after the deployment ended, reads the whole log from the
+  store (as a follower does that reconnects far behind, or opens the page of a finished deployment).
 
     log-run.py URL WAVELINE_BIN DATA_DIR LINES FOLLOWERS FOLLOWER_BIN RATE
 """
@@ -57,6 +59,12 @@ print(f"stored {stored} stdout lines (seq gaps {gaps}); durable rate {lines / (s
 print("\n".join(l for l in report.splitlines() if not l.startswith("result ")))
 cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 print(f"followers' CPU {cpu:.1f} s")
+# Catching up: the whole log read from the store by one late follower.
+start = time.time()
+late = subprocess.run([follower_bin, host, str(port), str(deployment), str(lines), "1"], capture_output=True, text=True)
+took = time.time() - start
+print(f"catching up: a late follower read the whole log in {took:.2f} s ({lines / took:,.0f} lines/s)"
+      + ("" if late.returncode == 0 else f"; FAILED: {late.stdout.strip()} {late.stderr.strip()}"))
 result = dict(kv.split("=") for l in report.splitlines() if l.startswith("result ") for kv in l.split()[1:])
 print(f"summary durable={lines / (stored_at - t0):.0f} p50_ms={float(result['p50']) * 1000:.0f} "
       f"p99_ms={float(result['p99']) * 1000:.0f} max_ms={float(result['max']) * 1000:.0f} "

@@ -58,6 +58,38 @@ struct LogAndEventTests {
     }
 
     @Test(arguments: StoreBackend.all)
+    func aDeploymentsWholeLogPagesInIDOrderAmongOtherDeploymentsLines(backend: StoreBackend) async throws {
+        try await backend.withStore { harness in
+            let store = harness.store
+            // Deployments 1 and 2 run at once, three and two nodes; their lines interleave in id order. Lines of
+            // deployment 1 start after some of 2's and end before 2's last; deployment 3 has nodes and no line.
+            var changes: [StoreChange] = (1...3).map { .saveDeployment(Fixture.deployment($0)) }
+            changes += (0..<3).map { .saveTarget(Fixture.target(1, $0)) } + (0..<2).map { .saveTarget(Fixture.target(2, $0)) }
+            changes.append(.saveTarget(Fixture.target(3, 0)))
+            try await store.write(changes)
+            var seq: [Int64: [Int: Int]] = [:]
+            let lines: [LogLineRecord] = (1...3_000).map { id in
+                let deployment: Int64 = (id <= 200 || id > 2_900 || id % 4 == 0) ? 2 : 1
+                let target = Int(id / 7) % (deployment == 1 ? 3 : 2)
+                seq[deployment, default: [:]][target, default: 0] += 1
+                return Fixture.logLine(Int64(id), deployment: deployment, target: target, seq: seq[deployment]![target]!)
+            }
+            try await store.write([.appendLogs(lines)])
+            for deployment: Int64 in [1, 2] {
+                let expected = lines.filter { $0.deploymentId == deployment }
+                let read = try await pages(store, deployment: deployment, target: nil, limit: 250)
+                #expect(read.lines == expected, "deployment \(deployment): every line once, in id order")
+                #expect(read.pages == (expected.count + 249) / 250)
+            }
+            let fromMiddle = try await store.logLines(of: 1, targets: nil, afterID: 1_000, limit: 5)
+            #expect(fromMiddle.map(\.id) == lines.filter { $0.deploymentId == 1 && $0.id > 1_000 }.prefix(5).map(\.id))
+            #expect(try await store.logLines(of: 1, targets: nil, afterID: 2_900, limit: 10).isEmpty)
+            #expect(try await store.logLines(of: 3, targets: nil, afterID: 0, limit: 10).isEmpty)
+            #expect(try await store.logLines(of: 4, targets: nil, afterID: 0, limit: 10).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.all)
     func lastLogLinesIsTheTailInOrder(backend: StoreBackend) async throws {
         try await backend.withStore { harness in
             let store = harness.store

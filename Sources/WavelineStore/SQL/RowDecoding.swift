@@ -12,6 +12,7 @@ extension SQLRow {
 
     func optionalText(_ column: String) throws -> String? { try decodeNil(column: column) ? nil : text(column) }
     func optionalInt(_ column: String) throws -> Int? { try decodeNil(column: column) ? nil : int(column) }
+    func optionalInt64(_ column: String) throws -> Int64? { try decodeNil(column: column) ? nil : int64(column) }
     func optionalDouble(_ column: String) throws -> Double? { try decodeNil(column: column) ? nil : double(column) }
 
     /// A string enum; an unknown value fails the read as `Codable` would.
