@@ -152,17 +152,25 @@ static const char *string_end(const char *value, const char *end) {
     }
 }
 
+/* A JSON object's key at `p` (at its opening quote): its text and length, and where its value starts; NULL if
+ * there is no `"key":` there. */
+static const char *json_key(const char *p, const char *end, const char **key, size_t *length) {
+    *key = p + 1;
+    const char *q = memchr(*key, '"', (size_t)(end - *key));
+    if (!q || q + 1 >= end || q[1] != ':') return NULL;
+    *length = (size_t)(q - *key);
+    return q + 2;
+}
+
 /* The "stream" and "text" values of a log line's JSON, a flat object (any key order), in one pass that jumps
  * over string values with memchr: searching the whole line for each key was most of the followers' CPU. */
 static int scan_line_json(const char *p, const char *end, int *is_stdout, const char **text, const char **text_end) {
     if (p >= end || *p != '{') return 0;
     p++;
     while (p < end && *p == '"') {
-        const char *key = p + 1;
-        const char *q = memchr(key, '"', (size_t)(end - key));
-        if (!q || q + 1 >= end || q[1] != ':') return 0;
-        size_t key_length = (size_t)(q - key);
-        p = q + 2;
+        const char *key;
+        size_t key_length;
+        if (!(p = json_key(p, end, &key, &key_length))) return 0;
         if (p < end && *p == '"') {
             const char *value = p + 1, *close = string_end(value, end);
             if (!close) return 0;
@@ -214,11 +222,9 @@ static int scan_batch_json(struct follower *f, const char *p, const char *end) {
         int is_stdout = 0;
         p++;
         while (p < end && *p == '"') {
-            const char *key = p + 1;
-            const char *q = memchr(key, '"', (size_t)(end - key));
-            if (!q || q + 1 >= end || q[1] != ':') return 0;
-            size_t key_length = (size_t)(q - key);
-            p = q + 2;
+            const char *key;
+            size_t key_length;
+            if (!(p = json_key(p, end, &key, &key_length))) return 0;
             if (key_length == 5 && memcmp(key, "lines", 5) == 0) {
                 if (p >= end || *p != '[') return 0;
                 p++;

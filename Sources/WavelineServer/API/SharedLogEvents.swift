@@ -105,12 +105,7 @@ final class SharedLogEvents: Sendable {
                     if previous != nil { out.literal("]},") }
                     out.literal("{\"node\":")
                     out.jsonString(node)
-                    out.literal(",\"stream\":")
-                    out.jsonString(record.stream)
-                    if let step = record.step {
-                        out.literal(",\"step\":")
-                        out.jsonString(step)
-                    }
+                    out.streamAndStep(of: record)
                     out.literal(",\"lines\":[")
                 }
                 out.byte(UInt8(ascii: "["))
@@ -146,12 +141,7 @@ final class SharedLogEvents: Sendable {
             out.decimal(Int64(record.seq))
             out.literal(",\"time\":")
             out.utf8(time)
-            out.literal(",\"stream\":")
-            out.jsonString(record.stream)
-            if let step = record.step {
-                out.literal(",\"step\":")
-                out.jsonString(step)
-            }
+            out.streamAndStep(of: record)
             out.literal(",\"text\":")
             out.jsonString(record.text)
             out.literal("}\n\n")
@@ -205,6 +195,16 @@ final class SharedLogEvents: Sendable {
                 index -= 1
             } while rest > 0
             count += digits
+        }
+
+        /// `,"stream":…` and, for a line of a step, `,"step":…`: the fields of a line and of a run alike.
+        mutating func streamAndStep(of record: LogLineRecord) {
+            literal(",\"stream\":")
+            jsonString(record.stream)
+            if let step = record.step {
+                literal(",\"step\":")
+                jsonString(step)
+            }
         }
 
         /// A string as a JSON string: quotes, backslashes and control characters escaped, the rest as UTF-8.
