@@ -131,7 +131,7 @@ public final class SQLDeploymentStore: DeploymentStore, WriteCounting {
     /// million lines, so a follower far behind a busy node never caught up). Instead the lines are read in the
     /// order of the ids, between the deployment's first and last line, found per node in `log_lines_target`;
     /// the ids in between are mostly the deployment's own. An index on `(deployment_id, id)` would do the same
-    /// but cost every insert a fourth B-tree: a fifth of the log pipeline's capacity, measured.
+    /// but cost every insert a fourth B-tree: a sixth of the log pipeline's capacity, measured.
     /// Nil when the deployment has no targets (lines written without them, as some tests do): no span to find.
     private func logLinesInIDRange(of deploymentID: Int64, afterID: Int64, limit: Int) async throws -> [LogLineRecord]? {
         let span = try await reader.raw("""
