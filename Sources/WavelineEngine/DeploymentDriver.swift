@@ -77,7 +77,7 @@ struct DeploymentDriver: Sendable {
         inbox.finish()
         while let event = await iterator.next() {
             if case .command(_, let reply) = event {
-                reply.resume(returning: .failure(EngineError(.conflict, "deployment #\(deployment.id) has just finished")))
+                reply.resume(returning: .failure(.unhandledAtEnd(of: deployment.id)))
             }
         }
         timer?.cancel()

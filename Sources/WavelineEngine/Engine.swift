@@ -17,6 +17,9 @@ public actor Engine {
     private let vault: SecretVault
     private let logger: Logger
     private var drivers: [Int64: AsyncStream<DriverEvent>.Continuation] = [:]
+    /// Per deployment, how many drivers it has had, and who waits for the current one to be gone.
+    private var driverLaunches: [Int64: Int] = [:]
+    private var driverEndWaiters: [Int64: [CheckedContinuation<Void, Never>]] = [:]
     /// Node name → the unfinished deployment that holds it. A node is in at most one at a time.
     fileprivate var claims: [String: Int64] = [:]
     private var queued: [Int64] = []
@@ -294,18 +297,26 @@ public actor Engine {
     ) async throws(EngineError) {
         await untilRecovered()
         let command = OperatorCommand(action: action, nodes: nodes, actor: actor, reason: reason, origin: origin)
-        if drivers[id] == nil, try await reopenIfNeeded(id, for: command) == .done {
-            return
-        }
-        guard let inbox = drivers[id] else {
-            throw EngineError(.internalFailure, "deployment #\(id) has no driver")
-        }
-        let result: Result<Void, EngineError> = await withCheckedContinuation { reply in
-            if case .terminated = inbox.yield(.command(command, reply: reply)) {
-                reply.resume(returning: .failure(EngineError(.conflict, "deployment #\(id) has just finished")))
+        // A command that reaches the driver as it ends (a rollback asked as the last node succeeds) is tried
+        // once more when that driver is gone, against the deployment as stored: as if asked a moment later.
+        for attempt in 1...2 {
+            if drivers[id] == nil, try await reopenIfNeeded(id, for: command) == .done {
+                return
+            }
+            guard let inbox = drivers[id] else {
+                throw EngineError(.internalFailure, "deployment #\(id) has no driver")
+            }
+            let launch = driverLaunches[id]
+            let result: Result<Void, EngineError> = await withCheckedContinuation { reply in
+                if case .terminated = inbox.yield(.command(command, reply: reply)) {
+                    reply.resume(returning: .failure(.unhandledAtEnd(of: id)))
+                }
+            }
+            guard case .failure(let error) = result, error.unhandledAtEnd, attempt == 1 else { return try result.get() }
+            if drivers[id] != nil, driverLaunches[id] == launch {
+                await withCheckedContinuation { driverEndWaiters[id, default: []].append($0) }
             }
         }
-        try result.get()
     }
 
     /// A deployment with no driver is finished or queued. Only a rollback brings a finished one back, and only
@@ -405,11 +416,13 @@ public actor Engine {
         }
         let (events, inbox) = AsyncStream<DriverEvent>.makeStream()
         drivers[seed.deployment.id] = inbox
+        driverLaunches[seed.deployment.id, default: 0] += 1
         launchInbox.yield(Launch(driver: driver, events: events, inbox: inbox))
     }
 
     private func driverEnded(_ id: Int64) async {
         drivers[id] = nil
+        for waiter in driverEndWaiters.removeValue(forKey: id) ?? [] { waiter.resume() }
         claims = claims.filter { $0.value != id }
         context.logs.forget(deployment: id)
         await startQueued()

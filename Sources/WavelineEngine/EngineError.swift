@@ -10,6 +10,8 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
 
     public var kind: Kind
     public var message: String
+    /// A command that reached a deployment's driver as the driver ended, so nothing handled it.
+    var unhandledAtEnd = false
 
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
@@ -17,4 +19,13 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+extension EngineError {
+    /// The answer to a command that reached a deployment's driver as it ended: `perform` tries it once more.
+    static func unhandledAtEnd(of id: Int64) -> EngineError {
+        var error = EngineError(.conflict, "deployment #\(id) has just finished")
+        error.unhandledAtEnd = true
+        return error
+    }
 }
