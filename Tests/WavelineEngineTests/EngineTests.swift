@@ -177,6 +177,34 @@ struct EngineTests {
         }
     }
 
+    @Test func aRollbackAskedTheMomentADeploymentSucceedsIsCarriedOut() async throws {
+        // The feed announces the final state right after it is stored, while the deployment's driver is still
+        // winding down: a rollback asked then reached the ending driver and was refused ("has just finished").
+        // It must be carried out, as it is a moment later. Several rounds, each asking on the announcement.
+        let operation = Operation(
+            name: "quick", idempotent: true, steps: [Step(name: "noop", command: .argv(["true"]))],
+            rollback: [Step(name: "undo", command: .argv(["true"]))]
+        )
+        let fixture = try await Fixture.make(nodes: 1, operation: operation)
+        defer { fixture.remove() }
+        try await fixture.running {
+            for _ in 0..<30 {
+                let record = try await fixture.engine.create(request("quick", nodes: ["n1"]))
+                let updates = fixture.engine.feed.subscribe(deploymentID: record.id)
+                var asked = false
+                for await update in updates {
+                    guard case .deploymentChanged = update, let stored = try await fixture.engine.store.deployment(record.id),
+                          stored.status == .succeeded else { continue }
+                    try await fixture.engine.perform(.rollback, on: record.id, actor: "tester")
+                    asked = true
+                    break
+                }
+                #expect(asked)
+                #expect(try await fixture.waitUntilFinal(record.id).status == .rolledBack)
+            }
+        }
+    }
+
     @Test func requestsArrivingBeforeRecoveryFinishesWaitForIt() async throws {
         let operation = Operation(name: "slow", idempotent: true, steps: [Step(name: "wait", command: .argv(["sleep", "30"]))])
         // A first server starts a deployment on n1 and stops while it runs.
