@@ -16,9 +16,15 @@ public actor Engine {
     private let context: DriverContext
     private let vault: SecretVault
     private let logger: Logger
-    private var drivers: [Int64: AsyncStream<DriverEvent>.Continuation] = [:]
-    /// Per deployment, how many drivers it has had, and who waits for the current one to be gone.
-    private var driverLaunches: [Int64: Int] = [:]
+    /// A deployment's running driver: where its commands go, and which launch of this engine it is, so that a
+    /// command can tell the driver it asked from a newer one.
+    private struct RunningDriver {
+        var inbox: AsyncStream<DriverEvent>.Continuation
+        var launch: Int
+    }
+    private var drivers: [Int64: RunningDriver] = [:]
+    private var driversLaunched = 0
+    /// Commands waiting for a deployment's current driver to be gone.
     private var driverEndWaiters: [Int64: [CheckedContinuation<Void, Never>]] = [:]
     /// Node name → the unfinished deployment that holds it. A node is in at most one at a time.
     fileprivate var claims: [String: Int64] = [:]
@@ -303,17 +309,16 @@ public actor Engine {
             if drivers[id] == nil, try await reopenIfNeeded(id, for: command) == .done {
                 return
             }
-            guard let inbox = drivers[id] else {
+            guard let driver = drivers[id] else {
                 throw EngineError(.internalFailure, "deployment #\(id) has no driver")
             }
-            let launch = driverLaunches[id]
             let result: Result<Void, EngineError> = await withCheckedContinuation { reply in
-                if case .terminated = inbox.yield(.command(command, reply: reply)) {
+                if case .terminated = driver.inbox.yield(.command(command, reply: reply)) {
                     reply.resume(returning: .failure(.unhandledAtEnd(of: id)))
                 }
             }
             guard case .failure(let error) = result, error.unhandledAtEnd, attempt == 1 else { return try result.get() }
-            if drivers[id] != nil, driverLaunches[id] == launch {
+            if drivers[id]?.launch == driver.launch {
                 await withCheckedContinuation { driverEndWaiters[id, default: []].append($0) }
             }
         }
@@ -415,8 +420,8 @@ public actor Engine {
             return
         }
         let (events, inbox) = AsyncStream<DriverEvent>.makeStream()
-        drivers[seed.deployment.id] = inbox
-        driverLaunches[seed.deployment.id, default: 0] += 1
+        driversLaunched += 1
+        drivers[seed.deployment.id] = RunningDriver(inbox: inbox, launch: driversLaunched)
         launchInbox.yield(Launch(driver: driver, events: events, inbox: inbox))
     }
 
