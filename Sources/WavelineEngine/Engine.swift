@@ -159,6 +159,8 @@ public actor Engine {
         if needsApproval && (request.ticket ?? "").isBlank {
             throw EngineError(.invalidRequest, "a ticket is required: this deployment touches the protected environment(s) \(protectedEnvironments.joined(separator: ", ")) (--ticket)")
         }
+        if !needsApproval { await untilEndingHoldersLetGo(of: selected.map(\.name)) }
+        // From here to the claim nothing suspends: two requests for one node cannot both find it free.
         let busy = needsApproval ? [] : selected.compactMap { node in claims[node.name].map { (node.name, $0) } }
         if !busy.isEmpty && !request.queue {
             let names = busy.prefix(5).map { "\($0.0) (deployment #\($0.1))" }.joined(separator: ", ")
@@ -194,15 +196,17 @@ public actor Engine {
             deploymentId: id, time: now, actor: request.requestedBy, kind: "deployment.created", message: summary,
             origin: request.origin ?? Self.unknownOrigin, reason: request.reason, ticket: request.ticket
         )))
+        let claimsNow = !needsApproval && busy.isEmpty
+        if claimsNow { claim(targets, for: id) }
         do {
             try await store.write(changes)
         } catch {
+            if claimsNow { release(id) }
             throw EngineError(.internalFailure, "could not store the deployment: \(error)")
         }
         if needsApproval {
             // Holds nothing until approved.
-        } else if busy.isEmpty {
-            for target in targets { claims[target.node] = id }
+        } else if claimsNow {
             launch(DeploymentDriverSeed(deployment: deployment, phases: phases, targets: targets))
         } else {
             queued.append(id)
@@ -230,6 +234,7 @@ public actor Engine {
         approved.approvedBy = command.actor
         approved.approvedAt = now
         approved.updatedAt = now
+        await untilEndingHoldersLetGo(of: targets.map(\.node))
         let busy = targets.first { claims[$0.node] != nil }
         if let busy {
             approved.status = .queued
@@ -238,6 +243,7 @@ public actor Engine {
             approved.status = .running
             approved.statusReason = nil
         }
+        if busy == nil { claim(targets, for: id) }
         var message = "\(command.actor) approved the deployment requested by \(deployment.requestedBy) (protected: \(protected))"
         if let reason = command.reason { message += ": \(reason)" }
         do {
@@ -249,12 +255,12 @@ public actor Engine {
                 )),
             ])
         } catch {
+            if busy == nil { release(id) }
             throw EngineError(.internalFailure, "could not store the approval: \(error)")
         }
         if busy != nil {
             queued.append(id)
         } else {
-            for target in targets { claims[target.node] = id }
             do {
                 launch(DeploymentDriverSeed(deployment: approved, phases: try await store.phases(of: id), targets: targets))
             } catch {
@@ -393,14 +399,39 @@ public actor Engine {
         guard targets.contains(where: { $0.kind == .deploy && $0.status == .succeeded }) else {
             throw EngineError(.conflict, "cannot roll back deployment #\(id): no node completed the operation")
         }
+        await untilEndingHoldersLetGo(of: targets.map(\.node))
         if let busy = targets.first(where: { claims[$0.node] != nil }) {
             throw EngineError(.conflict, "cannot roll back deployment #\(id): node \(busy.node) is busy in deployment #\(claims[busy.node] ?? 0)")
         }
         var reopened = deployment
         reopened.status = .paused
-        for target in targets { claims[target.node] = id }
+        claim(targets, for: id)
         launch(DeploymentDriverSeed(deployment: reopened, phases: phases, targets: targets))
         return .driverStarted
+    }
+
+    // MARK: - Node claims
+
+    /// Claimed in the same actor turn as the check that found the nodes free, before anything is stored: a
+    /// concurrent request for the same node then finds it busy instead of both starting on it.
+    private func claim(_ targets: [TargetRecord], for id: Int64) {
+        for target in targets { claims[target.node] = id }
+    }
+
+    private func release(_ id: Int64) {
+        claims = claims.filter { $0.value != id }
+    }
+
+    /// A deployment whose final state is stored keeps its nodes while its driver winds down (the log flushed,
+    /// connections let go), so that the next deployment on a node never shares an ending one's connection. A
+    /// request for one of those nodes waits for that moment instead of being refused over a deployment the
+    /// person already sees finished.
+    private func untilEndingHoldersLetGo(of nodes: [String]) async {
+        for holder in Set(nodes.compactMap { claims[$0] }) {
+            guard let driver = drivers[holder], (try? await store.deployment(holder))?.status.isFinal == true,
+                  drivers[holder]?.launch == driver.launch else { continue }
+            await withCheckedContinuation { driverEndWaiters[holder, default: []].append($0) }
+        }
     }
 
     // MARK: - Drivers
@@ -428,7 +459,7 @@ public actor Engine {
     private func driverEnded(_ id: Int64) async {
         drivers[id] = nil
         for waiter in driverEndWaiters.removeValue(forKey: id) ?? [] { waiter.resume() }
-        claims = claims.filter { $0.value != id }
+        release(id)
         context.logs.forget(deployment: id)
         await startQueued()
     }
@@ -451,12 +482,17 @@ public actor Engine {
                 deployment.status = .running
                 deployment.statusReason = nil
                 deployment.updatedAt = Clock.now()
-                try await store.write([
-                    .saveDeployment(deployment),
-                    .appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: "waveline", kind: "deployment.dequeued", message: "its nodes are free: starting", ticket: deployment.ticket)),
-                ])
+                claim(targets, for: id)
+                do {
+                    try await store.write([
+                        .saveDeployment(deployment),
+                        .appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: "waveline", kind: "deployment.dequeued", message: "its nodes are free: starting", ticket: deployment.ticket)),
+                    ])
+                } catch {
+                    release(id)
+                    throw error
+                }
                 queued.removeAll { $0 == id }
-                for target in targets { claims[target.node] = id }
                 launch(DeploymentDriverSeed(deployment: deployment, phases: try await store.phases(of: id), targets: targets))
             } catch {
                 logger.error("could not start a queued deployment", metadata: ["deployment": "\(id)", "error": "\(error)"])
@@ -518,7 +554,7 @@ public actor Engine {
                 changes.append(.appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: "waveline", kind: "deployment.recovered", message: "resumed after a restart; runs interrupted on: \(interruptedNodes.joined(separator: ", "))", ticket: deployment.ticket)))
             }
             try await store.write(changes)
-            for target in targets { claims[target.node] = id }
+            claim(targets, for: id)
             launch(DeploymentDriverSeed(deployment: deployment, phases: try await store.phases(of: id), targets: targets))
             logger.info("resumed deployment", metadata: ["deployment": "\(id)", "status": "\(deployment.status.rawValue)"])
         }

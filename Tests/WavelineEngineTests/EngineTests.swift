@@ -205,6 +205,56 @@ struct EngineTests {
         }
     }
 
+    @Test func aNodeIsDeployedAgainTheMomentItsDeploymentIsSeenFinished() async throws {
+        // The final state is stored (and announced) while the driver still lets go of the node: a new request
+        // for the node then waits for that, rather than being refused over a deployment shown finished. The
+        // step prints, so that winding down (flushing the log) takes a moment.
+        let operation = Operation(name: "quick", idempotent: true, steps: [Step(name: "print", command: .argv(["seq", "1", "20000"]))])
+        let fixture = try await Fixture.make(nodes: 1, operation: operation)
+        defer { fixture.remove() }
+        try await fixture.running {
+            var record = try await fixture.engine.create(request("quick", nodes: ["n1"]))
+            for _ in 0..<20 {
+                let updates = fixture.engine.feed.subscribe(deploymentID: record.id)
+                for await update in updates {
+                    guard case .deploymentChanged = update, let stored = try await fixture.engine.store.deployment(record.id),
+                          stored.status.isFinal else { continue }
+                    #expect(stored.status == .succeeded)
+                    break
+                }
+                record = try await fixture.engine.create(request("quick", nodes: ["n1"]))
+            }
+            #expect(try await fixture.waitUntilFinal(record.id).status == .succeeded)
+        }
+    }
+
+    @Test func concurrentRequestsForOneNodeStartOnlyOneDeployment() async throws {
+        let operation = Operation(name: "slow", idempotent: true, steps: [Step(name: "wait", command: .argv(["sleep", "30"]))])
+        let fixture = try await Fixture.make(nodes: 2, operation: operation)
+        defer { fixture.remove() }
+        try await fixture.running {
+            let outcomes = await withTaskGroup(of: Result<Int64, EngineError>.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        do throws(EngineError) {
+                            return .success(try await fixture.engine.create(self.request("slow", nodes: ["n1"])).id)
+                        } catch {
+                            return .failure(error)
+                        }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            let accepted = outcomes.compactMap { try? $0.get() }
+            #expect(accepted.count == 1, "\(outcomes)")
+            for case .failure(let error) in outcomes {
+                #expect(error.message.contains("n1 (deployment #\(accepted.first ?? 0))"), "\(error.message)")
+            }
+            #expect(await fixture.engine.busyNodes() == ["n1": accepted.first ?? 0])
+            for id in accepted { try await fixture.engine.perform(.abort, on: id, actor: "tester") }
+        }
+    }
+
     @Test func requestsArrivingBeforeRecoveryFinishesWaitForIt() async throws {
         let operation = Operation(name: "slow", idempotent: true, steps: [Step(name: "wait", command: .argv(["sleep", "30"]))])
         // A first server starts a deployment on n1 and stops while it runs.
