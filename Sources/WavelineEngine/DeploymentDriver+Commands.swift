@@ -78,7 +78,8 @@ extension DeploymentDriver {
             let current = state.currentPhase
             guard state.phases[current].status == .gate, state.phases[current].gate == .manual,
                   state.phases[current].approvedBy == nil else {
-                throw refuse("no gate is waiting for approval")
+                let approved = deployment.approvedBy.map { "; it was approved by \($0)" } ?? ""
+                throw refuse("no gate is waiting for approval\(approved)")
             }
             // Four-eyes on protected environments: the gate needs someone other than the requester too.
             if !deployment.protectedEnvironmentList.isEmpty && who == deployment.requestedBy {
@@ -90,10 +91,12 @@ extension DeploymentDriver {
 
         case .rollback:
             guard !operation.rollback.isEmpty else { throw refuse("operation '\(operation.name)' has no rollback steps") }
-            guard state.status != .running, state.status != .rollingBack else {
-                throw refuse("it is \(state.status.rawValue); pause it first so running nodes finish")
+            guard !state.phases.contains(where: { $0.kind == .rollback }) else {
+                throw refuse(state.status == .rollingBack ? "it is already rolling back" : "it was already rolled back")
             }
-            guard !state.phases.contains(where: { $0.kind == .rollback }) else { throw refuse("it was already rolled back") }
+            guard state.status != .running else {
+                throw refuse("it is running; pause it first so running nodes finish")
+            }
             var batches: [[Int]] = []
             var newTargets: [TargetRecord] = []
             // Undo in reverse order, keeping the original batches, which are zone-safe.

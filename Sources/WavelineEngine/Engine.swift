@@ -26,6 +26,11 @@ public actor Engine {
     private var driversLaunched = 0
     /// Commands waiting for a deployment's current driver to be gone.
     private var driverEndWaiters: [Int64: [CheckedContinuation<Void, Never>]] = [:]
+    /// Deployments a command is being carried out on without a driver (an approval, an abort while queued, a
+    /// rollback reopening a finished one), or that the queue is starting: each reads the stored deployment,
+    /// decides and stores. Whoever else comes for the same deployment waits its turn rather than deciding on
+    /// the same read (two approvals clicked at once started it twice).
+    private var turns: [Int64: [CheckedContinuation<Void, Never>]] = [:]
     /// Node name → the unfinished deployment that holds it. A node is in at most one at a time.
     fileprivate var claims: [String: Int64] = [:]
     private var queued: [Int64] = []
@@ -312,8 +317,18 @@ public actor Engine {
         // A command that reaches the driver as it ends (a rollback asked as the last node succeeds) is tried
         // once more when that driver is gone, against the deployment as stored: as if asked a moment later.
         for attempt in 1...2 {
-            if drivers[id] == nil, try await reopenIfNeeded(id, for: command) == .done {
-                return
+            if drivers[id] == nil {
+                await takeTurn(on: id)
+                let reopening: Reopening
+                do {
+                    // The turn before may have started a driver.
+                    reopening = drivers[id] == nil ? try await reopenIfNeeded(id, for: command) : .driverStarted
+                } catch {
+                    await endTurn(on: id)
+                    throw error
+                }
+                await endTurn(on: id)
+                if reopening == .done { return }
             }
             guard let driver = drivers[id] else {
                 throw EngineError(.internalFailure, "deployment #\(id) has no driver")
@@ -434,6 +449,23 @@ public actor Engine {
         }
     }
 
+    private func takeTurn(on id: Int64) async {
+        while turns[id] != nil {
+            await withCheckedContinuation { turns[id, default: []].append($0) }
+        }
+        turns[id] = []
+    }
+
+    private func releaseTurn(on id: Int64) {
+        for waiter in turns.removeValue(forKey: id) ?? [] { waiter.resume() }
+    }
+
+    /// A queued deployment the queue passed over while it was someone's turn gets its chance now.
+    private func endTurn(on id: Int64) async {
+        releaseTurn(on: id)
+        if queued.contains(id) { await startQueued() }
+    }
+
     // MARK: - Drivers
 
     private struct DeploymentDriverSeed {
@@ -466,7 +498,9 @@ public actor Engine {
 
     /// Starts queued deployments, oldest first, whose nodes are all free.
     private func startQueued() async {
-        for id in queued {
+        for id in queued where turns[id] == nil {
+            turns[id] = []
+            defer { releaseTurn(on: id) }
             do {
                 guard var deployment = try await store.deployment(id), deployment.status == .queued else {
                     queued.removeAll { $0 == id }

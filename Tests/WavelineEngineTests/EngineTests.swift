@@ -12,7 +12,8 @@ struct EngineTests {
         let engine: Engine
 
         static func make(
-            nodes: Int, operation: WavelineCore.Operation, strategies: [Strategy] = Strategy.builtIn, directory existing: String? = nil
+            nodes: Int, operation: WavelineCore.Operation, strategies: [Strategy] = Strategy.builtIn, directory existing: String? = nil,
+            protected: Bool = false
         ) async throws -> Fixture {
             let directory = existing ?? FileManager.default.temporaryDirectory.appendingPathComponent("waveline-engine-\(UUID().uuidString.prefix(8))").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -20,7 +21,7 @@ struct EngineTests {
                 name: "c1", product: "app", environment: "test", zones: ["a"],
                 nodes: (1...nodes).map { Node(name: "n\($0)", cluster: "c1", zone: "a") }
             )
-            let inventory = Inventory(environments: [Environment(name: "test")], products: [Product(name: "app", owner: "team")], clusters: [cluster])
+            let inventory = Inventory(environments: [Environment(name: "test", protected: protected)], products: [Product(name: "app", owner: "team")], clusters: [cluster])
             let store = try await SQLDeploymentStore.sqlite(path: directory + "/waveline.sqlite")
             let engine = try await Engine(
                 store: store, workspace: Workspace(inventory: inventory, operations: [operation], strategies: strategies),
@@ -252,6 +253,83 @@ struct EngineTests {
             }
             #expect(await fixture.engine.busyNodes() == ["n1": accepted.first ?? 0])
             for id in accepted { try await fixture.engine.perform(.abort, on: id, actor: "tester") }
+        }
+    }
+
+    /// Runs `action` by `actors.count` people at once on deployment `id`; what each was answered.
+    func concurrently(_ action: OperatorAction, on id: Int64, by actors: [String], in fixture: Fixture) async -> [String] {
+        await withTaskGroup(of: String.self) { group in
+            for actor in actors {
+                group.addTask {
+                    do throws(EngineError) {
+                        try await fixture.engine.perform(action, on: id, actor: actor)
+                        return "done"
+                    } catch {
+                        return error.message
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+
+    @Test func twoApprovalsAtOnceStartTheDeploymentOnce() async throws {
+        let operation = Operation(name: "slow", idempotent: true, steps: [Step(name: "wait", command: .argv(["sleep", "30"]))])
+        let fixture = try await Fixture.make(nodes: 2, operation: operation, protected: true)
+        defer { fixture.remove() }
+        try await fixture.running {
+            for _ in 0..<5 {
+                var asked = request("slow", nodes: ["n1", "n2"])
+                asked.ticket = "OPS-1"
+                let record = try await fixture.engine.create(asked)
+                #expect(record.status == .pendingApproval)
+                let answers = await concurrently(.approve, on: record.id, by: ["ann", "bob", "cy"], in: fixture)
+                #expect(answers.filter { $0 == "done" }.count == 1, "\(answers)")
+                #expect(answers.filter { $0.contains("no gate is waiting for approval; it was approved by") }.count == 2, "\(answers)")
+                let approvals = try await fixture.engine.store.events(of: record.id, afterID: 0, limit: 100).filter { $0.kind == "action.approve" }
+                #expect(approvals.count == 1)
+                #expect(try await fixture.engine.store.deployment(record.id)?.status == .running)
+                try await fixture.engine.perform(.abort, on: record.id, actor: "tester")
+                #expect(try await fixture.waitUntilFinal(record.id).status == .cancelled)
+            }
+        }
+    }
+
+    @Test func twoRollbacksAtOnceRollBackOnce() async throws {
+        let operation = Operation(
+            name: "quick", idempotent: true, steps: [Step(name: "noop", command: .argv(["true"]))],
+            rollback: [Step(name: "undo", command: .shell("echo undone >> undo.log"))]
+        )
+        let fixture = try await Fixture.make(nodes: 1, operation: operation)
+        defer { fixture.remove() }
+        try await fixture.running {
+            let record = try await fixture.engine.create(request("quick", nodes: ["n1"]))
+            #expect(try await fixture.waitUntilFinal(record.id).status == .succeeded)
+            let answers = await concurrently(.rollback, on: record.id, by: ["ann", "bob", "cy"], in: fixture)
+            #expect(answers.filter { $0 == "done" }.count == 1, "\(answers)")
+            #expect(answers.filter { $0.contains("already roll") }.count == 2, "\(answers)")
+            #expect(try await fixture.waitUntilFinal(record.id).status == .rolledBack)
+            let phases = try await fixture.engine.store.phases(of: record.id)
+            #expect(phases.filter { $0.kind == .rollback }.count == 1)
+        }
+    }
+
+    @Test func anAbortWhileTheQueueStartsADeploymentEndsIt() async throws {
+        // A queued deployment is started by the queue as its node frees up; an abort arriving then must end
+        // it, whichever comes first, never leave it running.
+        let operation = Operation(name: "quick", idempotent: true, steps: [Step(name: "wait", command: .argv(["sleep", "0.2"]))])
+        let fixture = try await Fixture.make(nodes: 1, operation: operation)
+        defer { fixture.remove() }
+        try await fixture.running {
+            for _ in 0..<5 {
+                let first = try await fixture.engine.create(request("quick", nodes: ["n1"]))
+                let second = try await fixture.engine.create(request("quick", nodes: ["n1"], queue: true))
+                #expect(second.status == .queued)
+                _ = try await fixture.waitUntilFinal(first.id)
+                try await fixture.engine.perform(.abort, on: second.id, actor: "tester")
+                #expect(try await fixture.waitUntilFinal(second.id).status == .cancelled)
+                // The next round's first deployment finds n1 free (it is not queued).
+            }
         }
     }
 
