@@ -212,7 +212,7 @@ public actor Engine {
         if needsApproval {
             // Holds nothing until approved.
         } else if claimsNow {
-            launch(DeploymentDriverSeed(deployment: deployment, phases: phases, targets: targets))
+            await launch(DeploymentDriverSeed(deployment: deployment, phases: phases, targets: targets))
         } else {
             queued.append(id)
         }
@@ -267,7 +267,7 @@ public actor Engine {
             queued.append(id)
         } else {
             do {
-                launch(DeploymentDriverSeed(deployment: approved, phases: try await store.phases(of: id), targets: targets))
+                await launch(DeploymentDriverSeed(deployment: approved, phases: try await store.phases(of: id), targets: targets))
             } catch {
                 throw EngineError(.internalFailure, "could not read deployment #\(id)'s phases: \(error)")
             }
@@ -421,7 +421,7 @@ public actor Engine {
         var reopened = deployment
         reopened.status = .paused
         claim(targets, for: id)
-        launch(DeploymentDriverSeed(deployment: reopened, phases: phases, targets: targets))
+        await launch(DeploymentDriverSeed(deployment: reopened, phases: phases, targets: targets))
         return .driverStarted
     }
 
@@ -474,18 +474,42 @@ public actor Engine {
         var targets: [TargetRecord]
     }
 
-    private func launch(_ seed: DeploymentDriverSeed) {
+    private func launch(_ seed: DeploymentDriverSeed) async {
         let driver: DeploymentDriver
         do {
             driver = try DeploymentDriver(deployment: seed.deployment, phases: seed.phases, targets: seed.targets, context: context)
         } catch {
-            logger.error("cannot resume a deployment: its stored operation is unreadable", metadata: ["deployment": "\(seed.deployment.id)", "error": "\(error)"])
+            await failUnresumable(seed.deployment, because: error)
             return
         }
         let (events, inbox) = AsyncStream<DriverEvent>.makeStream()
         driversLaunched += 1
         drivers[seed.deployment.id] = RunningDriver(inbox: inbox, launch: driversLaunched)
         launchInbox.yield(Launch(driver: driver, events: events, inbox: inbox))
+    }
+
+    /// A deployment whose stored operation this version cannot read (written by another version, or damaged)
+    /// cannot run: it fails, saying why, and lets go of its nodes, instead of holding them with no driver.
+    private func failUnresumable(_ deployment: DeploymentRecord, because error: any Error) async {
+        let id = deployment.id
+        logger.error("cannot run a deployment: its stored operation is unreadable", metadata: ["deployment": "\(id)", "error": "\(error)"])
+        release(id)
+        var failed = deployment
+        failed.status = .failed
+        failed.statusReason = "cannot run: its stored operation '\(deployment.operation)' is unreadable (\(error)); start a new deployment"
+        failed.finishedAt = Clock.now()
+        failed.updatedAt = Clock.now()
+        do {
+            try await store.write([
+                .saveDeployment(failed),
+                .appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: "waveline", kind: "deployment.failed", message: failed.statusReason ?? "failed", ticket: deployment.ticket)),
+            ])
+        } catch {
+            logger.error("could not store that a deployment cannot run", metadata: ["deployment": "\(id)", "error": "\(error)"])
+        }
+        feed.publish(.deploymentChanged(id), deploymentID: id)
+        // During recovery the nodes of deployments not yet resumed are not claimed yet: the queue waits for it.
+        if recovered { await startQueued() }
     }
 
     private func driverEnded(_ id: Int64) async {
@@ -527,7 +551,7 @@ public actor Engine {
                     throw error
                 }
                 queued.removeAll { $0 == id }
-                launch(DeploymentDriverSeed(deployment: deployment, phases: try await store.phases(of: id), targets: targets))
+                await launch(DeploymentDriverSeed(deployment: deployment, phases: try await store.phases(of: id), targets: targets))
             } catch {
                 logger.error("could not start a queued deployment", metadata: ["deployment": "\(id)", "error": "\(error)"])
             }
@@ -589,7 +613,7 @@ public actor Engine {
             }
             try await store.write(changes)
             claim(targets, for: id)
-            launch(DeploymentDriverSeed(deployment: deployment, phases: try await store.phases(of: id), targets: targets))
+            await launch(DeploymentDriverSeed(deployment: deployment, phases: try await store.phases(of: id), targets: targets))
             logger.info("resumed deployment", metadata: ["deployment": "\(id)", "status": "\(deployment.status.rawValue)"])
         }
         await startQueued()

@@ -333,6 +333,32 @@ struct EngineTests {
         }
     }
 
+    @Test func aDeploymentWhoseStoredOperationIsUnreadableFailsAndFreesItsNodes() async throws {
+        let operation = Operation(name: "slow", idempotent: true, steps: [Step(name: "wait", command: .argv(["sleep", "30"]))])
+        // A first server starts a deployment on n1 and stops while it runs; its stored operation is then damaged.
+        let first = try await Fixture.make(nodes: 1, operation: operation)
+        defer { first.remove() }
+        try await first.running {
+            let record = try await first.engine.create(request("slow", nodes: ["n1"]))
+            for _ in 0..<100 where try await first.engine.store.targets(of: record.id).first?.status != .running {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            var damaged = try #require(try await first.engine.store.deployment(record.id))
+            damaged.operationJson = "{\"name\": \"slow\", \"steps\": 7}"
+            try await first.engine.store.write([.saveDeployment(damaged)])
+        }
+        // The next start cannot resume it: it fails, saying why, and n1 is free for a new deployment.
+        let second = try await Fixture.make(nodes: 1, operation: operation, directory: first.directory)
+        try await second.running {
+            let next = try await second.engine.create(request("slow", nodes: ["n1"]))
+            let stored = try #require(try await second.engine.store.deployment(1))
+            #expect(stored.status == .failed)
+            #expect(stored.statusReason?.contains("stored operation 'slow' is unreadable") == true, "\(stored.statusReason ?? "")")
+            #expect(await second.engine.busyNodes() == ["n1": next.id])
+            try await second.engine.perform(.abort, on: next.id, actor: "tester")
+        }
+    }
+
     @Test func requestsArrivingBeforeRecoveryFinishesWaitForIt() async throws {
         let operation = Operation(name: "slow", idempotent: true, steps: [Step(name: "wait", command: .argv(["sleep", "30"]))])
         // A first server starts a deployment on n1 and stops while it runs.
