@@ -206,7 +206,7 @@ public actor Engine {
         do {
             try await store.write(changes)
         } catch {
-            if claimsNow { release(id) }
+            if claimsNow { release(id); await startQueued() }
             throw EngineError(.internalFailure, "could not store the deployment: \(error)")
         }
         if needsApproval {
@@ -215,6 +215,8 @@ public actor Engine {
             await launch(DeploymentDriverSeed(deployment: deployment, phases: phases, targets: targets))
         } else {
             queued.append(id)
+            // The holder may have ended while this was being stored, before the id was in the queue.
+            await startQueued()
         }
         feed.publish(.deploymentChanged(id), deploymentID: id)
         return deployment
@@ -260,7 +262,7 @@ public actor Engine {
                 )),
             ])
         } catch {
-            if busy == nil { release(id) }
+            if busy == nil { release(id); await startQueued() }
             throw EngineError(.internalFailure, "could not store the approval: \(error)")
         }
         if busy != nil {
