@@ -113,7 +113,8 @@ public final class Accounts: Sendable {
     /// Checks a user's password, rate-limited per user name and per address. Failures are audited.
     func verify(user name: String, password: String, origin: String) async throws -> UserRecord {
         let keys = ["user:" + name.lowercased(), "address:" + origin]
-        if let wait = throttle.retryAfter(keys: keys, now: Clock.now()) {
+        let admittedAt = Clock.now()
+        if let wait = throttle.admit(keys: keys, now: admittedAt) {
             var error = APIError(.tooManyRequests, "too many failed sign-ins for \(name) or from \(origin); try again in \(Int(wait.rounded(.up))) s")
             error.headers[.retryAfter] = "\(Int(wait.rounded(.up)))"
             throw error
@@ -123,13 +124,12 @@ public final class Accounts: Sendable {
         let hash = user?.passwordHash ?? decoyHash
         let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
         guard let user, user.passwordHash != nil, matches else {
-            throttle.recordFailure(keys: keys, now: Clock.now())
             try await store.write([.appendEvent(EventRecord(
                 deploymentId: nil, time: Clock.now(), actor: "anonymous", kind: "auth.sign_in_failed",
                 message: "sign-in failed for user '\(name.prefix(64))'", origin: origin))])
             throw APIError(.unauthorized, "wrong user name or password")
         }
-        throttle.recordSuccess(key: keys[0])
+        throttle.succeeded(keys: keys, admittedAt: admittedAt)
         return user
     }
 

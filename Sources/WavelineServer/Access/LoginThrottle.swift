@@ -16,8 +16,10 @@ public final class LoginThrottle: Sendable {
         self.window = window
     }
 
-    /// Seconds until an attempt for any of the keys may be made again; nil when allowed now.
-    func retryAfter(keys: [String], now: Double) -> Double? {
+    /// Admits an attempt for the keys and counts it as failed at once, until `succeeded` says otherwise: so
+    /// that guesses sent all at once cannot each pass the check before the first failure is counted. Nil when
+    /// admitted; otherwise the seconds until an attempt may be made again.
+    func admit(keys: [String], now: Double) -> Double? {
         failures.withLock { failures in
             var wait: Double?
             for key in keys {
@@ -27,21 +29,27 @@ public final class LoginThrottle: Sendable {
                     wait = max(wait ?? 0, oldest + window - now)
                 }
             }
-            return wait
-        }
-    }
-
-    func recordFailure(keys: [String], now: Double) {
-        failures.withLock { failures in
+            guard wait == nil else { return wait }
             for key in keys { failures[key, default: []].append(now) }
             if failures.count > capacity {
                 let stalest = failures.sorted { ($0.value.last ?? 0) < ($1.value.last ?? 0) }.prefix(failures.count - capacity)
                 for (key, _) in stalest { failures[key] = nil }
             }
+            return nil
         }
     }
 
-    func recordSuccess(key: String) {
-        _ = failures.withLock { $0.removeValue(forKey: key) }
+    /// The attempt admitted at `admittedAt` succeeded: the user's failures are forgotten, and the attempt no
+    /// longer counts against its other keys (the address).
+    func succeeded(keys: [String], admittedAt: Double) {
+        failures.withLock { failures in
+            guard let user = keys.first else { return }
+            failures[user] = nil
+            for key in keys.dropFirst() {
+                guard var times = failures[key], let index = times.lastIndex(of: admittedAt) else { continue }
+                times.remove(at: index)
+                failures[key] = times.isEmpty ? nil : times
+            }
+        }
     }
 }

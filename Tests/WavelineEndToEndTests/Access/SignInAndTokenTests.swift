@@ -145,6 +145,30 @@ import WavelineStore
         }
     }
 
+    @Test func guessesSentAllAtOnceAreLimitedToo() async throws {
+        // Twelve wrong passwords at once: each bcrypt check takes a while, so none has failed when the others
+        // arrive. Only five may be checked; the others are refused without checking.
+        let bench = try Self.bench()
+        defer { bench.remove() }
+        try await bench.withServer { admin in
+            var signedOut = admin
+            signedOut.token = nil
+            let anonymous = signedOut
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for attempt in 1...12 {
+                    group.addTask {
+                        try await anonymous.request("POST", "/api/v1/session", body: try JSONEncoder().encode(SignInBody(user: "admin", password: "guess \(attempt)"))).0
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 401 }.count == 5, "\(statuses)")
+            #expect(statuses.filter { $0 == 429 }.count == 7, "\(statuses)")
+            let failures: EventList = try await admin.get("/api/v1/events?kind=auth.sign_in_failed")
+            #expect(failures.events.count == 5)
+        }
+    }
+
     @Test func browserSessionsNeedTheirCSRFTokenAndEndOnSignOutOrPasswordChange() async throws {
         let bench = try Self.bench()
         defer { bench.remove() }
