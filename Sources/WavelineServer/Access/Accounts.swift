@@ -21,6 +21,10 @@ public final class Accounts: Sendable {
     /// made here (revoking, signing out, changing a user) empty it at once; made by another replica, they take
     /// effect here within `IdentityCache.lifetime`.
     private let recent = IdentityCache()
+    /// Changes to users read the user as stored and write it back in one section: a password change (bcrypt
+    /// takes a while) must not write back grants changed meanwhile, nor bring back a removed user; two admins
+    /// demoting each other must not leave no admin.
+    private let userChanges = SerialSection()
 
     public static let minimumPasswordLength = 12
     public static let defaultTokenLifetimeDays = 90
@@ -198,48 +202,72 @@ public final class Accounts: Sendable {
     public func createUser(name: String, password: String?, grants: [Grant], by actor: String, origin: String) async throws -> UserRecord {
         try Self.validate(userName: name)
         if let password { try Self.validate(password: password) }
-        guard try await store.user(named: name) == nil else { throw APIError(.conflict, "user '\(name)' already exists") }
-        let record = UserRecord(name: name, passwordHash: try await password.asyncMap(hash), grants: grants, createdAt: Clock.now(), createdBy: actor)
-        try await store.write([
-            .saveUser(record),
-            .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "user.created",
-                                     message: "created user \(name) (\(Self.describe(grants)))\(password == nil ? ", token-only" : "")", origin: origin)),
-        ])
-        return record
+        let passwordHash = try await password.asyncMap(hash)
+        return try await userChanges.run {
+            guard try await store.user(named: name) == nil else { throw APIError(.conflict, "user '\(name)' already exists") }
+            let record = UserRecord(name: name, passwordHash: passwordHash, grants: grants, createdAt: Clock.now(), createdBy: actor)
+            try await store.write([
+                .saveUser(record),
+                .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "user.created",
+                                         message: "created user \(name) (\(Self.describe(grants)))\(password == nil ? ", token-only" : "")", origin: origin)),
+            ])
+            return record
+        }
     }
 
-    /// Changes a user's grants and/or password. A new password signs the user out of every browser.
-    func updateUser(_ user: UserRecord, password: String?, grants: [Grant]?, by actor: String, origin: String) async throws -> UserRecord {
-        var updated = user
-        var changes: [StoreChange] = []
-        var said: [String] = []
-        if let password {
-            try Self.validate(password: password)
-            updated.passwordHash = try await hash(password)
-            changes.append(.remove(.sessions(ofUser: user.name)))
-            said.append("changed the password")
+    /// Changes a user's grants and/or password, applied to the user as stored when the change is written. A
+    /// new password signs the user out of every browser. The last admin on everything stays one.
+    func updateUser(named name: String, password: String?, grants: [Grant]?, by actor: String, origin: String) async throws -> UserRecord {
+        if let password { try Self.validate(password: password) }
+        let passwordHash = try await password.asyncMap(hash)
+        return try await userChanges.run {
+            guard let user = try await store.user(named: name) else { throw APIError(.notFound, "no user '\(name)'") }
+            var updated = user
+            var changes: [StoreChange] = []
+            var said: [String] = []
+            if let passwordHash {
+                updated.passwordHash = passwordHash
+                changes.append(.remove(.sessions(ofUser: user.name)))
+                said.append("changed the password")
+            }
+            if let grants {
+                if !grants.contains(where: Self.isFullAdmin) { try await requireAnotherAdmin(than: user) }
+                updated.grants = grants
+                said.append("set grants to \(Self.describe(grants))")
+            }
+            guard !said.isEmpty else { return user }
+            defer { recent.forgetAll() }
+            updated.updatedAt = Clock.now()
+            try await store.write([.saveUser(updated)] + changes + [
+                .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "user.updated",
+                                         message: "\(user.name): " + said.joined(separator: "; "), origin: origin)),
+            ])
+            return updated
         }
-        if let grants {
-            updated.grants = grants
-            said.append("set grants to \(Self.describe(grants))")
-        }
-        guard !said.isEmpty else { return user }
-        defer { recent.forgetAll() }
-        updated.updatedAt = Clock.now()
-        try await store.write([.saveUser(updated)] + changes + [
-            .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "user.updated",
-                                     message: "\(user.name): " + said.joined(separator: "; "), origin: origin)),
-        ])
-        return updated
     }
 
-    func removeUser(_ user: UserRecord, by actor: String, origin: String) async throws {
-        defer { recent.forgetAll() }
-        try await store.write([
-            .remove(.user(user.name)),
-            .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "user.removed",
-                                     message: "removed user \(user.name) with their tokens and sessions", origin: origin)),
-        ])
+    func removeUser(named name: String, by actor: String, origin: String) async throws {
+        try await userChanges.run {
+            guard let user = try await store.user(named: name) else { throw APIError(.notFound, "no user '\(name)'") }
+            try await requireAnotherAdmin(than: user)
+            defer { recent.forgetAll() }
+            try await store.write([
+                .remove(.user(user.name)),
+                .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "user.removed",
+                                         message: "removed user \(user.name) with their tokens and sessions", origin: origin)),
+            ])
+        }
+    }
+
+    private static func isFullAdmin(_ grant: Grant) -> Bool { grant.role == .admin && grant.coversEverything }
+
+    /// Nobody may lock everyone out: the last admin on everything stays one.
+    private func requireAnotherAdmin(than user: UserRecord) async throws {
+        guard user.grants.contains(where: Self.isFullAdmin) else { return }
+        let others = try await store.users().filter { $0.name != user.name && $0.grants.contains(where: Self.isFullAdmin) }
+        if others.isEmpty {
+            throw APIError(.conflict, "\(user.name) is the last admin on everything; make another admin first")
+        }
     }
 
     // MARK: - Helpers
