@@ -57,6 +57,34 @@ import WavelineStore
         try await store.close()
     }
 
+    @Test func aTrailVerifiedWhileEventsAreAppendedIsIntact() async throws {
+        // A running server appends while someone verifies: an event committed between reading the events and
+        // the head must not look like one removed from the end.
+        let factory = try await Self.trail()
+        defer { try? FileManager.default.removeItem(atPath: factory.directory) }
+        let store = try await factory.open()
+        let writer = Task {
+            var index = 0
+            while !Task.isCancelled {
+                index += 1
+                try await store.write([.appendEvent(EventRecord(
+                    deploymentId: nil, time: 1_700_000_100 + Double(index), actor: "bob", kind: "action.pause", message: "live \(index)"
+                ))])
+            }
+        }
+        var reports: [AuditReport] = []
+        for _ in 0..<30 {
+            reports.append(try await store.verifyAuditTrail())
+            reports.append(try await AuditTrail.verify(sqliteFile: factory.path))
+        }
+        writer.cancel()
+        _ = try? await writer.value
+        let broken = reports.first { !$0.isIntact }
+        #expect(broken == nil, "\(broken?.summary ?? "")")
+        #expect((reports.last?.count ?? 0) > 12)
+        try await store.close()
+    }
+
     @Test func anEditedEntryIsNamed() async throws {
         for column in ["message = 'nothing happened'", "actor = 'mallory'", "time = time + 1", "origin = NULL", "ticket = 'CHG-0'"] {
             let factory = try await Self.trail()

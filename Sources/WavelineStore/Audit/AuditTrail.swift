@@ -6,9 +6,9 @@ import SQLiteKit
 import SQLKit
 
 extension DeploymentStore {
-    /// Every event in id order, page by page.
-    public func allEvents(pageSize: Int = 5000, _ body: ([EventRecord]) throws -> Void) async throws {
-        var after: Int64 = 0
+    /// Every event in id order (after `after`), page by page.
+    public func allEvents(after start: Int64 = 0, pageSize: Int = 5000, _ body: ([EventRecord]) throws -> Void) async throws {
+        var after = start
         while true {
             let page = try await events(of: nil, afterID: after, limit: pageSize)
             guard let last = page.last else { return }
@@ -19,9 +19,15 @@ extension DeploymentStore {
 
     /// Checks the audit trail's hash chain (see `AuditVerifier`).
     public func verifyAuditTrail() async throws -> AuditReport {
-        var events: [EventRecord] = []
-        try await allEvents { events += $0 }
-        return AuditVerifier.verify(events, head: try await auditHead())
+        let (events, head) = try await AuditTrail.readTogether(
+            events: { after in
+                var events: [EventRecord] = []
+                try await allEvents(after: after) { events += $0 }
+                return events
+            },
+            head: { try await auditHead() }
+        )
+        return AuditVerifier.verify(events, head: head)
     }
 }
 
@@ -36,9 +42,33 @@ public enum AuditTrail {
     /// file is only read: no migration runs on it.
     public static func verify(sqliteFile path: String) async throws -> AuditReport {
         try await withEvents(sqliteFile: path) { database in
-            let events = try await database.raw("SELECT * FROM events ORDER BY id").all(decoding: EventRecord.self)
-            let head = try await database.raw("SELECT last_id, last_hash FROM audit_head WHERE singleton = 1").first(decoding: AuditHead.self)
+            let (events, head) = try await readTogether(
+                events: { after in
+                    try await database.raw("SELECT * FROM events WHERE id > \(bind: after) ORDER BY id").all(decoding: EventRecord.self)
+                },
+                head: {
+                    try await database.raw("SELECT last_id, last_hash FROM audit_head WHERE singleton = 1").first(decoding: AuditHead.self)
+                }
+            )
             return AuditVerifier.verify(events, head: head)
+        }
+    }
+
+    /// The events and the head as they agree while a running server appends: the head is read after the
+    /// events, and events committed in between are read until they reach it. Read the other way round, an
+    /// event appended meanwhile looked like one removed from the end (a false alarm of tampering). Events past
+    /// the head once the reads agree were added outside Waveline, and the verifier says so.
+    static func readTogether(
+        events: (_ after: Int64) async throws -> [EventRecord], head: () async throws -> AuditHead?
+    ) async throws -> ([EventRecord], AuditHead?) {
+        var read = try await events(0)
+        var rounds = 0
+        while true {
+            let current = try await head()
+            rounds += 1
+            // A server appending without pause could outrun this; after many rounds the report shows the gap.
+            guard let current, current.lastId > (read.last?.id ?? 0), rounds < 50 else { return (read, current) }
+            read += try await events(read.last?.id ?? 0)
         }
     }
 
