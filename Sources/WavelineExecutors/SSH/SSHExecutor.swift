@@ -291,7 +291,7 @@ public struct SSHExecutor: Executor {
     public func release(nodes: [Node]) async {
         guard let ssh = sshProgram, keepMastersSeconds == 0 else { return }
         let open = nodes.compactMap { node -> SSHConnection? in
-            guard case .ssh(let connection) = node.connection, masters.close(node.name) else { return nil }
+            guard case .ssh(let connection) = node.connection, masters.close(node.name, connection) else { return nil }
             return connection
         }
         await Self.forEach(open, atMost: 16) { connection in
@@ -326,21 +326,35 @@ public struct SSHExecutorError: Error, CustomStringConvertible {
     public var description: String
 }
 
-/// The nodes this executor may hold a master connection for.
+/// The nodes this executor may hold a master connection for. Nodes that reach the same host, port and user
+/// (two instances on one machine) share one master, as ssh's `%C` ControlPath names it: it is closed when the
+/// last of them lets go, not under a deployment still running on another.
 final class MasterBook: Sendable {
-    private let nodes = Mutex<Set<String>>([])
+    /// Destination → the nodes using its master since their last release.
+    private let users = Mutex<[String: Set<String>]>([:])
+
+    /// What ssh's `%C` is made of (besides this machine's name).
+    static func destination(_ connection: SSHConnection) -> String {
+        "\(connection.user ?? "")@\(connection.host):\(connection.port ?? 22) via \(connection.jumpHost ?? "-")"
+    }
 
     /// Notes a command for `node`; true when no master was known for it (first command since a release).
     func open(_ node: String, _ connection: SSHConnection) -> Bool {
-        nodes.withLock { $0.insert(node).inserted }
+        users.withLock { $0[Self.destination(connection), default: []].insert(node).inserted }
     }
 
-    /// Forgets `node`; true when a master was known for it.
-    func close(_ node: String) -> Bool {
-        nodes.withLock { $0.remove(node) != nil }
+    /// Forgets `node`; true when its master should close: it was known, and no other node uses it.
+    func close(_ node: String, _ connection: SSHConnection) -> Bool {
+        let destination = Self.destination(connection)
+        return users.withLock { users in
+            guard users[destination]?.remove(node) != nil else { return false }
+            guard users[destination]?.isEmpty == true else { return false }
+            users[destination] = nil
+            return true
+        }
     }
 
-    func closeAll() { nodes.withLock { $0.removeAll() } }
+    func closeAll() { users.withLock { $0.removeAll() } }
 }
 
 /// What one command's run knows, shared by the output readers and the timeout task.

@@ -223,6 +223,29 @@ struct SSHDeploymentTests {
         try await eventually("the server closed its masters when it stopped") { try await pgrep(sockets).isEmpty }
     }
 
+    /// Two nodes that are instances on one host share its master connection: a deployment ending on one
+    /// must not close it under a deployment still running on the other.
+    @Test func aDeploymentEndingOnOneInstanceLeavesItsHostsOtherInstanceConnected() async throws {
+        let hosts = try SSHTestHosts.required()
+        try remoteDirectories(hosts, count: 2)
+        defer { try? FileManager.default.removeItem(atPath: remoteRoot) }
+        let inventory = sshInventory(hosts, remoteRoot: remoteRoot, nodes: 1)
+            + "      - {name: n2, zone: b, connection: {port: \(hosts.hosts[0].port), directory: \"\(remoteRoot)/n2\"}}\n"
+        let bench = try Workbench(inventory: inventory, operations: ["write-value": Self.writeValue, "slow-work": Self.slowWork(seconds: 3)])
+        defer { bench.remove() }
+        try await bench.withServer { server in
+            let slow = try await server.deploy("slow-work", selection: Selection(nodes: ["n2"]), strategy: "all-at-once")
+            try await eventually("n2's master is open") { try await !pgrep(bench.data + "/ssh/").isEmpty }
+            let quick = try await server.deploy("write-value", selection: Selection(nodes: ["n1"]), parameters: ["value": "x"], strategy: "all-at-once")
+            let quickDone = try await server.waitUntilFinal(quick.deployment.id, timeout: .seconds(60))
+            #expect(quickDone.deployment.status == .succeeded, "\(quickDone.deployment.statusReason ?? "")")
+            let slowDone = try await server.waitUntilFinal(slow.deployment.id, timeout: .seconds(60))
+            #expect(slowDone.deployment.status == .succeeded, "\(slowDone.deployment.statusReason ?? "")")
+            #expect(remoteFile("n2", "done.txt") == "done\n")
+            try await eventually("the shared master closed with the last deployment") { try await pgrep(bench.data + "/ssh/").isEmpty }
+        }
+    }
+
     /// Abort ends the remote command.
     @Test func abortEndsTheRemoteCommand() async throws {
         let hosts = try SSHTestHosts.required()
