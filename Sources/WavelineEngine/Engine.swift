@@ -519,6 +519,8 @@ public actor Engine {
         for waiter in driverEndWaiters.removeValue(forKey: id) ?? [] { waiter.resume() }
         release(id)
         context.logs.forget(deployment: id)
+        // Its last lines (an aborted step's closing words) are stored now: followers of its log may end.
+        feed.publish(.deploymentChanged(id), deploymentID: id)
         await startQueued()
     }
 
@@ -634,4 +636,8 @@ extension String {
 extension Engine {
     /// Node name → the unfinished deployment holding it.
     public func busyNodes() -> [String: Int64] { claims }
+
+    /// Whether a deployment's driver still runs. Its final state is stored before it ends: until then, lines
+    /// of steps that were ended (an abort) may still come.
+    public func isDriving(_ id: Int64) -> Bool { drivers[id] != nil }
 }

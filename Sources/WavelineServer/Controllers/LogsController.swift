@@ -93,8 +93,11 @@ struct LogsController {
                     try await send(records, fromFeed: false)
                 }
             }
+            /// Done when the deployment is final and its driver has ended: the driver stores the final state
+            /// first, and the steps it ended may still log their last lines until it is gone.
             func finishIfDone() async throws -> Bool {
-                guard let status = try await store.deployment(scope.id)?.status, status.isFinal else { return false }
+                guard let status = try await store.deployment(scope.id)?.status, status.isFinal,
+                      await !engine.isDriving(scope.id) else { return false }
                 try await catchUp()
                 try await writer.write(ByteBuffer(string: "event: end\ndata: {\"status\":\"\(status.rawValue)\"}\n\n"))
                 return true

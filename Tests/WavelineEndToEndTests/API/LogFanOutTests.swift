@@ -253,6 +253,32 @@ import WavelineStore
         }
     }
 
+    @Test func aFollowerOfAnAbortedDeploymentGetsItsLastLinesBeforeTheEnd() async throws {
+        // The abort is stored (the deployment final) before the step, which takes a moment to stop, has ended
+        // and its end is logged.
+        let operation = WavelineCore.Operation(name: "stubborn", idempotent: true, steps: [Step(name: "work", command: .shell(
+            "trap 'sleep 0.3; exit 1' TERM; echo started; sleep 30 & wait"
+        ))])
+        try await Self.withServer(nodes: ["n1"], operation: operation, feedBufferLimit: 4096) { engine, store, url, _ in
+            let id = try await engine.create(DeploymentRequest(
+                operation: "stubborn", selection: Selection(nodes: ["n1"]), strategy: "all-at-once", reason: "abort", requestedBy: "admin"
+            )).id
+            let started = await eventually(timeout: .seconds(20)) {
+                (try? await store.logLines(of: id, targets: nil, afterID: 0, limit: 100).contains { $0.text == "started" }) == true
+            }
+            #expect(started)
+            let following = Counter()
+            let follower = Task { try await Self.follow("\(url)/api/v1/deployments/\(id)/logs/stream?format=batches") { following.add() } }
+            #expect(await eventually(timeout: .seconds(20)) { following.value == 1 })
+            try await engine.perform(.abort, on: id, actor: "admin")
+            let followed = try await follower.value
+            let stored = try await store.logLines(of: id, targets: nil, afterID: 0, limit: 1000)
+            #expect(stored.last?.text.contains("step 'work' cancelled") == true, "\(stored.map(\.text))")
+            #expect(followed.ended)
+            #expect(followed.ids == stored.map(\.id), "the follower got every line before the end")
+        }
+    }
+
     @Test(arguments: LogStreamFormat.allCases)
     func aFollowerThatFallsBehindIsEndedAndResumesWithoutGapsOrDuplicates(format: LogStreamFormat) async throws {
         // n2 writes lines steadily while n1 finishes early. Every read of the deployment is slowed down, so a
