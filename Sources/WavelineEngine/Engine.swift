@@ -241,6 +241,13 @@ public actor Engine {
         approved.approvedBy = command.actor
         approved.approvedAt = now
         approved.updatedAt = now
+        // Read before any node is claimed: a failed read then leaves nothing held.
+        let phases: [PhaseRecord]
+        do {
+            phases = try await store.phases(of: id)
+        } catch {
+            throw EngineError(.internalFailure, "could not read deployment #\(id)'s phases: \(error)")
+        }
         await untilEndingHoldersLetGo(of: targets.map(\.node))
         let busy = targets.first { claims[$0.node] != nil }
         if let busy {
@@ -268,11 +275,7 @@ public actor Engine {
         if busy != nil {
             queued.append(id)
         } else {
-            do {
-                await launch(DeploymentDriverSeed(deployment: approved, phases: try await store.phases(of: id), targets: targets))
-            } catch {
-                throw EngineError(.internalFailure, "could not read deployment #\(id)'s phases: \(error)")
-            }
+            await launch(DeploymentDriverSeed(deployment: approved, phases: phases, targets: targets))
         }
         feed.publish(.deploymentChanged(id), deploymentID: id)
     }
@@ -540,6 +543,7 @@ public actor Engine {
                     continue
                 }
                 let targets = try await store.targets(of: id)
+                let phases = try await store.phases(of: id)
                 guard targets.allSatisfy({ claims[$0.node] == nil }) else { continue }
                 deployment.status = .running
                 deployment.statusReason = nil
@@ -555,7 +559,7 @@ public actor Engine {
                     throw error
                 }
                 queued.removeAll { $0 == id }
-                await launch(DeploymentDriverSeed(deployment: deployment, phases: try await store.phases(of: id), targets: targets))
+                await launch(DeploymentDriverSeed(deployment: deployment, phases: phases, targets: targets))
             } catch {
                 logger.error("could not start a queued deployment", metadata: ["deployment": "\(id)", "error": "\(error)"])
             }
