@@ -23,7 +23,7 @@ public final class Accounts: Sendable {
     private let recent = IdentityCache()
     /// Changes to users read the user as stored and write it back in one section: a password change (bcrypt
     /// takes a while) must not write back grants changed meanwhile, nor bring back a removed user; two admins
-    /// demoting each other must not leave no admin.
+    /// demoting each other must not leave no admin. Sessions and tokens are made in it too.
     private let userChanges = SerialSection()
 
     public static let minimumPasswordLength = 12
@@ -139,16 +139,28 @@ public final class Accounts: Sendable {
 
     /// A new browser session for a verified user: the cookie value (shown to the browser only) and its record.
     func startSession(for user: UserRecord, origin: String) async throws -> (cookie: String, record: SessionRecord) {
-        let id = Self.randomSecret(bytes: 32)
-        let now = Clock.now()
-        let record = SessionRecord(idHash: Self.sha256(id), userName: user.name, csrfToken: Self.randomSecret(bytes: 24),
-                                   createdAt: now, expiresAt: now + sessionLifetime, origin: origin)
-        try await store.write([
-            .remove(.sessionsExpired(before: now)),
-            .saveSession(record),
-            .appendEvent(EventRecord(deploymentId: nil, time: now, actor: user.name, kind: "auth.signed_in", message: "signed in to the web UI", origin: origin)),
-        ])
-        return (id, record)
+        try await userChanges.run {
+            try await requireUnchangedPassword(user)
+            let id = Self.randomSecret(bytes: 32)
+            let now = Clock.now()
+            let record = SessionRecord(idHash: Self.sha256(id), userName: user.name, csrfToken: Self.randomSecret(bytes: 24),
+                                       createdAt: now, expiresAt: now + sessionLifetime, origin: origin)
+            try await store.write([
+                .remove(.sessionsExpired(before: now)),
+                .saveSession(record),
+                .appendEvent(EventRecord(deploymentId: nil, time: now, actor: user.name, kind: "auth.signed_in", message: "signed in to the web UI", origin: origin)),
+            ])
+            return (id, record)
+        }
+    }
+
+    /// In the user section, before a session or token is made from a checked password: a password changed
+    /// (or a user removed) while bcrypt checked the old one must not leave a way in.
+    private func requireUnchangedPassword(_ verified: UserRecord) async throws {
+        guard let stored = try await store.user(named: verified.name), stored.passwordHash != nil,
+              stored.passwordHash == verified.passwordHash else {
+            throw APIError(.unauthorized, "the password of \(verified.name) was changed while signing in; sign in again")
+        }
     }
 
     func endSession(_ identity: Identity, origin: String) async throws {
@@ -163,7 +175,10 @@ public final class Accounts: Sendable {
     // MARK: - Tokens
 
     /// Makes an API token for `user`; the token is returned once and never stored.
-    public func createToken(for user: String, name: String, lifetimeDays: Int, by actor: String, origin: String) async throws -> (record: APITokenRecord, token: String) {
+    /// `signedInWith`: the user whose password was just checked to ask for it (HTTP Basic), if so.
+    public func createToken(
+        for user: String, name: String, lifetimeDays: Int, by actor: String, origin: String, signedInWith verified: UserRecord? = nil
+    ) async throws -> (record: APITokenRecord, token: String) {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 64, !name.contains(where: \.isNewline) else {
             throw APIError(.badRequest, "field 'name': a token needs a name of 1 to 64 characters on one line (say what uses it: `laptop`, `ci`)")
@@ -171,17 +186,21 @@ public final class Accounts: Sendable {
         guard (1...Self.maximumTokenLifetimeDays).contains(lifetimeDays) else {
             throw APIError(.badRequest, "field 'expiresInDays': expected 1 to \(Self.maximumTokenLifetimeDays) days, got \(lifetimeDays)")
         }
-        guard try await store.user(named: user) != nil else { throw APIError(.notFound, "no user '\(user)'") }
-        let token = "wl_" + Self.randomSecret(bytes: 32)
-        let now = Clock.now()
-        let record = APITokenRecord(id: Self.randomID(), userName: user, name: name, tokenHash: Self.sha256(token),
-                                    createdAt: now, expiresAt: now + Double(lifetimeDays) * 86400, createdBy: actor)
-        try await store.write([
-            .saveToken(record),
-            .appendEvent(EventRecord(deploymentId: nil, time: now, actor: actor, kind: "token.created",
-                                     message: "created API token '\(name)' (\(record.id)) for \(user), expires \(Self.timestamp(record.expiresAt))", origin: origin)),
-        ])
-        return (record, token)
+        // In the user section: a token is never made for a user being removed, or from a password being changed.
+        return try await userChanges.run {
+            if let verified { try await requireUnchangedPassword(verified) }
+            guard try await store.user(named: user) != nil else { throw APIError(.notFound, "no user '\(user)'") }
+            let token = "wl_" + Self.randomSecret(bytes: 32)
+            let now = Clock.now()
+            let record = APITokenRecord(id: Self.randomID(), userName: user, name: name, tokenHash: Self.sha256(token),
+                                        createdAt: now, expiresAt: now + Double(lifetimeDays) * 86400, createdBy: actor)
+            try await store.write([
+                .saveToken(record),
+                .appendEvent(EventRecord(deploymentId: nil, time: now, actor: actor, kind: "token.created",
+                                         message: "created API token '\(name)' (\(record.id)) for \(user), expires \(Self.timestamp(record.expiresAt))", origin: origin)),
+            ])
+            return (record, token)
+        }
     }
 
     func revokeToken(_ record: APITokenRecord, by actor: String, origin: String) async throws -> APITokenRecord {

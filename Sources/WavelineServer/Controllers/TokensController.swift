@@ -24,11 +24,13 @@ struct TokensController {
         _ = try QueryValues(request, allowed: [])
         let origin = request.origin(context: context)
         var context = context
+        var verified: UserRecord?
         if context.identity == nil {
             guard let basic = request.headers.basic else {
                 throw APIError(.unauthorized, "sign in first: send your user name and password (HTTP Basic) or an API token (Bearer) to make a token")
             }
             let user = try await accounts.verify(user: basic.username, password: basic.password, origin: origin)
+            verified = user
             context.identity = Identity(name: user.name, grants: user.grants, credential: .token(id: "", name: "password"))
         } else if let identity = context.identity {
             try RequireIdentityMiddleware.checkCSRF(request, identity)
@@ -38,7 +40,8 @@ struct TokensController {
         let owner = body.user ?? caller.name
         try context.authorize(owner == caller.name ? .manageOwnTokens : .manageTokens)
         let made = try await accounts.createToken(
-            for: owner, name: body.name, lifetimeDays: body.expiresInDays ?? Accounts.defaultTokenLifetimeDays, by: caller.name, origin: origin
+            for: owner, name: body.name, lifetimeDays: body.expiresInDays ?? Accounts.defaultTokenLifetimeDays, by: caller.name, origin: origin,
+            signedInWith: verified
         )
         return EditedResponse(status: .created, response: CreatedToken(token: made.token, details: TokenView(made.record)))
     }

@@ -52,6 +52,32 @@ import WavelineServer
         }
     }
 
+    @Test func aSignInWithThePasswordBeingChangedLeavesNoWayIn() async throws {
+        let bench = try Self.bench()
+        defer { bench.remove() }
+        try await bench.withServer(extraArguments: Self.realCost) { admin in
+            _ = try await admin.request("POST", "/api/v1/users", body: try JSONEncoder().encode(
+                CreateUserBody(name: "olga", password: "olga's old long password", grants: [GrantBody(role: .operator)])))
+            var signedOut = admin
+            signedOut.token = nil
+            let anonymous = signedOut
+            // An admin resets olga's password; while it is hashed, someone signs in with the old one, and that
+            // check is still running when the new password is stored.
+            async let reset = Self.patch(admin, "olga", UpdateUserBody(password: "olga's new long password"))
+            try await Task.sleep(for: .milliseconds(100))
+            let (status, _, headers) = try await anonymous.requestWithHeaders(
+                "POST", "/api/v1/session", body: try JSONEncoder().encode(SignInBody(user: "olga", password: "olga's old long password")))
+            #expect(try await reset == 200)
+            // Whatever the order, the old password opens nothing now.
+            if status == 200, let setCookie = headers.first(where: { $0.0.lowercased() == "set-cookie" })?.1 {
+                let cookie = String(setCookie.split(separator: ";")[0])
+                #expect(try await anonymous.request("GET", "/api/v1/me", headers: [("Cookie", cookie)]).0 == 401)
+            } else {
+                #expect(status == 401)
+            }
+        }
+    }
+
     @Test func theLastAdminStaysOneEvenWhenTwoDemoteEachOtherAtOnce() async throws {
         let bench = try Self.bench()
         defer { bench.remove() }
