@@ -344,10 +344,15 @@ public actor Engine {
                 }
             }
             guard case .failure(let error) = result, error.unhandledAtEnd, attempt == 1 else { return try result.get() }
-            if drivers[id]?.launch == driver.launch {
-                await withCheckedContinuation { driverEndWaiters[id, default: []].append($0) }
-            }
+            await untilDriverEnds(id, launch: driver.launch)
         }
+    }
+
+    /// Waits until launch `launch` of the deployment's driver is gone; at once if it already is (a newer
+    /// driver is never waited on).
+    private func untilDriverEnds(_ id: Int64, launch: Int) async {
+        guard drivers[id]?.launch == launch else { return }
+        await withCheckedContinuation { driverEndWaiters[id, default: []].append($0) }
     }
 
     /// A deployment with no driver is finished or queued. Only a rollback brings a finished one back, and only
@@ -448,9 +453,8 @@ public actor Engine {
     /// person already sees finished.
     private func untilEndingHoldersLetGo(of nodes: [String]) async {
         for holder in Set(nodes.compactMap { claims[$0] }) {
-            guard let driver = drivers[holder], (try? await store.deployment(holder))?.status.isFinal == true,
-                  drivers[holder]?.launch == driver.launch else { continue }
-            await withCheckedContinuation { driverEndWaiters[holder, default: []].append($0) }
+            guard let driver = drivers[holder], (try? await store.deployment(holder))?.status.isFinal == true else { continue }
+            await untilDriverEnds(holder, launch: driver.launch)
         }
     }
 

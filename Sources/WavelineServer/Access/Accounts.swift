@@ -189,7 +189,7 @@ public final class Accounts: Sendable {
         // In the user section: a token is never made for a user being removed, or from a password being changed.
         return try await userChanges.run {
             if let verified { try await requireUnchangedPassword(verified) }
-            guard try await store.user(named: user) != nil else { throw APIError(.notFound, "no user '\(user)'") }
+            _ = try await storedUser(named: user)
             let token = "wl_" + Self.randomSecret(bytes: 32)
             let now = Clock.now()
             let record = APITokenRecord(id: Self.randomID(), userName: user, name: name, tokenHash: Self.sha256(token),
@@ -240,7 +240,7 @@ public final class Accounts: Sendable {
         if let password { try Self.validate(password: password) }
         let passwordHash = try await password.asyncMap(hash)
         return try await userChanges.run {
-            guard let user = try await store.user(named: name) else { throw APIError(.notFound, "no user '\(name)'") }
+            let user = try await storedUser(named: name)
             var updated = user
             var changes: [StoreChange] = []
             var said: [String] = []
@@ -267,7 +267,7 @@ public final class Accounts: Sendable {
 
     func removeUser(named name: String, by actor: String, origin: String) async throws {
         try await userChanges.run {
-            guard let user = try await store.user(named: name) else { throw APIError(.notFound, "no user '\(name)'") }
+            let user = try await storedUser(named: name)
             try await requireAnotherAdmin(than: user)
             defer { recent.forgetAll() }
             try await store.write([
@@ -276,6 +276,12 @@ public final class Accounts: Sendable {
                                          message: "removed user \(user.name) with their tokens and sessions", origin: origin)),
             ])
         }
+    }
+
+    /// The user as stored, or a 404 naming them.
+    func storedUser(named name: String) async throws -> UserRecord {
+        guard let user = try await store.user(named: name) else { throw APIError(.notFound, "no user '\(name)'") }
+        return user
     }
 
     private static func isFullAdmin(_ grant: Grant) -> Bool { grant.role == .admin && grant.coversEverything }

@@ -61,9 +61,7 @@ struct UsersController {
     }
 
     private func user(_ context: Context) async throws -> UserRecord {
-        let name = context.parameters.get("name") ?? ""
-        guard let user = try await accounts.store.user(named: name) else { throw APIError(.notFound, "no user '\(name)'") }
-        return user
+        try await accounts.storedUser(named: context.parameters.get("name") ?? "")
     }
 }
 
