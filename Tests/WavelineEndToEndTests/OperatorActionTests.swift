@@ -299,7 +299,7 @@ import WavelineStore
             #expect(retry.status == 409)
             #expect(retry.message.contains("no failed or interrupted node"), "\(retry.message)")
             let skipNothing = try await server.refusedAction("skip", id)
-            #expect(skipNothing.status == 400, "skip without nodes: \(skipNothing)")
+            #expect(skipNothing.status == 422, "skip without nodes: \(skipNothing)")
             let skipStranger = try await server.refusedAction("skip", id, nodes: ["n2"])
             #expect(skipStranger.status == 404)
             #expect(skipStranger.message.contains("n2"))

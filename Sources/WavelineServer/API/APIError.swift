@@ -18,7 +18,9 @@ public struct APIError: HTTPResponseError, Sendable {
 
     public init(_ error: EngineError) {
         switch error.kind {
-        case .invalidRequest: self.init(.badRequest, error.message)
+        // The request had the API's shape, but what it asks is not valid here (unknown operation, a parameter the
+        // operation refuses, a missing ticket): 422. A 400 means the request itself is malformed.
+        case .invalidRequest: self.init(.unprocessableContent, error.message)
         case .notFound: self.init(.notFound, error.message)
         case .conflict: self.init(.conflict, error.message)
         case .internalFailure: self.init(.internalServerError, error.message)

@@ -1,3 +1,4 @@
+import HTTPTypes
 import WavelineCore
 import WavelineStore
 
@@ -30,6 +31,18 @@ public struct GrantBody: Codable, Sendable, Hashable {
     }
 
     public var grant: Grant { Grant(role: role, environments: environments ?? [], products: products ?? []) }
+
+    /// The grants of a request body, each environment and product checked to be a name (`field` names them).
+    static func grants(_ bodies: [GrantBody], field: String = "grants") throws(APIError) -> [Grant] {
+        for (index, body) in bodies.enumerated() {
+            for (key, names) in [("environments", body.environments ?? []), ("products", body.products ?? [])] {
+                if let bad = names.firstIndex(where: { !NameSyntax.isName($0) }) {
+                    throw APIError(.badRequest, "field '\(field)[\(index)].\(key)[\(bad)]' must be \(NameSyntax.described), got '\(names[bad].prefix(80))'")
+                }
+            }
+        }
+        return bodies.map(\.grant)
+    }
 }
 
 public struct SessionView: Codable, Sendable {

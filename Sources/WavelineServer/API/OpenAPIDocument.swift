@@ -26,7 +26,12 @@ info:
     - Access follows the permission table (`waveline roles`, docs/roles.md): a role granted for all or some
       environments and products. A refusal is 403 naming the missing permission; no or a bad credential is 401.
     - A request body is JSON, sent with `Content-Type: application/json` (else 415), at most 2 MiB (else 413).
-    - Query parameters a route does not list are refused (400), so a misspelt filter never matches everything.
+      A field the body's schema does not name, or a field sent as `null`, is refused (400): leave it out instead.
+    - Query parameters a route does not list are refused (400), so a misspelt filter never matches everything;
+      so is a parameter given with an empty value (leave it out instead).
+    - 400 means the request does not have the shape this document gives it (a field's type, pattern or length, a
+      malformed body); 422 means it has, but what it asks is not valid here: a name the inventory or the catalog
+      lacks, a parameter the operation refuses, a missing ticket for a protected environment.
     - Every 4xx and 5xx answer is the `Error` shape, with a message saying what was wrong and where. A path the API
       serves, asked with another method, answers 405 with an `Allow` header; an unknown path answers 404.
 servers:
@@ -48,7 +53,8 @@ paths:
     get:
       tags: [meta]
       operationId: health
-      summary: Whether the server answers.
+      summary: Whether the server answers (no credential needed; one sent is not read).
+      security: []
       responses:
         "200":
           description: The server is up.
@@ -68,14 +74,16 @@ paths:
     get:
       tags: [meta]
       operationId: openAPIDocument
-      summary: This document.
+      summary: This document (no credential needed; one sent is not read).
+      security: []
       responses:
         "200":
           description: The OpenAPI document of this server, as YAML.
           content:
             application/yaml:
               schema:
-                type: string
+                type: object
+                required: [openapi, info, paths]
         "400": { $ref: "#/components/responses/BadRequest" }
         "500": { $ref: "#/components/responses/InternalError" }
 
@@ -128,6 +136,7 @@ paths:
         "400": { $ref: "#/components/responses/BadRequest" }
         "401": { $ref: "#/components/responses/Unauthorized" }
         "403": { $ref: "#/components/responses/Forbidden" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/nodes:
@@ -140,8 +149,8 @@ paths:
         - $ref: "#/components/parameters/InventoryProduct"
         - name: cluster
           in: query
-          description: Only this cluster's nodes. A name the inventory lacks is a 400.
-          schema: { type: string }
+          description: Only this cluster's nodes. A name the inventory lacks is a 422.
+          schema: { $ref: "#/components/schemas/Name" }
       responses:
         "200":
           description: The nodes, in inventory order.
@@ -151,6 +160,7 @@ paths:
         "400": { $ref: "#/components/responses/BadRequest" }
         "401": { $ref: "#/components/responses/Unauthorized" }
         "403": { $ref: "#/components/responses/Forbidden" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/nodes/{name}:
@@ -163,7 +173,7 @@ paths:
           in: path
           required: true
           description: The node's name in the inventory.
-          schema: { type: string }
+          schema: { $ref: "#/components/schemas/Name" }
         - name: limit
           in: query
           description: Runs per page.
@@ -171,7 +181,7 @@ paths:
         - name: before
           in: query
           description: A history cursor (`nextBefore` of the previous page) — `<deployment>` or `<deployment>-<run>`.
-          schema: { type: string, pattern: '^[0-9]+(-[0-9]+)?$' }
+          schema: { type: string, pattern: '^[1-9][0-9]{0,17}(-[0-9]{1,9})?$' }
       responses:
         "200":
           description: The node and a page of its history.
@@ -207,6 +217,7 @@ paths:
         "400": { $ref: "#/components/responses/BadRequest" }
         "401": { $ref: "#/components/responses/Unauthorized" }
         "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/audit/verify:
@@ -300,7 +311,7 @@ paths:
         - name: user
           in: query
           required: false
-          schema: { type: string }
+          schema: { type: string, minLength: 1, maxLength: 64, pattern: '^(\*|[A-Za-z0-9][A-Za-z0-9._-]*)$' }
       responses:
         "200":
           description: Tokens, newest first (never the secrets).
@@ -351,7 +362,7 @@ paths:
         - name: tokenID
           in: path
           required: true
-          schema: { type: string }
+          schema: { type: string, minLength: 1, maxLength: 64 }
       responses:
         "200":
           description: The revoked token.
@@ -399,6 +410,7 @@ paths:
         "409": { $ref: "#/components/responses/Conflict" }
         "413": { $ref: "#/components/responses/TooLarge" }
         "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/users/{name}:
@@ -406,7 +418,7 @@ paths:
       - name: name
         in: path
         required: true
-        schema: { type: string }
+        schema: { $ref: "#/components/schemas/UserName" }
     get:
       tags: [access]
       operationId: getUser
@@ -442,6 +454,7 @@ paths:
         "403": { $ref: "#/components/responses/Forbidden" }
         "404": { $ref: "#/components/responses/NotFound" }
         "409": { $ref: "#/components/responses/Conflict" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
         "500": { $ref: "#/components/responses/InternalError" }
     delete:
       tags: [access]
@@ -464,25 +477,28 @@ paths:
         - name: status
           in: query
           description: Only deployments in these states (comma-separated).
-          schema: { type: string, example: "running,paused" }
+          schema:
+            type: string
+            example: "running,paused"
+            pattern: '^(pending_approval|queued|running|paused|halted|succeeded|failed|cancelled|rolling_back|rolled_back)(,(pending_approval|queued|running|paused|halted|succeeded|failed|cancelled|rolling_back|rolled_back))*$'
         - name: environment
           in: query
           description: Only deployments touching this environment.
-          schema: { type: string }
+          schema: { $ref: "#/components/schemas/Name" }
         - name: product
           in: query
           description: Only deployments touching this product.
-          schema: { type: string }
+          schema: { $ref: "#/components/schemas/Name" }
         - name: requested_by
           in: query
           description: Only deployments this person asked for.
-          schema: { type: string }
+          schema: { $ref: "#/components/schemas/UserName" }
         - name: q
           in: query
           description: >-
             Search text: matches the operation, reason, ticket, requester, environments or products (a substring,
             case-insensitively), or the deployment id (`12` or `#12`).
-          schema: { type: string }
+          schema: { type: string, minLength: 1 }
         - name: before
           in: query
           description: Only deployments with a smaller id (`nextBefore` of the previous page).
@@ -522,6 +538,7 @@ paths:
         "415": { $ref: "#/components/responses/UnsupportedMediaType" }
         "401": { $ref: "#/components/responses/Unauthorized" }
         "403": { $ref: "#/components/responses/Forbidden" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/deployments/{id}:
@@ -579,6 +596,7 @@ paths:
         "415": { $ref: "#/components/responses/UnsupportedMediaType" }
         "401": { $ref: "#/components/responses/Unauthorized" }
         "403": { $ref: "#/components/responses/Forbidden" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/deployments/{id}/events:
@@ -687,23 +705,23 @@ components:
     InventoryEnvironment:
       name: environment
       in: query
-      description: Only this environment. A name the inventory lacks is a 400.
-      schema: { type: string }
+      description: Only this environment. A name the inventory lacks is a 422.
+      schema: { $ref: "#/components/schemas/Name" }
     InventoryProduct:
       name: product
       in: query
-      description: Only this product. A name the inventory lacks is a 400.
-      schema: { type: string }
+      description: Only this product. A name the inventory lacks is a 422.
+      schema: { $ref: "#/components/schemas/Name" }
     EventKind:
       name: kind
       in: query
       description: Only events of these kinds (comma-separated, exact), e.g. `deployment.created,action.approve`.
-      schema: { type: string }
+      schema: { type: string, minLength: 1, maxLength: 1000, pattern: '^[a-z_.]+(,[a-z_.]+)*$' }
     EventActor:
       name: actor
       in: query
       description: Only events by this person (or `waveline` for the engine's own).
-      schema: { type: string }
+      schema: { $ref: "#/components/schemas/UserName" }
     EventAfter:
       name: after
       in: query
@@ -718,7 +736,7 @@ components:
       name: node
       in: query
       description: Only this node's lines (a 404 if the node is not in the deployment).
-      schema: { type: string }
+      schema: { $ref: "#/components/schemas/Name" }
     LogAfter:
       name: after
       in: query
@@ -763,6 +781,13 @@ components:
           schema: { $ref: "#/components/schemas/Error" }
     NotFound:
       description: No such deployment, node or route.
+      content:
+        application/json:
+          schema: { $ref: "#/components/schemas/Error" }
+    Unprocessable:
+      description: >-
+        Well-formed, but not valid here: a name the inventory or catalog lacks, a parameter the operation refuses,
+        a rule of the deployment (a ticket for a protected environment); the message says which.
       content:
         application/json:
           schema: { $ref: "#/components/schemas/Error" }
@@ -822,36 +847,58 @@ components:
     StringMap:
       type: object
       additionalProperties: { type: string }
+    Name:
+      type: string
+      description: A name of the inventory or the catalog (environment, product, cluster, node, operation, strategy).
+      minLength: 1
+      maxLength: 255
+      pattern: '^[a-z0-9][a-z0-9._-]*$'
+    NameList:
+      type: array
+      items: { $ref: "#/components/schemas/Name" }
+    UserName:
+      type: string
+      description: "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit."
+      minLength: 1
+      maxLength: 64
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$'
+    Password:
+      type: string
+      description: 12 to 72 bytes (bcrypt reads no more; longer in UTF-8 is a 422), without NUL.
+      minLength: 12
+      maxLength: 72
+      pattern: '^[^\x00]*$'
     StringList:
       type: array
       items: { type: string }
 
     Selection:
       type: object
+      additionalProperties: false
       description: Which nodes. Kinds of criteria must all hold; names within one kind are alternatives.
       properties:
-        clusters: { $ref: "#/components/schemas/StringList" }
-        environments: { $ref: "#/components/schemas/StringList" }
-        products: { $ref: "#/components/schemas/StringList" }
+        clusters: { $ref: "#/components/schemas/NameList" }
+        environments: { $ref: "#/components/schemas/NameList" }
+        products: { $ref: "#/components/schemas/NameList" }
         labels: { $ref: "#/components/schemas/StringMap" }
-        nodes: { $ref: "#/components/schemas/StringList" }
+        nodes: { $ref: "#/components/schemas/NameList" }
 
     CreateDeploymentBody:
       type: object
+      additionalProperties: false
       required: [operation, selection, reason]
       properties:
         operation:
-          type: string
-          description: An operation of the catalog.
+          $ref: "#/components/schemas/Name"
         selection: { $ref: "#/components/schemas/Selection" }
         parameters:
           $ref: "#/components/schemas/StringMap"
         strategy:
-          type: string
-          description: A strategy's name; `lightning-thunder` when absent.
+          $ref: "#/components/schemas/Name"
         reason:
           type: string
           description: Why the change is made; must not be blank.
+          pattern: '\S'
         ticket: { type: string }
         queue:
           type: boolean
@@ -859,9 +906,10 @@ components:
 
     ActionBody:
       type: object
+      additionalProperties: false
       properties:
         nodes:
-          $ref: "#/components/schemas/StringList"
+          $ref: "#/components/schemas/NameList"
         reason: { type: string }
 
     DeploymentSummary:
@@ -1326,14 +1374,16 @@ components:
       enum: [viewer, operator, deployer, approver, admin]
     Grant:
       type: object
+      additionalProperties: false
       description: A role for a scope; no environments (products) means all of them.
       required: [role]
       properties:
         role: { $ref: "#/components/schemas/Role" }
-        environments: { $ref: "#/components/schemas/StringList" }
-        products: { $ref: "#/components/schemas/StringList" }
+        environments: { $ref: "#/components/schemas/NameList" }
+        products: { $ref: "#/components/schemas/NameList" }
     SignInBody:
       type: object
+      additionalProperties: false
       required: [user, password]
       properties:
         user: { type: string }
@@ -1349,15 +1399,19 @@ components:
         csrfToken: { type: string, description: "A browser session's; send it as X-CSRF-Token." }
     CreateUserBody:
       type: object
+      additionalProperties: false
       required: [name, grants]
       properties:
-        name: { type: string, description: "1 to 64 letters, digits, '.', '_' or '-'." }
-        password: { type: string, description: "12 to 72 bytes; absent: a token-only account." }
+        name: { $ref: "#/components/schemas/UserName" }
+        password:
+          allOf: [{ $ref: "#/components/schemas/Password" }]
+          description: Absent for a token-only account.
         grants: { type: array, items: { $ref: "#/components/schemas/Grant" } }
     UpdateUserBody:
       type: object
+      additionalProperties: false
       properties:
-        password: { type: string }
+        password: { $ref: "#/components/schemas/Password" }
         grants: { type: array, items: { $ref: "#/components/schemas/Grant" } }
     User:
       type: object
@@ -1375,11 +1429,19 @@ components:
         users: { type: array, items: { $ref: "#/components/schemas/User" } }
     CreateTokenBody:
       type: object
+      additionalProperties: false
       required: [name]
       properties:
-        name: { type: string, description: "What uses it: 1 to 64 characters." }
+        name:
+          type: string
+          description: "What uses it: 1 to 64 characters on one line, not blank."
+          minLength: 1
+          maxLength: 64
+          pattern: '^[^\n\r\x0b\x0c\x85\u2028\u2029]*[^\s][^\n\r\x0b\x0c\x85\u2028\u2029]*$'
         expiresInDays: { type: integer, minimum: 1, maximum: 366, description: "90 when absent." }
-        user: { type: string, description: "Another user's token (manage-tokens)." }
+        user:
+          allOf: [{ $ref: "#/components/schemas/UserName" }]
+          description: Another user's token (manage-tokens).
     Token:
       type: object
       required: [id, name, user, createdAt, expiresAt, createdBy]

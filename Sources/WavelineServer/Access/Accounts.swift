@@ -302,23 +302,32 @@ public final class Accounts: Sendable {
         return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
     }
 
-    static func validate(userName name: String) throws {
+    /// 1 to 64 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit.
+    static func isUserName(_ name: String) -> Bool {
         let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
-        guard (1...64).contains(name.count), allowed, name.first?.isLetter == true || name.first?.isNumber == true else {
+        return (1...64).contains(name.count) && allowed && (name.first?.isLetter == true || name.first?.isNumber == true)
+    }
+
+    static func validate(userName name: String) throws {
+        guard isUserName(name) else {
             throw APIError(.badRequest, "field 'name': a user name has 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit; got '\(name.prefix(80))'")
         }
         guard !["anonymous", "waveline", "engine"].contains(name) else {
-            throw APIError(.badRequest, "field 'name': '\(name)' is reserved for Waveline's own entries in the audit trail")
+            throw APIError(.unprocessableContent, "field 'name': '\(name)' is reserved for Waveline's own entries in the audit trail")
         }
     }
 
     static func validate(password: String) throws {
-        guard password.count >= minimumPasswordLength else {
+        guard !password.unicodeScalars.contains("\0") else {
+            throw APIError(.badRequest, "field 'password': a password cannot contain NUL")
+        }
+        // Counted in Unicode scalars, as the API document's minLength counts them.
+        guard password.unicodeScalars.count >= minimumPasswordLength else {
             throw APIError(.badRequest, "field 'password': a password has at least \(minimumPasswordLength) characters")
         }
         guard password.utf8.count <= 72 else {
             // bcrypt reads 72 bytes; a longer password would be silently cut.
-            throw APIError(.badRequest, "field 'password': a password has at most 72 bytes (bcrypt reads no more)")
+            throw APIError(.unprocessableContent, "field 'password': a password has at most 72 bytes (bcrypt reads no more)")
         }
     }
 

@@ -8,6 +8,14 @@ enum SessionCookie {
     static let name = "waveline_session"
 }
 
+/// Routes that answer anyone and read no credential: a load balancer's health check or a client fetching the
+/// contract must not fail because the token it happens to send has expired.
+enum CredentialFreeRoutes {
+    static let paths: Set<String> = ["/api/v1/health", "/api/v1/openapi.yaml"]
+
+    static func contains(_ request: Request) -> Bool { paths.contains(request.uri.path) }
+}
+
 /// `Authorization: Bearer <token>`: the CLI's and automation's way in. A token that is unknown, expired or
 /// revoked is refused here with the reason, rather than treated as no credential at all.
 struct BearerTokenAuthenticator: AuthenticatorMiddleware {
@@ -15,7 +23,7 @@ struct BearerTokenAuthenticator: AuthenticatorMiddleware {
     let accounts: Accounts
 
     func authenticate(request: Request, context: Context) async throws -> Identity? {
-        guard let bearer = request.headers.bearer else { return nil }
+        guard !CredentialFreeRoutes.contains(request), let bearer = request.headers.bearer else { return nil }
         return try await accounts.identity(token: bearer.token)
     }
 }
@@ -27,7 +35,7 @@ struct SessionAuthenticator: AuthenticatorMiddleware {
     let accounts: Accounts
 
     func authenticate(request: Request, context: Context) async throws -> Identity? {
-        guard context.identity == nil, let cookie = request.cookies[SessionCookie.name], !cookie.value.isEmpty else { return nil }
+        guard context.identity == nil, !CredentialFreeRoutes.contains(request), let cookie = request.cookies[SessionCookie.name], !cookie.value.isEmpty else { return nil }
         return try await accounts.identity(sessionID: cookie.value)
     }
 }

@@ -20,9 +20,9 @@ struct DeploymentsController {
         let query = try QueryValues(request, allowed: ["status", "environment", "product", "requested_by", "q", "before", "limit"])
         var filter = DeploymentQuery()
         filter.statuses = try query.values("status", of: DeploymentStatus.self)
-        filter.environment = query.string("environment")
-        filter.product = query.string("product")
-        filter.requestedBy = query.string("requested_by")
+        filter.environment = try query.name("environment")
+        filter.product = try query.name("product")
+        filter.requestedBy = try query.userName("requested_by")
         filter.text = query.string("q")
         filter.beforeID = try query.id("before", what: "a deployment id (a positive whole number)")
         filter.limit = try query.int("limit", in: 1...500) ?? filter.limit

@@ -31,7 +31,7 @@ struct EventsController {
         let after = try query.id("after", minimum: 0, what: "an event id to continue after (a whole number, 0 or more)") ?? 0
         let limit = try query.int("limit", in: 1...1000) ?? 1000
         let records = try await store.events(EventQuery(
-            deploymentID: deployment, kinds: query.list("kind"), actor: query.string("actor"), afterID: after, limit: limit
+            deploymentID: deployment, kinds: try query.eventKinds("kind"), actor: try query.userName("actor"), afterID: after, limit: limit
         ))
         return EventList(events: records.map(EventView.init), cursor: records.last?.id ?? after)
     }

@@ -32,9 +32,9 @@ struct InventoryController {
         let query = try QueryValues(request, allowed: ["environment", "product", "cluster"])
         let inventory = await engine.workspace.inventory
         var selected = try Self.clusters(of: inventory, query: query).filter { context.mayRead(environment: $0.environment, product: $0.product) }
-        if let name = query.string("cluster") {
+        if let name = try query.name("cluster") {
             guard inventory.cluster(named: name) != nil else {
-                throw APIError(.badRequest, "query 'cluster': no cluster '\(name)' in the inventory; it has: \(inventory.clusters.map(\.name).sorted().joined(separator: ", "))")
+                throw APIError(.unprocessableContent, "query 'cluster': no cluster '\(name)' in the inventory; it has: \(inventory.clusters.map(\.name).sorted().joined(separator: ", "))")
             }
             selected = selected.filter { $0.name == name }
         }
@@ -72,15 +72,15 @@ struct InventoryController {
     /// Clusters matching the environment and product filters; a name the inventory lacks is a 400.
     static func clusters(of inventory: Inventory, query: QueryValues) throws(APIError) -> [Cluster] {
         var clusters = inventory.clusters
-        if let environment = query.string("environment") {
+        if let environment = try query.name("environment") {
             guard inventory.environment(named: environment) != nil else {
-                throw APIError(.badRequest, "query 'environment': no environment '\(environment)' in the inventory; it has: \(inventory.environments.map(\.name).joined(separator: ", "))")
+                throw APIError(.unprocessableContent, "query 'environment': no environment '\(environment)' in the inventory; it has: \(inventory.environments.map(\.name).joined(separator: ", "))")
             }
             clusters = clusters.filter { $0.environment == environment }
         }
-        if let product = query.string("product") {
+        if let product = try query.name("product") {
             guard inventory.product(named: product) != nil else {
-                throw APIError(.badRequest, "query 'product': no product '\(product)' in the inventory; it has: \(inventory.products.map(\.name).sorted().joined(separator: ", "))")
+                throw APIError(.unprocessableContent, "query 'product': no product '\(product)' in the inventory; it has: \(inventory.products.map(\.name).sorted().joined(separator: ", "))")
             }
             clusters = clusters.filter { $0.product == product }
         }

@@ -50,7 +50,7 @@ struct TokensController {
         let query = try QueryValues(request, allowed: ["user"])
         let caller = try context.signedIn()
         // `?user=NAME` for one user's, `?user=*` for everyone's; default: one's own.
-        let user = query.string("user") ?? caller.name
+        let user = try query.userName("user", orEveryone: true) ?? caller.name
         try context.authorize(user == caller.name ? .manageOwnTokens : .manageTokens)
         let tokens = try await accounts.store.tokens(ofUser: user == "*" ? nil : user)
         return TokenList(tokens: tokens.map(TokenView.init))

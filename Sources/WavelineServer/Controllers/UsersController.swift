@@ -29,7 +29,7 @@ struct UsersController {
         let caller = try context.authorize(.manageUsers)
         let body = try await request.decodeJSON(CreateUserBody.self, context: context)
         let user = try await accounts.createUser(
-            name: body.name, password: body.password, grants: body.grants.map(\.grant), by: caller.name, origin: request.origin(context: context)
+            name: body.name, password: body.password, grants: try GrantBody.grants(body.grants), by: caller.name, origin: request.origin(context: context)
         )
         return EditedResponse(status: .created, response: UserView(user))
     }
@@ -49,7 +49,7 @@ struct UsersController {
         let name = context.parameters.get("name") ?? ""
         if body.grants != nil || name != caller.name { try context.authorize(.manageUsers) }
         return UserView(try await accounts.updateUser(
-            named: name, password: body.password, grants: body.grants?.map(\.grant), by: caller.name, origin: request.origin(context: context)
+            named: name, password: body.password, grants: try body.grants.map { try GrantBody.grants($0) }, by: caller.name, origin: request.origin(context: context)
         ))
     }
 

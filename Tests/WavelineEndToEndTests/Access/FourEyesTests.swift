@@ -66,7 +66,7 @@ import WavelineStore
         try await bench.withServer { server in
             // No ticket: refused, saying why and where.
             let refused = try await server.failure("POST", "/api/v1/deployments", body: try Self.body(Selection(environments: ["prod"]), ticket: nil))
-            #expect(refused.status == 400)
+            #expect(refused.status == 422)
             #expect(refused.message.contains("ticket") && refused.message.contains("prod"), "\(refused.message)")
 
             // Not protected: runs at once, no approval.

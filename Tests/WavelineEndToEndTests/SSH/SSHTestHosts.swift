@@ -68,10 +68,12 @@ struct SSHTestHosts: Sendable {
 
     @TaskLocal static var current: Result<SSHTestHosts, HarnessError>?
 
-    /// The suite's hosts; cancels (skips) the calling test, saying why, when they could not be started.
+    /// The suite's hosts; when they could not be started, cancels (skips) the calling test saying why, except on
+    /// CI (`CI=true`), where a missing part is a failure: CI installs sshd, so a skip there would hide a broken setup.
     static func required() throws -> SSHTestHosts {
         switch current {
         case .success(let hosts)?: return hosts
+        case .failure(let problem)? where ProcessInfo.processInfo.environment["CI"] == "true": throw problem
         case .failure(let problem)?: try Test.cancel("\(problem)")
         case nil: try Test.cancel("no sshd test hosts: the suite lacks the .sshHosts trait")
         }
