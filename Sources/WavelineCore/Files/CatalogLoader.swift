@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Beyond the shape of each file it checks what would otherwise fail in the middle of a deployment:
 /// placeholders that name no parameter, placeholders that would become shell text, defaults that their own
-/// parameter would refuse, patterns that do not compile.
+/// parameter would refuse, patterns outside the linear-time dialect of `ValuePattern`.
 public enum CatalogLoader {
     /// Every operation of the catalog directory, in file name order.
     ///
@@ -123,10 +123,9 @@ enum OperationReader {
                                   + "'\(type.value)'", at: pattern.location)
             }
             do {
-                _ = try Regex(pattern.value)
+                _ = try ValuePattern(pattern.value)
             } catch {
-                m.collector.error("the pattern of \(m.subject) is not a valid regular expression: \(error)",
-                                  at: pattern.location)
+                m.collector.error("the pattern of \(m.subject) is refused: \(error)", at: pattern.location)
             }
         }
 

@@ -42,6 +42,10 @@ extension Parameter {
     /// Why `value` is not acceptable for this parameter ("'ten' is not a whole number"), or nil when it is.
     /// The same check applies to the defaults in the catalog and to the values people give.
     func problem(with value: String) -> String? {
+        let bytes = value.utf8.count
+        if bytes > Parameter.maximumValueBytes {
+            return "the value is \(bytes) bytes long; a parameter value has at most \(Parameter.maximumValueBytes) bytes"
+        }
         switch kind {
         case .string:
             break
@@ -55,8 +59,9 @@ extension Parameter {
             }
         }
         if let pattern {
-            guard let regex = try? Regex(pattern) else { return "its pattern \(pattern) is not a valid regular expression" }
-            if value.wholeMatch(of: regex) == nil { return "'\(value)' does not match pattern \(pattern)" }
+            // Matched in time linear in the value's length (see `ValuePattern`), never with a backtracking engine.
+            guard let compiled = try? ValuePattern(pattern) else { return "its pattern \(pattern) is refused" }
+            if !compiled.matchesWhole(value) { return "'\(value)' does not match pattern \(pattern)" }
         }
         return nil
     }

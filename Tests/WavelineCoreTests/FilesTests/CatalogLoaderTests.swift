@@ -141,7 +141,7 @@ struct CatalogLoaderTests {
         expectFileDiagnostic(found, file, 5, 11, exactly:
             "parameter 'Version' has unknown type 'float'; expected one of: string, int, bool, enum")
         expectFileDiagnostic(found, file, 6, 5, exactly: "parameter 'mode' is missing 'values'")
-        expectFileDiagnostic(found, file, 10, 14, "the pattern of parameter 'tag' is not a valid regular expression")
+        expectFileDiagnostic(found, file, 10, 14, "the pattern of parameter 'tag' is refused: this class is not closed")
         expectFileDiagnostic(found, file, 13, 13, exactly:
             "'values' is only allowed for enum parameters, and parameter 'count' is of type 'int'")
         expectFileDiagnostic(found, file, 14, 14, exactly: "parameter 'count' has an invalid default: 'ten' is not a whole number")
