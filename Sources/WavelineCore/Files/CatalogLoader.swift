@@ -47,7 +47,7 @@ public enum CatalogLoader {
 
 enum OperationReader {
     static let roles = ["viewer", "operator", "deployer", "approver", "admin"]
-    static let parameterTypes = ["string", "int", "bool", "enum"]
+    static let parameterTypes = ["string", "multiline", "int", "bool", "enum"]
 
     static func operation(_ root: YAMLValue) -> LocatedValue<Operation>? {
         let keys = ["name", "description", "role", "idempotent", "parameters", "pre_checks", "steps", "post_checks",
@@ -103,6 +103,7 @@ enum OperationReader {
         var kind: Parameter.Kind?
         switch type?.value {
         case "string": kind = .string
+        case "multiline": kind = .multiline
         case "int": kind = .int
         case "bool": kind = .bool
         case "enum": kind = enumValues(m).map { .oneOf($0) }
@@ -118,8 +119,8 @@ enum OperationReader {
 
         let pattern = m.string("pattern")
         if let pattern {
-            if let type, type.value != "string" {
-                m.collector.error("'pattern' is only allowed for string parameters, and \(m.subject) is of type "
+            if let type, type.value != "string" && type.value != "multiline" {
+                m.collector.error("'pattern' is only allowed for string and multiline parameters, and \(m.subject) is of type "
                                   + "'\(type.value)'", at: pattern.location)
             }
             do {

@@ -139,7 +139,7 @@ struct CatalogLoaderTests {
             "role 'boss' is not known; expected one of: viewer, operator, deployer, approver, admin")
         expectFileDiagnostic(found, file, 4, 11, "parameter name 'Version' is not valid")
         expectFileDiagnostic(found, file, 5, 11, exactly:
-            "parameter 'Version' has unknown type 'float'; expected one of: string, int, bool, enum")
+            "parameter 'Version' has unknown type 'float'; expected one of: string, multiline, int, bool, enum")
         expectFileDiagnostic(found, file, 6, 5, exactly: "parameter 'mode' is missing 'values'")
         expectFileDiagnostic(found, file, 10, 14, "the pattern of parameter 'tag' is refused: this class is not closed")
         expectFileDiagnostic(found, file, 13, 13, exactly:
@@ -264,7 +264,7 @@ struct CatalogLoaderTests {
             """#)
         let found = thrownDiagnostics { try CatalogLoader.loadOperation(file: file) }
         expectFileDiagnostic(found, file, 5, 14, exactly:
-            "'pattern' is only allowed for string parameters, and parameter 'count' is of type 'int'")
+            "'pattern' is only allowed for string and multiline parameters, and parameter 'count' is of type 'int'")
         expectFileDiagnostic(found, file, 9, 14, exactly:
             #"parameter 'version' has an invalid default: 'latest' does not match pattern ^[0-9]+\.[0-9]+$"#)
         expectFileDiagnostic(found, file, 12, 14, exactly: "parameter 'fast' has an invalid default: 'yes' must be true or false")
