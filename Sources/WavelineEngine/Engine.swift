@@ -127,6 +127,19 @@ public actor Engine {
         return DeploymentScope(places: places, requiredRole: Role(rawValue: operation.role) ?? .admin)
     }
 
+    /// Checks the values off the actor: however long a check takes (bounded by `ValuePattern` and the value
+    /// limit), other requests to the engine are not held up by it.
+    private nonisolated static func checkedParameters(
+        _ given: [String: String], for operation: WavelineCore.Operation
+    ) async throws(EngineError) -> [String: String] {
+        do {
+            return try ParameterValues.resolve(given, for: operation)
+        } catch {
+            let messages = (error as? DiagnosticsError)?.diagnostics.map(\.message) ?? ["\(error)"]
+            throw EngineError(.invalidRequest, messages.joined(separator: "; "))
+        }
+    }
+
     public func create(_ request: DeploymentRequest) async throws(EngineError) -> DeploymentRecord {
         await untilRecovered()
         guard !request.reason.isBlank else {
@@ -137,13 +150,7 @@ public actor Engine {
         }
         let operation = try workspace.operation(named: request.operation)
         let strategy = try workspace.strategy(named: request.strategy)
-        let parameters: [String: String]
-        do {
-            parameters = try ParameterValues.resolve(request.parameters, for: operation)
-        } catch {
-            let messages = (error as? DiagnosticsError)?.diagnostics.map(\.message) ?? ["\(error)"]
-            throw EngineError(.invalidRequest, messages.joined(separator: "; "))
-        }
+        let parameters = try await Self.checkedParameters(request.parameters, for: operation)
         let selected: [Node]
         do {
             selected = try workspace.inventory.select(request.selection).map { node in

@@ -57,8 +57,11 @@ import WavelineStore
     }
 
     @Test(arguments: [
-        ("run: [sh, -c, \"{{value}}\"]", "sh -c"),
-        ("run: [/bin/sh, -c, 'printf %s \"$1\" > argv.txt', x, \"{{value}}\"]", "sh -c"),
+        ("run: [sh, -c, \"{{value}}\"]", "passed to sh, which could run it as code"),
+        ("run: [/bin/sh, -c, 'printf %s \"$1\" > argv.txt', x, \"{{value}}\"]", "passed to sh"),
+        ("run: [env, python3, -c, \"{{value}}\"]", "passed to python"),
+        ("run: [ssh, host, \"{{value}}\"]", "passed to ssh"),
+        ("run: [\"{{value}}\"]", "as the program to run"),
         ("run: [echo, \"pre-{{value}}\"]", "inside other text"),
     ])
     func aCatalogThatSplicesAValueIntoTextIsRefusedWithItsLocation(step: String, complaint: String) async throws {

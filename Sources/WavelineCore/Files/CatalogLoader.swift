@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Beyond the shape of each file it checks what would otherwise fail in the middle of a deployment:
 /// placeholders that name no parameter, placeholders that would become shell text, defaults that their own
-/// parameter would refuse, patterns that do not compile.
+/// parameter would refuse, patterns outside the linear-time dialect of `ValuePattern`.
 public enum CatalogLoader {
     /// Every operation of the catalog directory, in file name order.
     ///
@@ -47,7 +47,7 @@ public enum CatalogLoader {
 
 enum OperationReader {
     static let roles = ["viewer", "operator", "deployer", "approver", "admin"]
-    static let parameterTypes = ["string", "int", "bool", "enum"]
+    static let parameterTypes = ["string", "multiline", "int", "bool", "enum"]
 
     static func operation(_ root: YAMLValue) -> LocatedValue<Operation>? {
         let keys = ["name", "description", "role", "idempotent", "parameters", "pre_checks", "steps", "post_checks",
@@ -103,6 +103,7 @@ enum OperationReader {
         var kind: Parameter.Kind?
         switch type?.value {
         case "string": kind = .string
+        case "multiline": kind = .multiline
         case "int": kind = .int
         case "bool": kind = .bool
         case "enum": kind = enumValues(m).map { .oneOf($0) }
@@ -118,15 +119,14 @@ enum OperationReader {
 
         let pattern = m.string("pattern")
         if let pattern {
-            if let type, type.value != "string" {
-                m.collector.error("'pattern' is only allowed for string parameters, and \(m.subject) is of type "
+            if let type, type.value != "string" && type.value != "multiline" {
+                m.collector.error("'pattern' is only allowed for string and multiline parameters, and \(m.subject) is of type "
                                   + "'\(type.value)'", at: pattern.location)
             }
             do {
-                _ = try Regex(pattern.value)
+                _ = try ValuePattern(pattern.value)
             } catch {
-                m.collector.error("the pattern of \(m.subject) is not a valid regular expression: \(error)",
-                                  at: pattern.location)
+                m.collector.error("the pattern of \(m.subject) is refused: \(error)", at: pattern.location)
             }
         }
 

@@ -87,7 +87,7 @@ enum ConnectionReader {
         case "ssh":
             return .ssh(ssh(m))
         default:
-            return .local(LocalConnection(directory: nonEmpty(m, "directory", hint: "leave it out for the default")))
+            return .local(LocalConnection(directory: path(m, "directory", hint: "leave it out for the default")))
         }
     }
 
@@ -126,7 +126,13 @@ enum ConnectionReader {
 
     static func ssh(_ m: YAMLMapping) -> SSHDraft {
         var draft = SSHDraft()
-        draft.host = word(m, "host", what: "a host name or address")
+        if let host = m.string("host") {
+            if let accepted = SSHSyntax.host(host.value) {
+                draft.host = accepted
+            } else {
+                m.collector.error("'host' must be \(SSHSyntax.hostForms), got '\(host.value)'", at: host.location)
+            }
+        }
         draft.hostRefused = draft.host == nil && m["host"] != nil
         if let port = m.int("port") {
             if (1...65535).contains(port.value) {
@@ -135,10 +141,28 @@ enum ConnectionReader {
                 m.collector.error("'port' must be between 1 and 65535, got '\(port.value)'", at: port.location)
             }
         }
-        draft.user = word(m, "user", what: "a user name")
-        draft.identityFile = nonEmpty(m, "identity_file", hint: "leave it out to use ssh's own keys")
-        draft.jumpHost = word(m, "jump_host", what: "a jump host such as 'bastion' or 'ops@bastion:2222'")
-        draft.knownHostsFile = nonEmpty(m, "known_hosts_file", hint: "leave it out for the user's known_hosts")
+        if let user = m.string("user") {
+            if SSHSyntax.isUser(user.value) {
+                draft.user = user.value
+            } else {
+                m.collector.error("'user' must be \(SSHSyntax.userForms), got '\(user.value)'", at: user.location)
+            }
+        }
+        draft.identityFile = path(m, "identity_file", hint: "leave it out to use ssh's own keys")
+        if let jumpHost = m.string("jump_host") {
+            if let problem = SSHSyntax.jumpHostProblem(jumpHost.value) {
+                m.collector.error("'jump_host' must be \(SSHSyntax.jumpHostForms): \(problem)", at: jumpHost.location)
+            } else {
+                draft.jumpHost = jumpHost.value
+            }
+        }
+        draft.knownHostsFile = path(m, "known_hosts_file", hint: "leave it out for the user's known_hosts")
+        if let file = draft.knownHostsFile, file == "/dev/null" || file.contains(where: \.isWhitespace) {
+            m.collector.error(
+                "'known_hosts_file' must name one file that keeps host keys, got '\(file)' (without it, every host "
+                    + "is unknown)", at: m["known_hosts_file"]?.location)
+            draft.knownHostsFile = nil
+        }
         draft.acceptNewHostKey = m.bool("accept_new_host_key")
         if let timeout = m.parsed("connect_timeout", ValueSyntax.duration) {
             if timeout.value > .zero {
@@ -148,7 +172,7 @@ enum ConnectionReader {
             }
         }
         draft.options = options(m)
-        draft.directory = nonEmpty(m, "directory", hint: "leave it out for the login directory")
+        draft.directory = path(m, "directory", hint: "leave it out for the login directory")
         return draft
     }
 
@@ -157,23 +181,35 @@ enum ConnectionReader {
         guard let value = m["options"], let entries = value.entries("options") else { return [:] }
         var options: [String: String] = [:]
         for (name, entry) in entries {
-            guard !name.value.isEmpty, name.value.unicodeScalars.allSatisfy(isASCIILetter) else {
+            guard let first = name.value.unicodeScalars.first, isASCIILetter(first),
+                  name.value.unicodeScalars.allSatisfy({ isASCIILetter($0) || ("0"..."9").contains($0) }) else {
                 m.collector.error(
-                    "ssh option '\(name.value)' is not an ssh_config keyword: a keyword has only letters, such as "
-                        + "ServerAliveInterval",
+                    "ssh option '\(name.value)' is not an ssh_config keyword: a keyword has only letters and "
+                        + "digits, such as ServerAliveInterval",
                     at: name.location)
                 continue
             }
-            if let why = SSHConnection.reservedOptions[name.value.lowercased()] {
+            let keyword = name.value.lowercased()
+            if let why = SSHConnection.reservedOptions[keyword] ?? refusedOptions[keyword] {
                 m.collector.error("ssh option '\(name.value)' cannot be set in 'options': \(why)", at: name.location)
+                continue
+            }
+            guard allowedOptions.contains(keyword) else {
+                m.collector.error(
+                    "ssh option '\(name.value)' cannot be set in 'options': only options that neither run local "
+                        + "commands, load code, forward access nor weaken host key checking are passed on: "
+                        + allowedOptionNames.listedForMessage,
+                    at: name.location)
                 continue
             }
             guard let text = entry.scalarText, !entry.isNull else {
                 entry.error("ssh option '\(name.value)' must have a single value, got \(entry.got)")
                 continue
             }
-            guard !text.isEmpty, !text.contains(where: \.isNewline) else {
-                entry.error("ssh option '\(name.value)' must have a value on one line, got '\(text)'")
+            guard SSHSyntax.isOptionValue(text) else {
+                entry.error(
+                    "ssh option '\(name.value)' must have one word of printable characters as its value, without "
+                        + "blanks, quotes, '\\', '=', '#', '%' or '$', got '\(text)'")
                 continue
             }
             options[name.value] = text
@@ -181,18 +217,48 @@ enum ConnectionReader {
         return options
     }
 
-    /// A text key that becomes one argument next to ssh's options: no blanks or control characters, and no
-    /// leading '-' (which ssh would read as an option).
-    private static func word(_ m: YAMLMapping, _ key: String, what: String) -> String? {
-        guard let value = m.string(key) else { return nil }
-        let text = value.value
-        if text.isEmpty || text.hasPrefix("-")
-            || text.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }) {
-            m.collector.error(
-                "'\(key)' must be \(what), without blanks and not starting with '-', got '\(text)'", at: value.location)
+    /// ssh_config keywords that `options` may set (lowercased): none runs a local command, loads code, forwards
+    /// access to this machine or changes how host keys are checked. Anything else is refused.
+    static let allowedOptionNames = [
+        "AddressFamily", "BindAddress", "BindInterface", "CASignatureAlgorithms", "CertificateFile", "CheckHostIP",
+        "Ciphers", "Compression", "ConnectionAttempts", "FingerprintHash", "GSSAPIAuthentication", "HashKnownHosts",
+        "HostKeyAlgorithms", "IPQoS", "KbdInteractiveAuthentication", "KexAlgorithms", "LogLevel", "MACs",
+        "PasswordAuthentication", "PreferredAuthentications", "PubkeyAcceptedAlgorithms", "PubkeyAcceptedKeyTypes",
+        "PubkeyAuthentication", "RekeyLimit", "RequiredRSASize", "ServerAliveCountMax", "ServerAliveInterval",
+        "TCPKeepAlive",
+    ]
+    static let allowedOptions = Set(allowedOptionNames.map { $0.lowercased() })
+
+    /// Why the most dangerous keywords are refused, for a message that says it.
+    static let refusedOptions: [String: String] = [
+        "proxycommand": "it runs a local command through a shell",
+        "localcommand": "it runs a local command through a shell",
+        "permitlocalcommand": "it lets ssh run local commands",
+        "knownhostscommand": "it runs a local command",
+        "match": "'Match exec' runs a local command",
+        "include": "it reads other configuration, which may run local commands",
+        "pkcs11provider": "it loads a local library into ssh",
+        "securitykeyprovider": "it loads a local library into ssh",
+        "globalknownhostsfile": "host keys are verified against 'known_hosts_file' only",
+        "hostkeyalias": "host keys are verified under the node's own host name",
+        "nohostauthenticationforlocalhost": "host keys are always verified",
+        "verifyhostkeydns": "host keys are verified against 'known_hosts_file' only",
+        "updatehostkeys": "known_hosts files are changed by people, not by a deployment",
+        "forwardagent": "it hands this machine's keys to the node",
+        "forwardx11": "it opens this machine's display to the node",
+        "forwardx11trusted": "it opens this machine's display to the node",
+        "remotecommand": "Waveline sends the command itself",
+        "hostname": "use 'host'",
+    ]
+
+    /// A path (or directory) that becomes one argument: not empty, no control characters.
+    private static func path(_ m: YAMLMapping, _ key: String, hint: String) -> String? {
+        guard let value = nonEmpty(m, key, hint: hint) else { return nil }
+        if SSHSyntax.hasControlCharacter(value) {
+            m.collector.error("'\(key)' must not contain control characters such as line breaks", at: m[key]?.location)
             return nil
         }
-        return text
+        return value
     }
 
     private static func nonEmpty(_ m: YAMLMapping, _ key: String, hint: String) -> String? {

@@ -167,7 +167,7 @@ enum InventoryFileReader {
                     + "(zones: \(zones.listedForMessage))",
                 at: zone.location)
         }
-        let labels = m.stringMap("labels") { $0.isEmpty ? "a label name must not be empty" : nil } ?? [:]
+        let labels = m.stringMap("labels", checkName: ValueSyntax.labelNameProblem) ?? [:]
         let variables = m.stringMap("variables", checkName: ValueSyntax.variableNameProblem) ?? [:]
         let secrets = secretMap(m)
         let ownValue = m["connection"]

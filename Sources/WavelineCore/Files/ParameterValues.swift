@@ -42,8 +42,13 @@ extension Parameter {
     /// Why `value` is not acceptable for this parameter ("'ten' is not a whole number"), or nil when it is.
     /// The same check applies to the defaults in the catalog and to the values people give.
     func problem(with value: String) -> String? {
+        let bytes = value.utf8.count
+        if bytes > Parameter.maximumValueBytes {
+            return "the value is \(bytes) bytes long; a parameter value has at most \(Parameter.maximumValueBytes) bytes"
+        }
+        if let problem = controlCharacterProblem(in: value) { return problem }
         switch kind {
-        case .string:
+        case .string, .multiline:
             break
         case .int:
             if ValueSyntax.wholeNumber(value) == nil { return "'\(value)' is not a whole number" }
@@ -55,8 +60,30 @@ extension Parameter {
             }
         }
         if let pattern {
-            guard let regex = try? Regex(pattern) else { return "its pattern \(pattern) is not a valid regular expression" }
-            if value.wholeMatch(of: regex) == nil { return "'\(value)' does not match pattern \(pattern)" }
+            // Matched in time linear in the value's length (see `ValuePattern`), never with a backtracking engine.
+            guard let compiled = try? ValuePattern(pattern) else { return "its pattern \(pattern) is refused" }
+            if !compiled.matchesWhole(value) { return "'\(value)' does not match pattern \(pattern)" }
+        }
+        return nil
+    }
+
+    /// Values are shown in terminals and pages, written to logs and given to programs that may stop at a NUL:
+    /// none holds a control character (C0, DEL, C1, line and paragraph separators), except the line breaks and
+    /// tabs of a `multiline` value. Said by position, so the message carries no control character either.
+    private func controlCharacterProblem(in value: String) -> String? {
+        for (offset, scalar) in value.unicodeScalars.enumerated() {
+            let code = scalar.value
+            guard code < 0x20 || (0x7F...0x9F).contains(code) || code == 0x2028 || code == 0x2029 else { continue }
+            let isLineBreakOrTab = scalar == "\n" || scalar == "\r" || scalar == "\t"
+            if kind == .multiline && isLineBreakOrTab { continue }
+            let hex = String(code, radix: 16, uppercase: true)
+            let name = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            if isLineBreakOrTab {
+                return "the value holds a line break or tab (\(name)) at character \(offset + 1); only a parameter "
+                    + "of type 'multiline' may hold them"
+            }
+            return "the value holds the control character \(name) at character \(offset + 1); no parameter value "
+                + "may hold control characters (NUL, escape and the like)"
         }
         return nil
     }

@@ -27,6 +27,23 @@ enum ValueSyntax {
             return "variable name '\(name)' is not valid: a variable name starts with a letter or '_' and "
                 + "contains only letters, digits and '_'"
         }
+        if name.uppercased().hasPrefix("WAVELINE_") {
+            return "variable name '\(name)' is reserved: names starting with WAVELINE_ are the ones Waveline sets"
+        }
+        return nil
+    }
+
+    /// `^[a-z][a-z0-9_]*$`: labels become `WAVELINE_LABEL_NAME` variables, one per name (`a-b` and `a_b`, or
+    /// `Role` and `role`, would be one variable).
+    static func labelNameProblem(_ name: String) -> String? {
+        let scalars = Array(name.unicodeScalars)
+        guard let first = scalars.first, isLower(first),
+              scalars.dropFirst().allSatisfy({ isLower($0) || isDigit($0) || $0 == "_" })
+        else {
+            return "label name '\(name)' is not valid: a label name starts with a lowercase letter and "
+                + "contains only lowercase letters, digits and '_' (it becomes the variable "
+                + "WAVELINE_LABEL_<NAME>)"
+        }
         return nil
     }
 

@@ -11,9 +11,6 @@ public struct ResolvedCommand: Sendable, Hashable, Codable {
 }
 
 extension Command {
-    /// Programs that would read an argument as shell text; a placeholder may not feed their `-c` script.
-    static let shells: Set<String> = ["sh", "bash", "dash", "zsh", "ksh", "ash", "fish", "busybox"]
-
     /// The name of the placeholder when `element` is exactly `{{name}}`.
     static func placeholder(in element: String) -> String? {
         guard element.hasPrefix("{{"), element.hasSuffix("}}"), element.count > 4 else { return nil }
@@ -42,22 +39,15 @@ extension Command {
         return elements.compactMap(Command.placeholder(in:))
     }
 
-    /// Text of an argv element that mixes a placeholder with other text, or feeds a shell's `-c`; such
-    /// commands are refused when the catalog is read, because the value would become part of a string
-    /// that something parses.
+    /// Text of an argv element that mixes a placeholder with other text, or a placeholder that could become
+    /// code (see `PlaceholderSafety`); such commands are refused when the catalog is read, because the value
+    /// would become part of something that is parsed or run.
     public var unsafePlaceholderUse: String? {
         guard case .argv(let elements) = self else { return nil }
         for element in elements where element.contains("{{") && Command.placeholder(in: element) == nil {
             return "placeholder inside other text in \"\(element)\": a placeholder must be a whole argument"
         }
-        if let program = elements.first?.split(separator: "/").last.map(String.init),
-           Command.shells.contains(program),
-           let c = elements.firstIndex(of: "-c"),
-           elements.indices.contains(c + 1),
-           elements[(c + 1)...].contains(where: { Command.placeholder(in: $0) != nil }) {
-            return "placeholder passed to \(program) -c: values reach shell scripts as environment variables only"
-        }
-        return nil
+        return PlaceholderSafety.problem(in: elements)
     }
 }
 

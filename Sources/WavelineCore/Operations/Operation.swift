@@ -31,8 +31,15 @@ public struct Operation: Sendable, Hashable, Codable {
 }
 
 public struct Parameter: Sendable, Hashable, Codable {
+    /// The longest value of any parameter, in UTF-8 bytes: values are checked, stored and shown, so they are
+    /// kept to what a parameter needs.
+    public static let maximumValueBytes = 4096
+
     public enum Kind: Sendable, Hashable, Codable {
         case string
+        /// A string that may hold line breaks and tabs (a certificate, a message); other control characters are
+        /// refused in it as in every value.
+        case multiline
         case int
         case bool
         case oneOf([String])
@@ -43,7 +50,7 @@ public struct Parameter: Sendable, Hashable, Codable {
     public var required: Bool
     /// Already validated against `kind` and `pattern`.
     public var defaultValue: String?
-    /// A regular expression the whole value must match (strings only).
+    /// A regular expression the whole value must match (strings only), in `ValuePattern`'s dialect.
     public var pattern: String?
     public var description: String
 

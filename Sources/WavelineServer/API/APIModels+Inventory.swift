@@ -109,7 +109,7 @@ public struct OperationView: Codable, Sendable {
 
 public struct ParameterView: Codable, Sendable {
     public var name: String
-    /// `string`, `int`, `bool` or `enum`.
+    /// `string`, `multiline`, `int`, `bool` or `enum`.
     public var type: String
     /// The allowed values of an `enum`.
     public var values: [String]?
@@ -122,6 +122,7 @@ public struct ParameterView: Codable, Sendable {
         name = parameter.name
         switch parameter.kind {
         case .string: type = "string"
+        case .multiline: type = "multiline"
         case .int: type = "int"
         case .bool: type = "bool"
         case .oneOf(let allowed):

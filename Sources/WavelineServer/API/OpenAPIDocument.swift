@@ -1235,7 +1235,7 @@ components:
         name: { type: string }
         type:
           type: string
-          enum: [string, int, bool, enum]
+          enum: [string, multiline, int, bool, enum]
         values:
           $ref: "#/components/schemas/StringList"
         required: { type: boolean }

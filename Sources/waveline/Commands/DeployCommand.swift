@@ -60,7 +60,7 @@ struct DeployCommand: AsyncParsableCommand {
         if !json {
             let phases = detail.phases.map { "\($0.name) (\($0.counts.total))" }.joined(separator: " → ")
             print("Deployment #\(detail.deployment.id) \(detail.deployment.status.rawValue): \(detail.deployment.operation) on \(detail.deployment.targetCount) node(s), \(phases)")
-            if let reason = detail.deployment.statusReason { print("  \(reason)") }
+            if let reason = detail.deployment.statusReason { print(TerminalText.neutralized("  \(reason)")) }
         }
         if wait {
             let final = try await StatusCommand.watch(detail.deployment.id, api: api, json: json)

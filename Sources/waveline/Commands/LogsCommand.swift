@@ -27,7 +27,8 @@ struct LogsCommand: AsyncParsableCommand {
             } else {
                 let prefix = showNode ? "\(line.node) " : ""
                 let stream = line.stream == "stdout" ? "" : "[\(line.stream)] "
-                print("\(StatusRenderer.time(line.time)) \(prefix)\(stream)\(line.text)")
+                // A node's output is shown, never obeyed: no escape sequence reaches the terminal.
+                print(TerminalText.neutralized("\(StatusRenderer.time(line.time)) \(prefix)\(stream)\(line.text)"))
             }
         }
         if !follow {

@@ -98,6 +98,6 @@ struct ServeCommand: AsyncParsableCommand {
             if first.registeredToken { print("Registered WAVELINE_INITIAL_ADMIN_TOKEN as admin's API token 'bootstrap' (valid 30 days).") }
             fflush(nil)
         }
-        try await server.application.runService()
+        try await server.run()
     }
 }

@@ -69,7 +69,7 @@ struct StatusCommand: AsyncParsableCommand {
             }
             if done {
                 if waitingForPerson && !status.isFinal && !json {
-                    print("Waiting for a person: \(detail.deployment.statusReason ?? "approve the gate with `waveline approve \(id)`")")
+                    print(TerminalText.neutralized("Waiting for a person: \(detail.deployment.statusReason ?? "approve the gate with `waveline approve \(id)`")"))
                 }
                 return detail
             }

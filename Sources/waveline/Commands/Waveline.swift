@@ -44,7 +44,8 @@ func printJSON(_ value: some Encodable) throws {
 /// A clean one-line failure for the terminal: no stack trace, non-zero exit.
 struct CLIError: Error, CustomStringConvertible {
     var description: String
-    init(_ description: String) { self.description = description }
+    /// Messages often quote what the server answered: shown, never obeyed by the terminal.
+    init(_ description: String) { self.description = TerminalText.neutralized(description) }
 }
 
 extension AsyncParsableCommand {

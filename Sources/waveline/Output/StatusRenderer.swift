@@ -4,8 +4,21 @@ import WavelineServer
 import WavelineStore
 
 /// Plain-text views of deployments for a terminal: aligned columns, the failure point first when there is one.
+/// What they show comes from nodes and people, so every view is neutralized for the terminal (`TerminalText`).
 enum StatusRenderer {
     static func list(_ deployments: [DeploymentSummary]) -> String {
+        TerminalText.neutralized(listText(deployments))
+    }
+
+    static func progressLine(_ detail: DeploymentDetail) -> String {
+        TerminalText.neutralized(progressText(detail))
+    }
+
+    static func detail(_ detail: DeploymentDetail, now: Double) -> String {
+        TerminalText.neutralized(detailText(detail, now: now))
+    }
+
+    private static func listText(_ deployments: [DeploymentSummary]) -> String {
         guard !deployments.isEmpty else { return "No deployments yet. Start one with `waveline deploy`." }
         var rows = [["ID", "STATE", "OPERATION", "SELECTION", "NODES", "BY", "TICKET", "CREATED"]]
         for deployment in deployments {
@@ -17,13 +30,13 @@ enum StatusRenderer {
         return table(rows)
     }
 
-    static func progressLine(_ detail: DeploymentDetail) -> String {
+    private static func progressText(_ detail: DeploymentDetail) -> String {
         let counts = detail.counts
         let phase = detail.phases.indices.contains(detail.deployment.currentPhase) ? detail.phases[detail.deployment.currentPhase].name : "-"
         return "#\(detail.deployment.id) \(detail.deployment.status.rawValue) · phase \(phase) · \(counts.succeeded) ok, \(counts.running) running, \(counts.failed) failed, \(counts.pending) pending of \(counts.total)"
     }
 
-    static func detail(_ detail: DeploymentDetail, now: Double) -> String {
+    private static func detailText(_ detail: DeploymentDetail, now: Double) -> String {
         let deployment = detail.deployment
         var out: [String] = []
         out.append("Deployment #\(deployment.id)  \(deployment.operation)  \(deployment.status.rawValue.uppercased())  (strategy \(deployment.strategy))")

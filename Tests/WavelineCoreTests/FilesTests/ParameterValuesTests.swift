@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import WavelineCore
 
@@ -54,12 +55,54 @@ struct ParameterValuesTests {
     }
 
     @Test func patternMustMatchTheWholeValue() throws {
-        for value in ["1.2.3; touch /tmp/pwned", "1.2.3\n", " 1.2.3", "v1.2.3"] {
+        for value in ["1.2.3; touch /tmp/pwned", " 1.2.3", "v1.2.3"] {
             let found = thrownDiagnostics { try ParameterValues.resolve(["version": value], for: Self.operation) }
             #expect(found.map(\.message) == [
                 #"parameter 'version': '\#(value)' does not match pattern ^[0-9]+\.[0-9]+\.[0-9]+$"#,
             ])
         }
+    }
+
+    @Test(arguments: [
+        ("1.2.3\n", "a line break or tab (U+000A) at character 6"),
+        ("a\rb", "a line break or tab (U+000D) at character 2"),
+        ("a\tb", "a line break or tab (U+0009) at character 2"),
+        ("a\u{0}b", "the control character U+0000 at character 2"),
+        ("\u{1B}]0;pwned\u{7}", "the control character U+001B at character 1"),
+        ("a\u{7F}", "the control character U+007F at character 2"),
+        ("a\u{9B}2J", "the control character U+009B at character 2"),
+        ("a\u{2028}b", "the control character U+2028 at character 2"),
+    ])
+    func aValueWithControlCharactersIsRefusedWithoutQuotingThem(value: String, problem: String) throws {
+        for name in ["note", "workers", "mode"] {
+            let found = thrownDiagnostics { try ParameterValues.resolve(["version": "1.2.3", name: value], for: Self.operation) }
+            #expect(found.count == 1 && found[0].message.contains(problem), "\(found)")
+            #expect(!found.contains { $0.message.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } },
+                    "the message quotes the control character")
+        }
+    }
+
+    @Test func aMultilineValueHoldsLineBreaksAndTabsButNoOtherControlCharacter() throws {
+        let operation = Operation(
+            name: "o", parameters: [Parameter(name: "text", kind: .multiline)],
+            steps: [Step(name: "s", command: .argv(["true"]))])
+        let text = "-----BEGIN CERTIFICATE-----\r\nMIIB\tx\n-----END CERTIFICATE-----\n"
+        #expect(try ParameterValues.resolve(["text": text], for: operation) == ["text": text])
+        for (value, code) in [("a\u{0}", "U+0000"), ("a\n\u{1B}[2J", "U+001B"), ("\u{8}", "U+0008")] {
+            let found = thrownDiagnostics { try ParameterValues.resolve(["text": value], for: operation) }
+            #expect(found.count == 1 && found[0].message.contains("the control character \(code)"), "\(found)")
+        }
+    }
+
+    @Test func theShippedConfigChangeRefusesValuesOutsideItsPattern() throws {
+        let catalog = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("catalog/config-change.yaml").path
+        let operation = try CatalogLoader.loadOperation(file: catalog)
+        #expect(try ParameterValues.resolve(["key": "log.retention.hours", "value": "72"], for: operation)["value"] == "72")
+        let found = thrownDiagnostics {
+            try ParameterValues.resolve(["key": "log.level", "value": "x; $(touch /tmp/p) `id`"], for: operation)
+        }
+        #expect(found.count == 1 && found[0].message.contains("does not match pattern"), "\(found)")
     }
 
     @Test func shellTextIsAnOrdinaryValueAndStaysOneArgument() throws {
