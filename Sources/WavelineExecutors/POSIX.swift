@@ -49,10 +49,12 @@ enum POSIX {
         }
     }
 
-    /// `mkdir -p`. Returns the `errno` of the step that failed, or `nil` when the directory exists afterwards.
+    /// `mkdir -p`, private: folders it makes are 0700 (node folders and the SSH socket folder hold what only
+    /// the server's user may read). Returns the `errno` of the step that failed, or `nil` when the directory
+    /// exists afterwards.
     static func makeDirectories(_ path: String) -> Int32? {
         if kind(of: path) == .directory { return nil }
-        if mkdir(path, 0o755) == 0 { return nil }
+        if mkdir(path, 0o700) == 0 { return nil }
         let failure = errno
         switch failure {
         case EEXIST:
@@ -61,7 +63,7 @@ enum POSIX {
             let parent = parentDirectory(of: path)
             guard !parent.isEmpty, parent != path else { return failure }
             if let parentFailure = makeDirectories(parent) { return parentFailure }
-            if mkdir(path, 0o755) == 0 { return nil }
+            if mkdir(path, 0o700) == 0 { return nil }
             let retryFailure = errno
             return retryFailure == EEXIST && kind(of: path) == .directory ? nil : retryFailure
         default:

@@ -54,40 +54,59 @@ public struct WavelineServer: Sendable {
     public let application: Application<RouterResponder<WavelineRequestContext>>
     /// What the first start did (the admin it created), to print once; nil on later starts.
     public let bootstrap: Accounts.Bootstrap?
+    /// Held for as long as the server runs: no other process serves this data folder meanwhile.
+    public let dataFolder: DataFolderLock
+    let listenAddress: String
 }
 
 public enum WavelineServerBuilder {
-    /// Reads the workspace files (all errors at once), opens the store, and wires the engine and routes.
+    /// Reads the workspace files (all errors at once), takes the data folder (`lock`, when the caller took it
+    /// already, as the demo does before it prepares the folder), opens the store, and wires the engine and
+    /// routes. Whatever fails after the store is opened closes it again, so every start-up failure is an error
+    /// to report, never a crash.
     public static func build(
-        _ options: ServerOptions, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        _ options: ServerOptions, lock: DataFolderLock? = nil, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> WavelineServer {
         var logger = Logger(label: "waveline")
         logger.logLevel = options.logLevel
         let workspace = try loadWorkspace(options)
-        try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
-        let store = try await SQLDeploymentStore.sqlite(path: options.dataDirectory + "/waveline.sqlite", logger: logger)
-        // SSH master connections' sockets live in <data>/ssh (0700); they are closed when a deployment ends
-        // and, all of them, when the server stops.
-        let executors = ExecutorRegistry(
-            local: LocalExecutor(dataDirectory: options.dataDirectory),
-            ssh: try SSHExecutor(dataDirectory: options.dataDirectory, keepMastersSeconds: options.sshKeepMastersSeconds)
-        )
-        let engine = try await Engine(
-            store: store, workspace: workspace, executors: executors, logger: logger,
-            approvalValidity: options.approvalValiditySeconds
-        )
-        let accounts = Accounts(store: store, passwordCost: options.passwordCost)
-        let bootstrap = try await accounts.bootstrap(password: options.initialAdminPassword, token: options.initialAdminToken)
-        let router = makeRouter(engine: engine, accounts: accounts, logger: logger, secureCookies: options.secureCookies)
-        WebController(engine: engine, accounts: accounts, logger: logger, secureCookies: options.secureCookies).addRoutes(to: router)
-        let application = Application(
-            router: router,
-            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "waveline"),
-            services: [EngineService(engine: engine, store: store, executors: executors)],
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? options.port) },
-            logger: logger
-        )
-        return WavelineServer(engine: engine, accounts: accounts, application: application, bootstrap: bootstrap)
+        let lock = try lock ?? DataFolderLock.acquire(options.dataDirectory)
+        let databasePath = options.dataDirectory + "/waveline.sqlite"
+        try DataFolder.prepareDatabase(databasePath)
+        let store = try await SQLDeploymentStore.sqlite(path: databasePath, logger: logger)
+        var executors: ExecutorRegistry?
+        do {
+            // SSH master connections' sockets live in <data>/ssh (0700); they are closed when a deployment ends
+            // and, all of them, when the server stops.
+            let registry = ExecutorRegistry(
+                local: LocalExecutor(dataDirectory: options.dataDirectory),
+                ssh: try SSHExecutor(dataDirectory: options.dataDirectory, keepMastersSeconds: options.sshKeepMastersSeconds)
+            )
+            executors = registry
+            let engine = try await Engine(
+                store: store, workspace: workspace, executors: registry, logger: logger,
+                approvalValidity: options.approvalValiditySeconds
+            )
+            let accounts = Accounts(store: store, passwordCost: options.passwordCost)
+            let bootstrap = try await accounts.bootstrap(password: options.initialAdminPassword, token: options.initialAdminToken)
+            let router = makeRouter(engine: engine, accounts: accounts, logger: logger, secureCookies: options.secureCookies)
+            WebController(engine: engine, accounts: accounts, logger: logger, secureCookies: options.secureCookies).addRoutes(to: router)
+            let application = Application(
+                router: router,
+                configuration: .init(address: .hostname(options.host, port: options.port), serverName: "waveline"),
+                services: [EngineService(engine: engine, store: store, executors: registry, dataFolder: lock)],
+                onServerRunning: { channel in await onListening(channel.localAddress?.port ?? options.port) },
+                logger: logger
+            )
+            return WavelineServer(
+                engine: engine, accounts: accounts, application: application, bootstrap: bootstrap, dataFolder: lock,
+                listenAddress: "\(options.host):\(options.port)"
+            )
+        } catch {
+            await executors?.shutdown()
+            try? await store.close()
+            throw error
+        }
     }
 
     public static func loadWorkspace(_ options: ServerOptions) throws -> Workspace {
@@ -111,6 +130,8 @@ struct EngineService: Service {
     let engine: Engine
     let store: any DeploymentStore
     let executors: ExecutorRegistry
+    /// Released only once the store is closed, when the service (the last holder) ends.
+    let dataFolder: DataFolderLock
 
     func run() async throws {
         do {

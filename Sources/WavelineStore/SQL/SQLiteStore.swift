@@ -21,7 +21,7 @@ extension SQLDeploymentStore {
         do {
             readConnection = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: eventLoop)
         } catch {
-            try? await writeConnection.close()
+            try? await closeEvenIfCancelled([writeConnection])
             throw StoreError("cannot open the SQLite database at \(path): \(error)")
         }
         do {
@@ -40,14 +40,26 @@ extension SQLDeploymentStore {
             return try await SQLDeploymentStore(
                 writeDatabase: writer, logInserter: SQLiteLogInserter(connection: writeConnection), readDatabase: reader, logger: logger
             ) {
-                try await writeConnection.close()
-                try await readConnection.close()
+                try await closeEvenIfCancelled([writeConnection, readConnection])
             }
         } catch {
             // A store that cannot open leaves no connection behind.
-            try? await writeConnection.close()
-            try? await readConnection.close()
-            throw error
+            try? await closeEvenIfCancelled([writeConnection, readConnection])
+            if error is StoreError { throw error }
+            throw StoreError("cannot use the SQLite database at \(path): \(error)")
         }
     }
+}
+
+/// Closes every connection, the later ones too when one fails. In its own task: closing runs on NIO's thread
+/// pool, which skips work asked for by a cancelled task, and a connection left open is a crash (an assertion)
+/// when it is released; a server that fails to start or is stopped runs this from a cancelled task.
+private func closeEvenIfCancelled(_ connections: [SQLiteConnection]) async throws {
+    try await Task {
+        var failure: (any Error)?
+        for connection in connections {
+            do { try await connection.close() } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+    }.value
 }

@@ -86,6 +86,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError("the workspace files have errors:\n" + error.description)
         } catch let error as APIError {
             throw CLIError(error.message)
+        } catch let error as StartupError {
+            throw CLIError(error.description)
         }
         if let first = server.bootstrap {
             // Printed once, on the first start: no default password exists anywhere.
@@ -98,6 +100,10 @@ struct ServeCommand: AsyncParsableCommand {
             if first.registeredToken { print("Registered WAVELINE_INITIAL_ADMIN_TOKEN as admin's API token 'bootstrap' (valid 30 days).") }
             fflush(nil)
         }
-        try await server.run()
+        do {
+            try await server.run()
+        } catch let error as StartupError {
+            throw CLIError(error.description)
+        }
     }
 }

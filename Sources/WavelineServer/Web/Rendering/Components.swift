@@ -10,10 +10,10 @@ enum Components {
         let done = counts.succeeded + counts.skipped
         let failed = counts.failed + counts.interrupted + counts.cancelled
         let total = done + counts.running + failed + counts.pending
-        func segment(_ value: Int, _ kind: String) -> HTML {
-            guard value > 0, total > 0 else { return .empty }
-            let percent = Double(value) * 100 / Double(total)
-            return "<span class=\"seg seg-\(kind)\" style=\"width:\(String(format: "%.3f", percent))%\"></span>"
+        let widths = wholePercents([done, counts.running, failed, counts.pending])
+        func segment(_ index: Int, _ kind: String) -> HTML {
+            guard widths[index] > 0 else { return .empty }
+            return "<span class=\"seg seg-\(kind) w\(widths[index])\"></span>"
         }
         var parts = ["\(done) done"]
         if counts.running > 0 { parts.append("\(counts.running) running") }
@@ -24,10 +24,30 @@ enum Components {
         return """
             <div class="progress">\
             <span class="progress-label">\(label)</span>\
-            <span class="bar" aria-hidden="true">\(segment(done, "done"))\(segment(counts.running, "running"))\(segment(failed, "failed"))\(segment(counts.pending, "pending"))</span>\
+            <span class="bar" aria-hidden="true">\(segment(0, "done"))\(segment(1, "running"))\(segment(2, "failed"))\(segment(3, "pending"))</span>\
             <span class="progress-text">\(text)</span>\
             </div>
             """
+    }
+
+    /// Whole percents of `values` summing to 100 (largest remainders get the spare points); a value above zero
+    /// gets at least 1, so a lone failure still shows.
+    static func wholePercents(_ values: [Int]) -> [Int] {
+        let total = values.reduce(0, +)
+        guard total > 0 else { return values.map { _ in 0 } }
+        var percents = values.map { $0 * 100 / total }
+        let remainders = values.indices.sorted { (values[$0] * 100 % total) > (values[$1] * 100 % total) }
+        var spare = 100 - percents.reduce(0, +)
+        for index in remainders where spare > 0 && values[index] > 0 {
+            percents[index] += 1
+            spare -= 1
+        }
+        for index in values.indices where values[index] > 0 && percents[index] == 0 {
+            guard let largest = percents.indices.max(by: { percents[$0] < percents[$1] }), percents[largest] > 1 else { break }
+            percents[largest] -= 1
+            percents[index] = 1
+        }
+        return percents
     }
 
     /// Why a step failed, without saying the exit code twice when the reason is only the exit code.

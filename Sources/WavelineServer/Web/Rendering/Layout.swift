@@ -152,10 +152,26 @@ enum WebResponse {
         return response
     }
 
-    /// A local path only: anything else (another host, `//evil`, a scheme) becomes `/`.
+    /// A path on this server only: anything else becomes `/`. Browsers forgive a lot in a `Location` (they drop
+    /// tabs and line breaks, read `\` as `/`, and a value reaches here percent-decoded once already), so the
+    /// rule is an allow-list: the value is printable ASCII with no backslash or space, one leading `/` not
+    /// followed by `/` or `\` (so no scheme or host), and so is its path each time it is percent-decoded.
+    /// `/%09/evil.example`, `//evil`, `/\evil`, `https:…` and their encodings all come back `/`.
     static func safeReturn(_ location: String) -> String {
-        guard location.hasPrefix("/"), !location.hasPrefix("//"), !location.hasPrefix("/\\"),
-              !location.contains(where: { $0.isNewline }) else { return "/" }
-        return location
+        guard isLocalPath(location) else { return "/" }
+        var path = String(location.prefix { $0 != "?" && $0 != "#" })
+        for _ in 0..<4 {
+            guard let decoded = path.removingPercentEncoding, isLocalPath(decoded) else { return "/" }
+            if decoded == path { return location }
+            path = decoded
+        }
+        return "/"
+    }
+
+    private static func isLocalPath(_ path: String) -> Bool {
+        let bytes = Array(path.utf8)
+        guard bytes.first == UInt8(ascii: "/") else { return false }
+        if bytes.count > 1, bytes[1] == UInt8(ascii: "/") || bytes[1] == UInt8(ascii: "\\") { return false }
+        return bytes.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") }
     }
 }
