@@ -63,6 +63,8 @@ let package = Package(
                 "WavelineCore",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                // SHA-256 names an ssh master by everything that decides how it authenticates.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

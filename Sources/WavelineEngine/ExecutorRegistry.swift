@@ -38,8 +38,12 @@ struct UnavailableExecutor: Executor {
     let reason: String
 
     func run(
-        _ command: ResolvedCommand, on node: Node, timeout: Duration, output: @escaping @Sendable ([OutputLine]) -> Void
+        _ command: ResolvedCommand, on node: Node, timeout: Duration, step: StepMark?,
+        output: @escaping @Sendable ([OutputLine]) -> Void
     ) async -> CommandResult {
         CommandResult(outcome: .couldNotStart(reason), duration: .zero)
     }
+
+    /// Nothing ran through it, so nothing is left.
+    func settle(_ step: StepMark, on node: Node) async -> StepSettlement { .notFinished }
 }

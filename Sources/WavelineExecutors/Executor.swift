@@ -5,12 +5,22 @@ public protocol Executor: Sendable {
     /// Runs `command` on `node` and waits for it to end. Output lines are handed to `output` as they come,
     /// in order per stream. Never throws for what the command did: a non-zero exit, a signal, a timeout or a
     /// failure to start are outcomes. Task cancellation (an abort) ends the command and everything it started.
+    ///
+    /// `step`, when given, names this run of a step so that a restarted server can find it on the node
+    /// (`settle`): the command's processes carry it in their environment, and its exit code is written on the
+    /// node, beside its work, before it ends.
     func run(
         _ command: ResolvedCommand,
         on node: Node,
         timeout: Duration,
+        step: StepMark?,
         output: @escaping @Sendable ([OutputLine]) -> Void
     ) async -> CommandResult
+
+    /// After a crash: ends whatever still runs of `step` on `node` (the killed server's copy of it), then says
+    /// whether it had run to its end, from the exit code it left on the node. Nothing of it runs once this
+    /// returns `.finished` or `.notFinished`.
+    func settle(_ step: StepMark, on node: Node) async -> StepSettlement
 
     /// The engine is done with `nodes` for now (a deployment ended): let go of what is kept per node, such as
     /// a shared connection. A later `run` on one of them sets it up again.
@@ -23,6 +33,51 @@ public protocol Executor: Sendable {
 extension Executor {
     public func release(nodes: [Node]) async {}
     public func shutdown() async {}
+
+    /// Runs a command that is not a recorded step (nothing to find after a crash).
+    public func run(
+        _ command: ResolvedCommand, on node: Node, timeout: Duration, output: @escaping @Sendable ([OutputLine]) -> Void
+    ) async -> CommandResult {
+        await run(command, on: node, timeout: timeout, step: nil, output: output)
+    }
+}
+
+/// Names one run of one step on one node: the deployment, the node's run in it, the stage and index of the
+/// step, and the attempt. All of it is in the store before the command starts, so a restarted server can name
+/// the run again without anything more recorded.
+public struct StepMark: Sendable, Hashable {
+    public var deployment: Int64
+    public var target: Int
+    public var stage: String
+    public var index: Int
+    public var attempt: Int
+
+    public init(deployment: Int64, target: Int, stage: String, index: Int, attempt: Int) {
+        self.deployment = deployment
+        self.target = target
+        self.stage = stage
+        self.index = index
+        self.attempt = attempt
+    }
+
+    /// `<scope>-d<deployment>-t<target>-<stage>-<index>-a<attempt>`: the file names under
+    /// `<node dir>/.waveline/steps/` and the value of `WAVELINE_STEP_RUN` in the step's processes. `scope`
+    /// (16 hex digits of SHA-256 of the server's data directory and the node's name) keeps two servers, or two
+    /// nodes sharing a directory, from ever taking each other's runs.
+    public func name(scope: String) -> String {
+        let stageWord = stage.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) } ? stage : "x"
+        return "\(scope)-d\(deployment)-t\(target)-\(stageWord)-\(index)-a\(attempt)"
+    }
+}
+
+/// What a restarted server learns about a step that was running when the last one died.
+public enum StepSettlement: Sendable, Hashable {
+    /// It ran to its end: the exit code it wrote on the node.
+    case finished(exitCode: Int32)
+    /// It did not run to its end (killed, or never started); nothing of it runs any more.
+    case notFinished
+    /// The node could not be asked: whether it still runs is unknown (the sentence says why).
+    case unknown(String)
 }
 
 public struct OutputLine: Sendable, Hashable {

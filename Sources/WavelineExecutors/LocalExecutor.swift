@@ -19,8 +19,11 @@ import WavelineCore
 /// A command runs without a shell (its argv goes to the program as is), with a small environment (never the
 /// server's secrets), in a process group of its own so that a timeout or an abort ends everything it started.
 public struct LocalExecutor: Executor {
-    /// Server variables a command still sees; everything else it gets comes from the command itself.
-    public static let inheritedVariables = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME", "TMPDIR"]
+    /// Server variables a command still sees (and the `LC_*` ones); everything else it gets comes from the
+    /// command itself.
+    public static let inheritedVariables = ChildEnvironment.stepVariables
+    /// Runs `StepWrapper` around recorded steps.
+    static let shell = "/bin/sh"
     /// The `PATH` commands get when the server has none.
     public static let defaultSearchPath = "/usr/local/bin:/usr/bin:/bin"
     /// How long a process group gets between `SIGTERM` and `SIGKILL` after a timeout or an abort.
@@ -35,23 +38,16 @@ public struct LocalExecutor: Executor {
 
     /// - Parameter dataDirectory: the server's data directory; a relative path is taken from the current one.
     public init(dataDirectory: String) {
-        var server: [String: String] = [:]
-        for name in Self.inheritedVariables {
-            if let value = POSIX.environmentValue(name) { server[name] = value }
-        }
-        self.init(dataDirectory: dataDirectory, serverEnvironment: server)
+        self.init(dataDirectory: dataDirectory, serverEnvironment: ChildEnvironment.server())
     }
 
     /// - Parameters:
     ///   - dataDirectory: the server's data directory; a relative path is taken from the current one.
-    ///   - serverEnvironment: stands in for the server's environment; only `inheritedVariables` are used.
+    ///   - serverEnvironment: stands in for the server's environment; only `inheritedVariables` and `LC_*` are used.
     public init(dataDirectory: String, serverEnvironment: [String: String]) {
         let absoluteData = POSIX.currentDirectory().map { Self.absolute(dataDirectory, against: $0) } ?? dataDirectory
         self.dataDirectory = absoluteData
-        var base: [String: String] = [:]
-        for name in Self.inheritedVariables {
-            if let value = serverEnvironment[name] { base[name] = value }
-        }
+        var base = ChildEnvironment.filter(serverEnvironment, allowing: Self.inheritedVariables)
         if base["PATH"] == nil { base["PATH"] = Self.defaultSearchPath }
         self.baseEnvironment = base
     }
@@ -74,10 +70,12 @@ public struct LocalExecutor: Executor {
     /// `.timedOut` when `timeout` passed (the group got SIGTERM, then SIGKILL after `terminationGrace`);
     /// `.cancelled` when the calling task was cancelled (same ending, done by Subprocess's teardown);
     /// `.couldNotStart` when the directory cannot be made or the program is missing or not executable.
+    /// With a `step`, the program runs under `StepWrapper` (`/bin/sh`), which records its exit code on the node.
     public func run(
         _ command: ResolvedCommand,
         on node: Node,
         timeout: Duration,
+        step: StepMark?,
         output: @escaping @Sendable ([OutputLine]) -> Void
     ) async -> CommandResult {
         let clock = ContinuousClock()
@@ -92,7 +90,7 @@ public struct LocalExecutor: Executor {
             return result(.couldNotStart("cannot create working directory \(directory): \(POSIX.message(forErrno: failure))"))
         }
 
-        let environment = environment(for: command)
+        var environment = environment(for: command)
         let program = command.argv.first ?? ""
         let executable: String
         switch Self.locateProgram(
@@ -102,9 +100,18 @@ public struct LocalExecutor: Executor {
         case .failure(let notRunnable): return result(.couldNotStart(notRunnable.reason))
         }
 
+        var launched = FilePath(executable)
+        var arguments = Arguments(executablePathOverride: program, remainingValues: Array(command.argv.dropFirst()))
+        if let step {
+            let name = step.name(scope: scope(for: node))
+            environment[StepWrapper.variable] = name
+            let script = StepWrapper.script(name: name, scope: scope(for: node), command: "\"$@\"", reraise: true)
+            launched = FilePath(Self.shell)
+            arguments = Arguments(["-c", script, "waveline-step", executable] + Array(command.argv.dropFirst()))
+        }
         let configuration = Configuration(
-            executable: .path(FilePath(executable)),
-            arguments: Arguments(executablePathOverride: program, remainingValues: Array(command.argv.dropFirst())),
+            executable: .path(launched),
+            arguments: arguments,
             environment: Subprocess.Environment.custom(
                 Dictionary(uniqueKeysWithValues: environment.map { (Subprocess.Environment.Key(stringLiteral: $0.key), $0.value) })
             ),

@@ -77,7 +77,7 @@ struct SSHRemoteCommandTests {
         #expect(text.contains("-o StrictHostKeyChecking=yes"))
         #expect(text.contains("-o BatchMode=yes"))
         #expect(text.contains("-o UserKnownHostsFile=/etc/wl/known_hosts"))
-        #expect(text.contains("-o ControlMaster=auto -o ControlPath=/tmp/wl-sockets/%C"))
+        #expect(text.contains("-o ControlMaster=auto -o ControlPath=/tmp/wl-sockets/"))
         #expect(text.contains("-o ConnectTimeout=3"))
         #expect(text.contains("-p 2222") && text.contains("-l ops") && text.contains("-i /keys/id") && text.contains("-J bastion"))
         #expect(text.contains("-o IdentitiesOnly=yes"))

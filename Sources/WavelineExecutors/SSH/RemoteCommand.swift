@@ -29,13 +29,22 @@ public enum RemoteCommand {
 
     /// The script for `command`, run in `directory` (nil: the login directory). Throws no error for hostile
     /// values: every value is quoted. Returns nil with a reason for what cannot be passed at all.
-    public static func script(for command: ResolvedCommand, directory: String?) -> Result<Script, RemoteCommandProblem> {
+    ///
+    /// With a `step` (its run name and scope), the command runs under `StepWrapper` instead of replacing the
+    /// shell, so that its exit code is written on the node before the session ends.
+    public static func script(
+        for command: ResolvedCommand, directory: String?, step: (name: String, scope: String)? = nil
+    ) -> Result<Script, RemoteCommandProblem> {
         guard let program = command.argv.first, !program.isEmpty else {
             return .failure(RemoteCommandProblem(reason: "the command has no program to run"))
         }
         let values = command.argv + command.environment.keys + command.environment.values + [directory ?? ""]
         if values.contains(where: { $0.utf8.contains(0) }) {
             return .failure(RemoteCommandProblem(reason: "an argument or variable contains a NUL character, which no program can receive"))
+        }
+        if program.hasPrefix("-") {
+            // `exec -c prog` would run prog with an empty environment in bash; dash's exec takes no `--`.
+            return .failure(RemoteCommandProblem(reason: "the program name '\(program)' starts with '-', which a shell's exec reads as an option"))
         }
         if program.contains("=") {
             // `env` would read it as one more variable.
@@ -45,11 +54,20 @@ public enum RemoteCommand {
             return .failure(RemoteCommandProblem(reason: "variable name '\(bad)' cannot be passed to a shell: use letters, digits and '_', not starting with a digit"))
         }
         var parts = ["printf '\(markerPrefix)%s\\n' \"$$\" >&2;", "eval \"$(cat)\"", "&&"]
-        if let directory { parts += ["cd", quote(directory), "&&"] }
-        parts += ["exec"]
-        parts += command.argv.map(quote)
+        if let directory { parts += ["cd", quote(operand(directory)), "&&"] }
+        let words = command.argv.map(quote).joined(separator: " ")
+        if let step {
+            parts += ["{\n" + StepWrapper.script(name: step.name, scope: step.scope, command: words, reraise: false) + "\n}"]
+        } else {
+            parts += ["exec", words]
+        }
         let exports = command.environment.sorted { $0.key < $1.key }.map { "export \($0.key)=\(quote($0.value))\n" }.joined()
         return .success(Script(command: parts.joined(separator: " "), standardInput: exports))
+    }
+
+    /// A path `cd` cannot read as an option: a relative one gets `./` in front (`-x` → `./-x`, `-` → `./-`).
+    static func operand(_ path: String) -> String {
+        path.hasPrefix("/") || path.hasPrefix("./") ? path : "./" + path
     }
 
     static func isVariableName(_ name: String) -> Bool {

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Crypto
 import Subprocess
 import Synchronization
 #if canImport(System)
@@ -19,7 +20,9 @@ import WavelineCore
 /// one string ssh sends to the remote shell is built by `RemoteCommand` with every element quoted.
 ///
 /// Each node gets one master connection (`ControlMaster=auto`, a socket in a private directory under the data
-/// directory, `ControlPersist`), so the steps and checks of a target run share one handshake. Host keys are
+/// directory, `ControlPersist`), so the steps and checks of a target run share one handshake. Nodes share a
+/// master only when they would authenticate and trust the host the same way (`masterKey`): the socket is named
+/// by everything in the connection but the remote directory. Host keys are
 /// always verified (`StrictHostKeyChecking=yes`, or `accept-new` when the inventory opts in). A timeout or an
 /// abort ends the remote command's process group (over the master), then the local ssh process. A failure of
 /// ssh itself (exit 255) is classified into a sentence: refused, unreachable, authentication, host key,
@@ -42,6 +45,8 @@ public struct SSHExecutor: Executor {
     /// seconds (ssh's `ControlPersist`), so the next deployment on those nodes skips the handshake, as Ansible's
     /// ControlPersist does; the server still closes them all when it stops.
     public let keepMastersSeconds: Int
+    /// What ssh processes get as their environment: `ChildEnvironment.sshClientVariables` of the server's.
+    public let clientEnvironment: [String: String]
     let masters = MasterBook()
 
     /// Prepares `<data>/ssh` (mode 0700) and finds `ssh` on the server's `PATH`.
@@ -57,10 +62,39 @@ public struct SSHExecutor: Executor {
         self.init(controlDirectory: directory, sshProgram: ssh, keepMastersSeconds: keepMastersSeconds)
     }
 
-    public init(controlDirectory: String, sshProgram: String?, keepMastersSeconds: Int = 0) {
+    /// - Parameter serverEnvironment: stands in for the server's environment (nil: this process's); only
+    ///   `ChildEnvironment.sshClientVariables` and `LC_*` are passed on to ssh.
+    public init(controlDirectory: String, sshProgram: String?, keepMastersSeconds: Int = 0, serverEnvironment: [String: String]? = nil) {
         self.controlDirectory = controlDirectory
         self.sshProgram = sshProgram
         self.keepMastersSeconds = max(0, keepMastersSeconds)
+        self.clientEnvironment = ChildEnvironment.filter(serverEnvironment ?? ChildEnvironment.server(), allowing: ChildEnvironment.sshClientVariables)
+    }
+
+    var subprocessEnvironment: Subprocess.Environment {
+        .custom(Dictionary(uniqueKeysWithValues: clientEnvironment.map { (Subprocess.Environment.Key(stringLiteral: $0.key), $0.value) }))
+    }
+
+    /// The name of the master connection `connection` uses: SHA-256 (40 hex digits, what ssh's `%C` is long)
+    /// of everything that decides how ssh authenticates and whom it trusts, i.e. all of the connection but the
+    /// remote directory. Two nodes on one host with different keys, known_hosts, jump hosts or options get two
+    /// masters, so a node never runs over a connection authenticated for another.
+    public static func masterKey(_ connection: SSHConnection) -> String {
+        var parts: [String] = [
+            connection.host, connection.port.map(String.init) ?? "", connection.user ?? "", connection.identityFile ?? "",
+            connection.jumpHost ?? "", connection.knownHostsFile ?? "", connection.acceptNewHostKey ? "accept-new" : "strict",
+            connection.connectTimeout.map { String(wholeSeconds($0)) } ?? "",
+        ]
+        for (key, value) in connection.options.sorted(by: { $0.key.lowercased() < $1.key.lowercased() }) {
+            parts += [key.lowercased(), value]
+        }
+        // Each part with its length first, so no two different lists give the same text.
+        let text = parts.map { "\($0.utf8.count):\($0)" }.joined(separator: ",")
+        let digest = SHA256.hash(data: Array(text.utf8))
+        return String(digest.map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined().prefix(40))
     }
 
     // MARK: - Arguments
@@ -78,7 +112,7 @@ public struct SSHExecutor: Executor {
         if let knownHosts = connection.knownHostsFile { option("UserKnownHostsFile", knownHosts) }
         option("ConnectTimeout", String(Self.wholeSeconds(connection.connectTimeout ?? Self.defaultConnectTimeout)))
         option("ControlMaster", controlMaster)
-        option("ControlPath", controlDirectory + "/%C")
+        option("ControlPath", controlDirectory + "/" + Self.masterKey(connection))
         option("ControlPersist", String(keepMastersSeconds > 0 ? keepMastersSeconds : Self.controlPersistSeconds))
         option("ServerAliveInterval", "5")
         option("ServerAliveCountMax", "3")
@@ -113,6 +147,7 @@ public struct SSHExecutor: Executor {
         _ command: ResolvedCommand,
         on node: Node,
         timeout: Duration,
+        step: StepMark?,
         output: @escaping @Sendable ([OutputLine]) -> Void
     ) async -> CommandResult {
         let clock = ContinuousClock()
@@ -127,8 +162,18 @@ public struct SSHExecutor: Executor {
         guard let ssh = sshProgram else {
             return result(.couldNotStart("the OpenSSH client (ssh) is not installed on the Waveline server"))
         }
+        if let problem = SSHConnectionCheck.problem(in: connection) {
+            return result(.couldNotStart("the connection of \(node.name) is refused before ssh runs: \(problem)"))
+        }
+        var command = command
+        var named: (name: String, scope: String)?
+        if let step {
+            let scope = scope(for: node)
+            named = (step.name(scope: scope), scope)
+            command.environment[StepWrapper.variable] = step.name(scope: scope)
+        }
         let script: RemoteCommand.Script
-        switch RemoteCommand.script(for: command, directory: connection.directory) {
+        switch RemoteCommand.script(for: command, directory: connection.directory, step: named) {
         case .success(let text): script = text
         case .failure(let problem): return result(.couldNotStart(problem.reason))
         }
@@ -145,7 +190,7 @@ public struct SSHExecutor: Executor {
         let configuration = Configuration(
             executable: .path(FilePath(ssh)),
             arguments: Arguments(arguments),
-            environment: .inherit,
+            environment: subprocessEnvironment,
             platformOptions: LocalExecutor.platformOptions()
         )
 
@@ -185,7 +230,7 @@ public struct SSHExecutor: Executor {
                 return result(.connectionFailed(reason))
             }
             // A mux client whose master died says nothing: a 255 is the command's own only if the master lives.
-            if await Self.runControl(ssh, options(for: connection, controlMaster: "no") + ["-O", "check", "--", connection.host]) != 0 {
+            if await runControl(ssh, options(for: connection, controlMaster: "no") + ["-O", "check", "--", connection.host]) != 0 {
                 return result(.connectionFailed(SSHFailure.lostMaster(destination)))
             }
             return result(.exited(255))
@@ -201,7 +246,7 @@ public struct SSHExecutor: Executor {
         guard let group = run.remoteGroup, let ssh = sshProgram else { return }
         let graceTenths = Int(Self.terminationGrace.components.seconds * 10)
         let script = RemoteCommand.killScript(pgid: group, graceTenths: graceTenths)
-        _ = await Self.runControl(ssh, options(for: connection, controlMaster: "no") + ["--", connection.host, script])
+        _ = await runControl(ssh, options(for: connection, controlMaster: "no") + ["--", connection.host, script])
     }
 
     /// Starts ssh and reads stdout and stderr concurrently until both end. The marker line is taken out of
@@ -259,7 +304,9 @@ public struct SSHExecutor: Executor {
     /// Runs a short ssh control command, killed after `controlCommandTimeout`; its exit code, nil if it
     /// could not run or was killed.
     @discardableResult
-    static func runControl(_ ssh: String, _ arguments: [String]) async -> Int32? {
+    func runControl(_ ssh: String, _ arguments: [String]) async -> Int32? {
+        let controlCommandTimeout = Self.controlCommandTimeout
+        let environment = subprocessEnvironment
         let control = SSHRun()
         return await withTaskGroup(of: Int32?.self) { group in
             group.addTask {
@@ -270,7 +317,7 @@ public struct SSHExecutor: Executor {
             let code: Int32? = await {
                 do {
                     let execution = try await Subprocess.run(
-                        .path(FilePath(ssh)), arguments: Arguments(arguments), environment: .inherit,
+                        .path(FilePath(ssh)), arguments: Arguments(arguments), environment: environment,
                         platformOptions: LocalExecutor.platformOptions(), input: .none, output: .discarded,
                         error: .discarded
                     ) { execution in
@@ -291,11 +338,12 @@ public struct SSHExecutor: Executor {
     public func release(nodes: [Node]) async {
         guard let ssh = sshProgram, keepMastersSeconds == 0 else { return }
         let open = nodes.compactMap { node -> SSHConnection? in
-            guard case .ssh(let connection) = node.connection, masters.close(node.name, connection) else { return nil }
+            guard case .ssh(let connection) = node.connection, SSHConnectionCheck.problem(in: connection) == nil,
+                  masters.close(node.name, connection) else { return nil }
             return connection
         }
         await Self.forEach(open, atMost: 16) { connection in
-            await Self.runControl(ssh, options(for: connection, controlMaster: "no") + ["-O", "exit", "--", connection.host])
+            await runControl(ssh, options(for: connection, controlMaster: "no") + ["-O", "exit", "--", connection.host])
         }
     }
 
@@ -304,7 +352,7 @@ public struct SSHExecutor: Executor {
         masters.closeAll()
         guard let ssh = sshProgram else { return }
         await Self.forEach(SSHControlDirectory.sockets(in: controlDirectory), atMost: 16) { socket in
-            await Self.runControl(ssh, ["-o", "ControlPath=\(socket)", "-O", "exit", "waveline-master"])
+            await runControl(ssh, ["-o", "ControlPath=\(socket)", "-O", "exit", "--", "waveline-master"])
         }
     }
 
@@ -326,17 +374,14 @@ public struct SSHExecutorError: Error, CustomStringConvertible {
     public var description: String
 }
 
-/// The nodes this executor may hold a master connection for. Nodes that reach the same host, port and user
-/// (two instances on one machine) share one master, as ssh's `%C` ControlPath names it: it is closed when the
-/// last of them lets go, not under a deployment still running on another.
+/// The nodes this executor may hold a master connection for. Nodes with the same connection but for their
+/// directory (two instances on one machine, same key) share one master, named by `SSHExecutor.masterKey`: it is
+/// closed when the last of them lets go, not under a deployment still running on another.
 final class MasterBook: Sendable {
-    /// Destination → the nodes using its master since their last release.
+    /// Master key → the nodes using that master since their last release.
     private let users = Mutex<[String: Set<String>]>([:])
 
-    /// What ssh's `%C` is made of (besides this machine's name).
-    static func destination(_ connection: SSHConnection) -> String {
-        "\(connection.user ?? "")@\(connection.host):\(connection.port ?? 22) via \(connection.jumpHost ?? "-")"
-    }
+    static func destination(_ connection: SSHConnection) -> String { SSHExecutor.masterKey(connection) }
 
     /// Notes a command for `node`; true when no master was known for it (first command since a release).
     func open(_ node: String, _ connection: SSHConnection) -> Bool {

@@ -52,12 +52,19 @@ struct Workbench {
     /// The first start registers `adminToken` for the admin (WAVELINE_INITIAL_ADMIN_TOKEN), so requests are
     /// made as `admin` unless a test signs in as someone else (`RunningServer.as`). Passwords are hashed at
     /// bcrypt's lowest cost to keep tests fast.
-    func withServer<T: Sendable>(extraArguments: [String] = [], _ body: (RunningServer) async throws -> T) async throws -> T {
+    /// `environment`: more variables for the server process, on top of this one's.
+    func withServer<T: Sendable>(
+        extraArguments: [String] = [], environment: [String: String] = [:], _ body: (RunningServer) async throws -> T
+    ) async throws -> T {
         let arguments = ["serve", "--port", "0", "--data", data, "--inventory", inventory, "--catalog", catalog,
                          "--strategies", strategies, "--log-level", "warning", "--password-hash-cost", "4"] + extraArguments
+        var serverEnvironment: [Subprocess.Environment.Key: String?] = [
+            "WAVELINE_INITIAL_ADMIN_TOKEN": Self.adminToken, "WAVELINE_INITIAL_ADMIN_PASSWORD": Self.adminPassword,
+        ]
+        for (key, value) in environment { serverEnvironment[Subprocess.Environment.Key(stringLiteral: key)] = value }
         let outcome = try await Subprocess.run(
             .path(FilePath(Self.binary)), arguments: Arguments(arguments),
-            environment: .inherit.updating(["WAVELINE_INITIAL_ADMIN_TOKEN": Self.adminToken, "WAVELINE_INITIAL_ADMIN_PASSWORD": Self.adminPassword]),
+            environment: .inherit.updating(serverEnvironment),
             input: .none, output: .sequence, error: .discarded
         ) { execution -> Result<T, any Error> in
             var port: Int?
