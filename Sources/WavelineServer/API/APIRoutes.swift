@@ -14,7 +14,7 @@ extension WavelineServerBuilder {
     public static func makeRouter(engine: Engine, accounts: Accounts, logger: Logger, secureCookies: Bool = true) -> Router<WavelineRequestContext> {
         let router = Router(context: WavelineRequestContext.self)
         let table = RouteTable()
-        router.add(middleware: JSONErrorMiddleware(logger: logger, routes: table, masker: engine.masker))
+        router.add(middleware: JSONErrorMiddleware(logger: logger, routes: table))
         router.add(middleware: BearerTokenAuthenticator(accounts: accounts))
         router.add(middleware: SessionAuthenticator(accounts: accounts))
         let open = router.group("api/v1")
