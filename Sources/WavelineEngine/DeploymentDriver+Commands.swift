@@ -45,7 +45,9 @@ extension DeploymentDriver {
                 changedTargets.append(index)
             }
             next.status = .cancelled
-            deployment.statusReason = "aborted by \(who)" + (command.reason.map { ": \($0)" } ?? "")
+            // The reason goes in the event (its own field, and the end of its message), where the caller's words are
+            // kept apart from the server's text that is masked.
+            deployment.statusReason = "aborted by \(who)"
             deployment.finishedAt = Clock.now()
             message = deployment.statusReason ?? "aborted"
             for task in running.values { task.cancel() }
@@ -147,7 +149,7 @@ extension DeploymentDriver {
 
         var changes = sync(from: next, phases: changedPhases, targets: changedTargets, deployment: true)
         var text = message
-        if let reason = command.reason, command.action != .abort { text += ": \(reason)" }
+        if let reason = command.reason { text += ": \(reason)" }
         changes.append(event("action.\(command.action.rawValue)", text, actor: who, command: command))
         try await context.store.write(changes)
         state = next

@@ -202,8 +202,10 @@ public actor Engine {
         var changes: [StoreChange] = [.saveDeployment(deployment)]
         changes += phases.map(StoreChange.savePhase)
         changes += targets.map(StoreChange.saveTarget)
-        var summary = "\(request.requestedBy) asked for \(operation.name) on \(targets.count) node(s) (\(request.selection.summary)) with \(strategy.name): \(request.reason)"
-        if needsApproval { summary += "; \(deployment.statusReason ?? "")" }
+        // The requester's reason ends the message: the store masks the server's part and keeps the caller's.
+        var summary = "\(request.requestedBy) asked for \(operation.name) on \(targets.count) node(s) (\(request.selection.summary)) with \(strategy.name)"
+        if needsApproval { summary += " (\(deployment.statusReason ?? ""))" }
+        summary += ": \(request.reason)"
         changes.append(.appendEvent(EventRecord(
             deploymentId: id, time: now, actor: request.requestedBy, kind: "deployment.created", message: summary,
             origin: request.origin ?? Self.unknownOrigin, reason: request.reason, ticket: request.ticket

@@ -15,14 +15,14 @@ public struct Workspace: Sendable {
 
     func operation(named name: String) throws(EngineError) -> Operation {
         guard let operation = operations.first(where: { $0.name == name }) else {
-            throw EngineError(.invalidRequest, "unknown operation '\(name)'; the catalog has: \(operations.map(\.name).sorted().joined(separator: ", "))")
+            throw EngineError(.invalidRequest, "unknown operation \(name.callerQuoted); the catalog has: \(operations.map(\.name).sorted().joined(separator: ", "))")
         }
         return operation
     }
 
     func strategy(named name: String) throws(EngineError) -> Strategy {
         guard let strategy = strategies.first(where: { $0.name == name }) else {
-            throw EngineError(.invalidRequest, "unknown strategy '\(name)'; known: \(strategies.map(\.name).sorted().joined(separator: ", "))")
+            throw EngineError(.invalidRequest, "unknown strategy \(name.callerQuoted); known: \(strategies.map(\.name).sorted().joined(separator: ", "))")
         }
         return strategy
     }

@@ -12,8 +12,8 @@ public enum ParameterValues {
         let declared = operation.parameters.map(\.name)
         for name in given.keys.sorted() where !declared.contains(name) {
             var message = declared.isEmpty
-                ? "unknown parameter '\(name)'; operation '\(operation.name)' takes no parameters"
-                : "unknown parameter '\(name)'; operation '\(operation.name)' takes: \(declared.listedForMessage)"
+                ? "unknown parameter \(name.callerQuoted); operation '\(operation.name)' takes no parameters"
+                : "unknown parameter \(name.callerQuoted); operation '\(operation.name)' takes: \(declared.listedForMessage)"
             if let guess = closestMatch(to: name, among: declared) { message += " (did you mean '\(guess)'?)" }
             problems.append(message)
         }

@@ -61,7 +61,7 @@ extension Inventory {
         func check(_ names: [String], known: [String], kind: String) throws(SelectionError) {
             let knownSet = Set(known)
             for name in names where !knownSet.contains(name) {
-                throw SelectionError("unknown \(kind) '\(name)'; known: \(known.joined(separator: ", "))")
+                throw SelectionError("unknown \(kind) \(name.callerQuoted); known: \(known.joined(separator: ", "))")
             }
         }
         try check(selection.clusters, known: clusters.map(\.name), kind: "cluster")
@@ -70,7 +70,7 @@ extension Inventory {
         let allNodes = nodes
         let knownNodes = Set(allNodes.map(\.name))
         for name in selection.nodes where !knownNodes.contains(name) {
-            throw SelectionError("unknown node '\(name)'")
+            throw SelectionError("unknown node \(name.callerQuoted)")
         }
         let chosen = clusters.filter { cluster in
             (selection.clusters.isEmpty || selection.clusters.contains(cluster.name))

@@ -46,17 +46,17 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
     /// The API's routes: a path the API serves with other methods answers 405, not 404.
     var routes: RouteTable?
-    /// Secret values never leave in a message, even one echoing what the request sent.
-    var masker: SecretMasker?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch var error as APIError {
-            if let masker { error.message = masker.mask(error.message) }
+        } catch let error as APIError {
+            // Never masked: a message quotes what the caller sent as sent, so that where `********` would
+            // appear cannot tell the caller which of their guesses is a secret. Text from nodes and steps
+            // reaches messages only through the store, where it was masked when written.
             throw error
         } catch let error as EngineError {
-            throw APIError(.init(error.kind, masker?.mask(error.message) ?? error.message))
+            throw APIError(error)
         } catch let error as HTTPError {
             let message: String
             // The router's "not found" for a path it serves with other methods: a wrong method, not a wrong path.

@@ -15,7 +15,7 @@ extension WavelineServerBuilder {
         let router = Router(context: WavelineRequestContext.self)
         let table = RouteTable()
         router.add(middleware: SecurityHeadersMiddleware())
-        router.add(middleware: JSONErrorMiddleware(logger: logger, routes: table, masker: engine.masker))
+        router.add(middleware: JSONErrorMiddleware(logger: logger, routes: table))
         router.add(middleware: BearerTokenAuthenticator(accounts: accounts))
         router.add(middleware: SessionAuthenticator(accounts: accounts))
         let open = router.group("api/v1")

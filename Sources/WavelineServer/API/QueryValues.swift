@@ -1,4 +1,5 @@
 import Hummingbird
+import WavelineCore
 
 /// A request's query parameters, read against the names a route documents: an unknown name is a 400 that lists
 /// the known ones (a misspelt filter must not silently match everything), and each value is checked with a
@@ -10,7 +11,7 @@ struct QueryValues {
         parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
         if let unknown = parameters.first(where: { !allowed.contains($0.0) }) {
             let known = allowed.isEmpty ? "this route takes none" : "expected one of: " + allowed.joined(separator: ", ")
-            throw APIError(.badRequest, "unknown query parameter '\(unknown.0)'; \(known)")
+            throw APIError(.badRequest, "unknown query parameter \(unknown.0.callerQuoted); \(known)")
         }
         // An empty value is a mistake (a filter left blank), not "no filter": leaving the parameter out says that.
         if let blank = parameters.first(where: { $0.1.isEmpty }) {
@@ -64,7 +65,7 @@ struct QueryValues {
     func int(_ name: String, in range: ClosedRange<Int>) throws(APIError) -> Int? {
         guard let raw = string(name) else { return nil }
         guard let value = Int(raw), range.contains(value) else {
-            throw APIError(.badRequest, "query '\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(raw)'")
+            throw APIError(.badRequest, "query '\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(raw.callerQuoted)")
         }
         return value
     }
@@ -73,7 +74,7 @@ struct QueryValues {
     func id(_ name: String, minimum: Int64 = 1, what: String) throws(APIError) -> Int64? {
         guard let raw = string(name) else { return nil }
         guard let value = Int64(raw), value >= minimum else {
-            throw APIError(.badRequest, "query '\(name)' must be \(what), got '\(raw)'")
+            throw APIError(.badRequest, "query '\(name)' must be \(what), got \(raw.callerQuoted)")
         }
         return value
     }
@@ -83,7 +84,7 @@ struct QueryValues {
         var result: [T] = []
         for raw in list(name) {
             guard let value = T(rawValue: raw) else {
-                throw APIError(.badRequest, "query '\(name)': unknown value '\(raw)'; expected one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw APIError(.badRequest, "query '\(name)': unknown value \(raw.callerQuoted); expected one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             result.append(value)
         }

@@ -280,7 +280,7 @@ public final class Accounts: Sendable {
 
     /// The user as stored, or a 404 naming them.
     func storedUser(named name: String) async throws -> UserRecord {
-        guard let user = try await store.user(named: name) else { throw APIError(.notFound, "no user '\(name)'") }
+        guard let user = try await store.user(named: name) else { throw APIError(.notFound, "no user \(name.callerQuoted)") }
         return user
     }
 

@@ -37,8 +37,14 @@ struct DeploymentsController {
 
     @Sendable func create(_ request: Request, context: Context) async throws -> EditedResponse<DeploymentDetail> {
         _ = try QueryValues(request, allowed: [])
-        let body = try await request.decodeJSON(CreateDeploymentBody.self, context: context)
         let requester = try context.signedIn()
+        // Before any name the caller sent is looked up: someone who may not deploy anywhere learns nothing
+        // about the inventory or the catalog from how their request fails.
+        let leastDeployRole = Permissions.rule(for: .deploy(requiredRole: .viewer)).minimumRole
+        guard requester.grants.contains(where: { $0.role >= leastDeployRole }) else {
+            throw APIError(.forbidden, "\(requester.name) may not deploy anywhere: needs \(leastDeployRole) (or higher) for some environment or product")
+        }
+        let body = try await request.decodeJSON(CreateDeploymentBody.self, context: context)
         let deploymentRequest = DeploymentRequest(
             operation: body.operation, selection: body.selection, parameters: body.parameters ?? [:],
             strategy: body.strategy ?? Strategy.lightningThunder.name, reason: body.reason, ticket: body.ticket,
@@ -61,7 +67,7 @@ struct DeploymentsController {
         let id = try deploymentID(context)
         let name = context.parameters.get("action") ?? ""
         guard let action = OperatorAction(rawValue: name) else {
-            throw APIError(.badRequest, "unknown action '\(name)'; expected one of \(OperatorAction.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw APIError(.badRequest, "unknown action \(name.callerQuoted); expected one of \(OperatorAction.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         _ = try QueryValues(request, allowed: [])
         let body = try await request.decodeJSON(ActionBody.self, context: context, emptyMeans: ActionBody())
@@ -90,7 +96,7 @@ extension DeploymentsController {
 func deploymentID(_ context: some RequestContext) throws -> Int64 {
     let raw = context.parameters.get("id") ?? ""
     guard let id = Int64(raw), id > 0 else {
-        throw APIError(.badRequest, "deployment id must be a positive whole number, got '\(raw)'")
+        throw APIError(.badRequest, "deployment id must be a positive whole number, got \(raw.callerQuoted)")
     }
     return id
 }

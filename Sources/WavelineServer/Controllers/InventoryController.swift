@@ -34,7 +34,7 @@ struct InventoryController {
         var selected = try Self.clusters(of: inventory, query: query).filter { context.mayRead(environment: $0.environment, product: $0.product) }
         if let name = try query.name("cluster") {
             guard inventory.cluster(named: name) != nil else {
-                throw APIError(.unprocessableContent, "query 'cluster': no cluster '\(name)' in the inventory; it has: \(inventory.clusters.map(\.name).sorted().joined(separator: ", "))")
+                throw APIError(.unprocessableContent, "query 'cluster': no cluster \(name.callerQuoted) in the inventory; it has: \(inventory.clusters.map(\.name).sorted().joined(separator: ", "))")
             }
             selected = selected.filter { $0.name == name }
         }
@@ -48,14 +48,14 @@ struct InventoryController {
         let inventory = await engine.workspace.inventory
         guard let cluster = inventory.clusters.first(where: { $0.nodes.contains { $0.name == name } }),
               let node = cluster.nodes.first(where: { $0.name == name }) else {
-            throw APIError(.notFound, "no node '\(name)' in the inventory")
+            throw APIError(.notFound, "no node \(name.callerQuoted) in the inventory")
         }
         try context.authorize(.read, places: [DeploymentScope.Place(environment: cluster.environment, product: cluster.product)])
         let limit = try query.int("limit", in: 1...500) ?? 50
         var before: NodeRunCursor?
         if let raw = query.string("before") {
             guard let cursor = NodeRunCursor(raw) else {
-                throw APIError(.badRequest, "query 'before' must be a history cursor such as '12' or '12-3' (a deployment id, then a run index), got '\(raw)'")
+                throw APIError(.badRequest, "query 'before' must be a history cursor such as '12' or '12-3' (a deployment id, then a run index), got \(raw.callerQuoted)")
             }
             before = cursor
         }
@@ -74,13 +74,13 @@ struct InventoryController {
         var clusters = inventory.clusters
         if let environment = try query.name("environment") {
             guard inventory.environment(named: environment) != nil else {
-                throw APIError(.unprocessableContent, "query 'environment': no environment '\(environment)' in the inventory; it has: \(inventory.environments.map(\.name).joined(separator: ", "))")
+                throw APIError(.unprocessableContent, "query 'environment': no environment \(environment.callerQuoted) in the inventory; it has: \(inventory.environments.map(\.name).joined(separator: ", "))")
             }
             clusters = clusters.filter { $0.environment == environment }
         }
         if let product = try query.name("product") {
             guard inventory.product(named: product) != nil else {
-                throw APIError(.unprocessableContent, "query 'product': no product '\(product)' in the inventory; it has: \(inventory.products.map(\.name).sorted().joined(separator: ", "))")
+                throw APIError(.unprocessableContent, "query 'product': no product \(product.callerQuoted) in the inventory; it has: \(inventory.products.map(\.name).sorted().joined(separator: ", "))")
             }
             clusters = clusters.filter { $0.product == product }
         }

@@ -34,17 +34,17 @@ struct LogsController {
         if let node = query.string("node") {
             let matching = targets.filter { $0.node == node }.map(\.targetIndex)
             guard !matching.isEmpty else {
-                throw APIError(.notFound, "node '\(node)' is not part of deployment #\(id)")
+                throw APIError(.notFound, "node \(node.callerQuoted) is not part of deployment #\(id)")
             }
             selected = Set(matching)
         }
         var after: Int64 = 0
         // A reconnecting EventSource sends where it was in Last-Event-ID; it wins over the URL's `after`.
         if let raw = request.headers[HTTPField.Name("Last-Event-ID")!] {
-            guard let value = Int64(raw), value >= 0 else { throw APIError(.badRequest, "header 'Last-Event-ID' must be a log line id (a whole number, 0 or more), got '\(raw)'") }
+            guard let value = Int64(raw), value >= 0 else { throw APIError(.badRequest, "header 'Last-Event-ID' must be a log line id (a whole number, 0 or more), got \(raw.callerQuoted)") }
             after = value
         } else if let raw = query.string("after") {
-            guard let value = Int64(raw), value >= 0 else { throw APIError(.badRequest, "query 'after' must be a log line id to continue after (a whole number, 0 or more), got '\(raw)'") }
+            guard let value = Int64(raw), value >= 0 else { throw APIError(.badRequest, "query 'after' must be a log line id to continue after (a whole number, 0 or more), got \(raw.callerQuoted)") }
             after = value
         }
         return Scope(id: id, targets: selected, nodeNames: names, after: after)

@@ -60,7 +60,7 @@ struct TokensController {
         _ = try QueryValues(request, allowed: [])
         let caller = try context.signedIn()
         let id = context.parameters.get("tokenID") ?? ""
-        guard let token = try await accounts.store.token(id: id) else { throw APIError(.notFound, "no API token with id '\(id)'") }
+        guard let token = try await accounts.store.token(id: id) else { throw APIError(.notFound, "no API token with id \(id.callerQuoted)") }
         try context.authorize(token.userName == caller.name ? .manageOwnTokens : .manageTokens)
         return TokenView(try await accounts.revokeToken(token, by: caller.name, origin: request.origin(context: context)))
     }

@@ -101,7 +101,7 @@ struct WebController {
             let id = try Self.id(context)
             let name = Self.parameter("action", context)
             guard let action = OperatorAction(rawValue: name) else {
-                throw APIError(.badRequest, "unknown action '\(name)'")
+                throw APIError(.badRequest, "unknown action \(name.callerQuoted)")
             }
             let deployment = try await DeploymentsController.deployment(id, store: engine.store)
             try context.authorize(action.permission(deploymentStatus: deployment.status), on: deployment)
@@ -185,7 +185,7 @@ struct WebController {
         let identity = try context.signedIn()
         var deploymentID: Int64?
         if let raw = request.uri.queryParameters["deployment"] {
-            guard let value = Int64(raw), value > 0 else { throw APIError(.badRequest, "query 'deployment' must be a deployment id, got '\(raw)'") }
+            guard let value = Int64(raw), value > 0 else { throw APIError(.badRequest, "query 'deployment' must be a deployment id, got \(raw.callerQuoted)") }
             deploymentID = value
         }
         if let deploymentID {
@@ -265,12 +265,12 @@ struct WebController {
         }
     }
 
-    /// What a person is told about a failure: the API's or engine's message with secrets masked, or a pointer
-    /// to the log for anything unexpected.
+    /// What a person is told about a failure: the API's or engine's message, or a pointer to the log for
+    /// anything unexpected. Not masked, as in the API: it quotes what the caller sent as sent.
     func message(_ error: any Error) -> String {
         switch error {
-        case let error as APIError: return engine.masker.mask(error.message)
-        case let error as EngineError: return engine.masker.mask(error.message)
+        case let error as APIError: return error.message
+        case let error as EngineError: return error.message
         default:
             logger.error("web page failed", metadata: ["error": "\(String(reflecting: error))"])
             return "internal error; the server log has the details"

@@ -47,7 +47,7 @@ import WavelineStore
         try await bench.withServer { server in
             let body = try JSONEncoder().encode(CreateDeploymentBody(
                 operation: "leaky", selection: Selection(nodes: ["n1", "n2"]), parameters: [:], strategy: "all-at-once",
-                reason: "rotate \(Self.secret)", ticket: nil, queue: false
+                reason: "rotate the keys", ticket: nil, queue: false
             ))
             let (status, created) = try await server.request("POST", "/api/v1/deployments", body: body)
             #expect(status == 201, "\(String(decoding: created, as: UTF8.self))")
@@ -70,14 +70,13 @@ import WavelineStore
                 let (_, data) = try await server.request("GET", path)
                 answers += String(decoding: data, as: UTF8.self)
             }
-            #expect(answers.contains("rotate ********"), "the reason is masked, not dropped")
 
-            // An error that repeats what the request sent masks it too: an unknown operation named like the secret.
+            // An error that repeats what the request sent repeats it as sent, never masked (a masked echo would
+            // tell the caller which of the strings they sent is a secret: `SecretOracleTests`).
             let echo = try await server.failure("POST", "/api/v1/deployments", body: try JSONEncoder().encode(CreateDeploymentBody(
                 operation: Self.secret, selection: Selection(nodes: ["n1"]), parameters: [:], strategy: "all-at-once",
                 reason: "echo", ticket: nil, queue: false)))
-            #expect(echo.status == 422 && echo.message.contains("unknown operation '********'"), "\(echo.message)")
-            answers += echo.message
+            #expect(echo.status == 422 && echo.message.contains("unknown operation '\(Self.secret)'"), "\(echo.message)")
         }
         #expect(!answers.contains(Self.secret) && !answers.contains(Self.fileSecret))
         // Nor is it anywhere in the database files.

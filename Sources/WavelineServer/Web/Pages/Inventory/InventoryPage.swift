@@ -83,11 +83,11 @@ struct InventoryNodePage {
     static func load(engine: Engine, node name: String, before: String? = nil) async throws -> InventoryNodePage {
         let inventory = await engine.workspace.inventory
         guard let node = inventory.nodes.first(where: { $0.name == name }) else {
-            throw APIError(.notFound, "no node '\(name)' in the inventory")
+            throw APIError(.notFound, "no node \(name.callerQuoted) in the inventory")
         }
         var cursor: NodeRunCursor?
         if let before {
-            guard let parsed = NodeRunCursor(before) else { throw APIError(.badRequest, "'before' must be a history position like 12 or 12-3, got '\(before)'") }
+            guard let parsed = NodeRunCursor(before) else { throw APIError(.badRequest, "'before' must be a history position like 12 or 12-3, got \(before.callerQuoted)") }
             cursor = parsed
         }
         let runs = try await engine.store.nodeHistory(node: name, limit: pageSize, before: cursor)

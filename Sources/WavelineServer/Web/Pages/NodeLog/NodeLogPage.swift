@@ -24,7 +24,7 @@ struct NodeLogPage {
     static func load(engine: Engine, id: Int64, node: String, query: String?) async throws -> NodeLogPage {
         guard let record = try await engine.store.deployment(id) else { throw APIError(.notFound, "no deployment #\(id)") }
         let targets = try await engine.store.targets(of: id).filter { $0.node == node }
-        guard !targets.isEmpty else { throw APIError(.notFound, "node '\(node)' is not part of deployment #\(id)") }
+        guard !targets.isEmpty else { throw APIError(.notFound, "node \(node.callerQuoted) is not part of deployment #\(id)") }
         var steps: [StepRunRecord] = []
         for target in targets { steps += try await engine.store.stepRuns(of: id, target: target.targetIndex) }
         let records = try await engine.store.logLines(

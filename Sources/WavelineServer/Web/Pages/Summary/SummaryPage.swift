@@ -106,7 +106,7 @@ struct SummaryPage {
             } else if let status = DeploymentStatus(rawValue: state) {
                 query.statuses = [status]
             } else {
-                problem = "Unknown state '\(state)': showing every state."
+                problem = "Unknown state \(state.callerQuoted): showing every state."
             }
         }
         let records = try await engine.store.deployments(query).filter(visible)
