@@ -7,7 +7,7 @@ import WavelineServer
 /// quotes the caller's text quotes it as sent, so a request full of guesses gets the same answer whether or not
 /// one of them is a secret (no `********` marking the right guess).
 @Suite(.serialized) struct SecretOracleTests {
-    static let secret = "oracle-\(UUID().uuidString.prefix(12))"
+    static let secret = "oracle-\(UUID().uuidString.prefix(12).lowercased())"
 
     static let inventory = """
         environments:
