@@ -609,17 +609,46 @@ public actor Engine {
             var history = try await store.stepRuns(of: id, target: nil)
             var changes: [StoreChange] = []
             var interruptedNodes: [String] = []
+            let settlements = await settle(targets: targets, history: history)
+            var recoveredLines: [(target: Int, step: String, text: String)] = []
             for index in targets.indices where targets[index].status == .running {
                 let cut = history.indices.filter { history[$0].targetIndex == index && history[$0].status == .running }
                 var mutating = false
+                var unknown: String?
                 for run in cut {
-                    history[run].status = .interrupted
+                    let changesNode = history[run].stage == .step || history[run].stage == .rollback
                     history[run].finishedAt = Clock.now()
-                    history[run].reason = "the server stopped while it ran"
+                    switch settlements[run] {
+                    case .finished(0)? where changesNode:
+                        // It ran to its end before the server could record it: recorded, never run again.
+                        history[run].status = .succeeded
+                        history[run].exitCode = 0
+                        history[run].reason = nil
+                        recoveredLines.append((index, history[run].name, "■ step '\(history[run].name)' succeeded: it ended while the server was down (its exit code was found on the node); not run again"))
+                    case .finished(let code)? where changesNode:
+                        // A failure seen only after the server died may be its doing (a step writing to the dead
+                        // server's pipes gets SIGPIPE): interrupted, as if it had not ended.
+                        history[run].status = .interrupted
+                        history[run].exitCode = code
+                        history[run].reason = "the server stopped while it ran; it then ended with code \(code), perhaps because its output had nowhere to go"
+                        mutating = true
+                    case .unknown(let why)? where changesNode:
+                        history[run].status = .interrupted
+                        history[run].reason = "the server stopped while it ran; whether it still runs on the node is unknown: \(why)"
+                        unknown = why
+                        mutating = true
+                    default:
+                        history[run].status = .interrupted
+                        history[run].reason = "the server stopped while it ran"
+                        if changesNode { mutating = true }
+                    }
                     changes.append(.saveStepRun(history[run]))
-                    if history[run].stage == .step || history[run].stage == .rollback { mutating = true }
                 }
-                if mutating && !(operation?.idempotent ?? false) {
+                if let unknown {
+                    targets[index].status = .interrupted
+                    let step = cut.last.map { history[$0].name } ?? "?"
+                    targets[index].failure = FailurePoint(stage: .step, step: step, exitCode: nil, reason: "interrupted by a server restart, and the node could not be checked (\(unknown)): the step may still run there, so a person decides: retry or skip")
+                } else if mutating && !(operation?.idempotent ?? false) {
                     targets[index].status = .interrupted
                     let step = cut.last.map { history[$0].name } ?? "?"
                     targets[index].failure = FailurePoint(stage: .step, step: step, exitCode: nil, reason: "interrupted by a server restart; the operation is not idempotent, so a person decides: retry or skip")
@@ -629,6 +658,13 @@ public actor Engine {
                 interruptedNodes.append(targets[index].node)
                 changes.append(.saveTarget(targets[index]))
             }
+            // The node's log says why the step is done without its end having been seen.
+            for line in recoveredLines {
+                await context.logs.prepare(deployment: id, target: line.target)
+                context.logs.append(deployment: id, target: line.target, step: line.step,
+                                    lines: [OutputLine(stream: .system, text: line.text, time: Clock.now())])
+            }
+            if !recoveredLines.isEmpty { await context.logs.flush() }
             if !interruptedNodes.isEmpty {
                 changes.append(.appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: "waveline", kind: "deployment.recovered", message: "resumed after a restart; runs interrupted on: \(interruptedNodes.joined(separator: ", "))", ticket: deployment.ticket)))
             }
@@ -638,6 +674,37 @@ public actor Engine {
             logger.info("resumed deployment", metadata: ["deployment": "\(id)", "status": "\(deployment.status.rawValue)"])
         }
         await startQueued()
+    }
+
+    /// Asks each node about the runs that were going on when the last server died (`Executor.settle`): ends
+    /// what still runs of them, and learns which had ended. Before anything runs again, so a recovered deployment
+    /// never runs a step on a node while the killed server's copy of it still runs. Keyed by index in `history`.
+    private func settle(targets: [TargetRecord], history: [StepRunRecord]) async -> [Int: StepSettlement] {
+        let cut = history.indices.filter { run in
+            history[run].status == .running && targets.indices.contains(history[run].targetIndex)
+                && targets[history[run].targetIndex].status == .running
+        }
+        let executors = context.executors
+        return await withTaskGroup(of: (Int, StepSettlement).self) { group in
+            var pending = cut.makeIterator()
+            func add(_ run: Int) {
+                let record = history[run]
+                let node = try? targets[record.targetIndex].decodedNode()
+                group.addTask {
+                    guard let node else { return (run, .unknown("the node's record cannot be read")) }
+                    let mark = StepMark(deployment: record.deploymentId, target: record.targetIndex, stage: record.stage.rawValue,
+                                        index: record.stepIndex, attempt: record.attempt)
+                    return (run, await executors.executor(for: node).settle(mark, on: node))
+                }
+            }
+            for _ in 0..<16 { if let run = pending.next() { add(run) } }
+            var found: [Int: StepSettlement] = [:]
+            while let (run, settlement) = await group.next() {
+                found[run] = settlement
+                if let next = pending.next() { add(next) }
+            }
+            return found
+        }
     }
 
     private func unique(_ values: [String]) -> [String] {

@@ -38,8 +38,9 @@ enum TargetOutcome: Sendable {
 /// The runner stores its node's transitions itself, two commits per node at best: a step's start is committed
 /// before its command starts (with the node marked running on the first one); a step's end, with its log
 /// flushed, is committed with the next step's start, or with the node's outcome after the last one. A crash
-/// between a command's end and that commit leaves the step started-but-unfinished, which the restart treats as
-/// interrupted — the same as a crash during the command.
+/// between a command's end and that commit leaves the step started-but-unfinished: the restart asks the node
+/// (`Executor.settle`), which ends what still runs of it and tells whether it had ended, from the exit code the
+/// step's wrapper wrote there; a step that had ended is recorded as finished, not run again.
 struct TargetRunner: Sendable {
     let store: any DeploymentStore
     let logs: LogPipeline
@@ -195,7 +196,9 @@ struct TargetRunner: Sendable {
             environment["WAVELINE_ATTEMPT"] = String(attempt)
             let resolved = command.resolved(values: job.parameters, environment: environment)
             let deploymentID = job.deploymentID, targetIndex = job.target.targetIndex, logs = base.logs
-            let result = await base.executor.run(resolved, on: job.node, timeout: timeout) { lines in
+            // Named so that a restarted server finds this run on the node: what still runs of it, and whether it ended.
+            let mark = StepMark(deployment: deploymentID, target: targetIndex, stage: stage.rawValue, index: index, attempt: attempt)
+            let result = await base.executor.run(resolved, on: job.node, timeout: timeout, step: mark) { lines in
                 logs.append(deployment: deploymentID, target: targetIndex, step: name, lines: lines)
             }
             if result.outcome == .cancelled && !base.abort.isAborted {

@@ -65,7 +65,7 @@ public struct StepMark: Sendable, Hashable {
     /// (16 hex digits of SHA-256 of the server's data directory and the node's name) keeps two servers, or two
     /// nodes sharing a directory, from ever taking each other's runs.
     public func name(scope: String) -> String {
-        let stageWord = stage.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) } ? stage : "x"
+        let stageWord = !stage.isEmpty && stage.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || $0 == "_" } ? stage : "x"
         return "\(scope)-d\(deployment)-t\(target)-\(stageWord)-\(index)-a\(attempt)"
     }
 }

@@ -59,12 +59,14 @@ import WavelineStore
                 #expect(after[lineID] == line, "line \(lineID) changed or vanished after a restart")
             }
 
-            // Per node: a step that was recorded as finished ran once; only interrupted steps ran again.
+            // Per node: every step ran to its end exactly once. A step that ended while the server was down is
+            // recognised from the exit code its wrapper left on the node; one that was still running is ended
+            // by the restart before it runs again.
             for target in final.targets {
                 let journal = bench.read(target.node, "journal") ?? ""
                 for step in ["one", "two", "three"] {
                     let ends = journal.components(separatedBy: "\n").filter { $0 == "\(step) end" }.count
-                    #expect(ends >= 1, "\(target.node): step \(step) never completed")
+                    #expect(ends == 1, "\(target.node): step \(step) completed \(ends) times")
                 }
             }
             let lines = try await server.logs(id)
@@ -78,6 +80,108 @@ import WavelineStore
                     #expect(successes.count == 1, "\(target.node): step \(step) succeeded \(successes.count) times")
                 }
             }
+        }
+    }
+
+    /// Three phases, the server killed at random moments again and again: every step of every node runs to its
+    /// end exactly once (none twice, none overlapping a copy the killed server left running), and the log keeps
+    /// every line seen before a kill.
+    @Test(arguments: 1...3) func killedAtRandomMomentsOfAMultiPhaseDeploymentEveryStepEndsExactlyOnce(round: Int) async throws {
+        let threePhases = "name: three-phases\nfailure_budget: 0\nphases:\n  - {name: canary, size: 1, batch_size: 1, parallelism: 1}\n  - {name: half, size: 50%, batch_size: 100%, parallelism: 3}\n  - {name: rest, size: rest, batch_size: 100%, parallelism: 3}\n"
+        let bench = try Workbench(
+            inventory: localInventory(nodes: 6),
+            operations: ["slow-change": Self.slowSteps.replacingOccurrences(of: "%IDEMPOTENT%", with: "true")],
+            strategies: ["three-phases": threePhases]
+        )
+        defer { bench.remove() }
+        var id: Int64 = 0
+        var kills = 0
+        var finished = false
+        while !finished {
+            finished = try await bench.withServer { server -> Bool in
+                if id == 0 {
+                    id = try await server.deploy("slow-change", selection: Selection(clusters: ["app-test"]), strategy: "three-phases").deployment.id
+                }
+                if kills >= 6 { return true }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 150...1_200)))
+                if try await server.detail(id).deployment.status.isFinal { return true }
+                server.crash()
+                kills += 1
+                return false
+            }
+        }
+        try await bench.withServer { server in
+            let final = try await server.waitUntilFinal(id, timeout: .seconds(90))
+            #expect(final.deployment.status == .succeeded, "round \(round) after \(kills) kills: \(final.deployment.statusReason ?? "")")
+            for target in final.targets {
+                let journal = bench.journal(target.node)
+                for step in ["one", "two", "three"] {
+                    #expect(journal.filter { $0 == "\(step) end" }.count == 1, "round \(round), \(target.node): step \(step) ended \(journal.filter { $0 == "\(step) end" }.count) times: \(journal)")
+                }
+            }
+        }
+    }
+
+    /// A non-idempotent step that runs to its end while the server is down is recorded as finished at the
+    /// restart (from the exit code it wrote on the node), not interrupted and not run again.
+    @Test func aStepThatEndedWhileTheServerWasDownIsRecordedAsFinished() async throws {
+        let gated = """
+            name: gated
+            idempotent: false
+            steps:
+              - name: one
+                shell: 'echo "one start" >> journal; touch started; i=0; while [ ! -f go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; echo "one end" >> journal'
+              - name: two
+                shell: 'echo "two end" >> journal'
+            """
+        let bench = try Workbench(inventory: localInventory(nodes: 1), operations: ["gated": gated])
+        defer { bench.remove() }
+        var id: Int64 = 0
+        try await bench.withServer { server in
+            id = try await server.deploy("gated", selection: Selection(nodes: ["n1"]), strategy: "all-at-once").deployment.id
+            #expect(await eventually(timeout: .seconds(30)) { bench.read("n1", "started") != nil }, "step one never started")
+            server.crash()
+        }
+        // The server is gone; the step goes on, ends, and leaves its exit code beside its work.
+        try bench.write("n1", "go", "")
+        let steps = bench.nodeDirectory("n1") + "/.waveline/steps"
+        #expect(await eventually(timeout: .seconds(30)) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: steps)) ?? []).contains { $0.hasSuffix(".exit") }
+        }, "the step's exit code was not written on the node")
+        try await bench.withServer { server in
+            let final = try await server.waitUntilFinal(id, timeout: .seconds(60))
+            #expect(final.deployment.status == .succeeded, "\(final.deployment.statusReason ?? "")")
+            #expect(bench.journal("n1") == ["one start", "one end", "two end"])
+            let lines = try await server.logs(id)
+            #expect(lines.contains { $0.stream == "system" && $0.text.contains("'one' succeeded: it ended while the server was down") })
+        }
+    }
+
+    /// A step still running when the server is killed is ended by the restart before anything runs again: its
+    /// second attempt never overlaps the first.
+    @Test func aStepStillRunningAfterTheCrashIsEndedBeforeItRunsAgain() async throws {
+        let token = "31\(Int.random(in: 1000...9999)).\(Int.random(in: 100...999))"
+        let long = """
+            name: long
+            idempotent: true
+            steps:
+              - name: one
+                shell: 'if [ -f one.pid ] && kill -0 "$(cat one.pid)" 2>/dev/null; then echo OVERLAP >> journal; fi; echo $$ > one.pid; echo "one start" >> journal; if [ ! -f second ]; then touch second; sleep \(token); fi; echo "one end" >> journal'
+            """
+        let bench = try Workbench(inventory: localInventory(nodes: 1), operations: ["long": long])
+        defer { bench.remove() }
+        var id: Int64 = 0
+        try await bench.withServer { server in
+            id = try await server.deploy("long", selection: Selection(nodes: ["n1"]), strategy: "all-at-once").deployment.id
+            #expect(try await eventually(timeout: .seconds(30)) { try await !pgrep("sleep \(token)").isEmpty }, "step one never started")
+            server.crash()
+        }
+        #expect(try await !pgrep("sleep \(token)").isEmpty, "the killed server's step still runs until the restart")
+        try await bench.withServer { server in
+            let final = try await server.waitUntilFinal(id, timeout: .seconds(60))
+            #expect(final.deployment.status == .succeeded, "\(final.deployment.statusReason ?? "")")
+            #expect(try await pgrep("sleep \(token)").isEmpty, "the killed server's copy of the step was left running")
+            #expect(bench.journal("n1") == ["one start", "one start", "one end"], "\(bench.journal("n1"))")
         }
     }
 

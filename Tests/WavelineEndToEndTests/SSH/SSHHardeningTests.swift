@@ -89,6 +89,54 @@ struct SSHHardeningTests {
         }
     }
 
+    /// Over SSH, the server killed twice: first while a step sleeps (the restart ends the remote copy before
+    /// running it again, never overlapping it), then while a non-idempotent step waits for a file and ends while
+    /// the server is down (the restart finds its exit code on the host and does not run it again).
+    @Test func afterACrashRemoteStepsAreEndedOrRecognisedNeverRunTwiceAtOnce() async throws {
+        let hosts = try SSHTestHosts.required()
+        _ = try hosts.remoteDirectory(remoteRoot)
+        _ = try hosts.remoteDirectory("\(remoteRoot)/n1")
+        defer { try? FileManager.default.removeItem(atPath: remoteRoot) }
+        let token = "32\(Int.random(in: 1000...9999)).\(Int.random(in: 100...999))"
+        let operation = """
+            name: remote-crash
+            role: deployer
+            idempotent: false
+            steps:
+              - name: long
+                shell: 'if [ -f long.pid ] && kill -0 "$(cat long.pid)" 2>/dev/null; then echo OVERLAP >> journal; fi; echo $$ > long.pid; echo "long start" >> journal; if [ ! -f second ]; then touch second; sleep \(token); fi; echo "long end" >> journal'
+              - name: gated
+                shell: 'echo "gated start" >> journal; i=0; while [ ! -f go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; echo "gated end" >> journal'
+            """
+        let bench = try Workbench(inventory: sshInventory(hosts, remoteRoot: remoteRoot, nodes: 1), operations: ["remote-crash": operation])
+        defer { bench.remove() }
+        func journal() -> [String] {
+            ((try? String(contentsOfFile: "\(remoteRoot)/n1/journal", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+        var id: Int64 = 0
+        try await bench.withServer { server in
+            id = try await server.deploy("remote-crash", selection: Selection(nodes: ["n1"]), strategy: "all-at-once").deployment.id
+            try await eventually("the remote sleep \(token) runs") { try await !pgrep("sleep \(token)").isEmpty }
+            server.crash()
+        }
+        #expect(try await !pgrep("sleep \(token)").isEmpty, "the step still runs on the host after the crash")
+        // The restart ends the remote copy, then (a person retrying the interrupted non-idempotent node) runs it again.
+        try await bench.withServer { server in
+            _ = try await server.waitFor(id, "paused for a person") { $0.deployment.status == .paused }
+            try await eventually("the killed server's remote step is gone") { try await pgrep("sleep \(token)").isEmpty }
+            _ = try await server.act("retry", id)
+            try await eventually("the gated step runs") { journal().contains("gated start") }
+            server.crash()
+        }
+        try Data().write(to: URL(fileURLWithPath: "\(remoteRoot)/n1/go"))
+        try await eventually("the gated step ended while the server was down") { journal().contains("gated end") }
+        try await bench.withServer { server in
+            let final = try await server.waitUntilFinal(id, timeout: .seconds(60))
+            #expect(final.deployment.status == .succeeded, "\(final.deployment.statusReason ?? "")")
+            #expect(journal() == ["long start", "long start", "long end", "gated start", "gated end"], "\(journal())")
+        }
+    }
+
     /// A server started with secrets in its environment: a step printing `env`, locally and over ssh, never
     /// shows them, nor do the ssh client processes hold them.
     @Test func stepsAndTheSSHClientNeverSeeTheServersEnvironment() async throws {
