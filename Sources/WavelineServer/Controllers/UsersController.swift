@@ -68,7 +68,8 @@ struct UsersController {
     private func checkScopes(of grants: [Grant]) async throws {
         let inventory = await engine.workspace.inventory
         let problems = grants.flatMap(inventory.unknownScopes(in:))
-        if !problems.isEmpty { throw APIError(.badRequest, problems.joined(separator: "; ")) }
+        // Well formed, but naming what the inventory lacks: 422, as for a deployment naming an unknown node.
+        if !problems.isEmpty { throw APIError(.unprocessableContent, problems.joined(separator: "; ")) }
     }
 
     private func user(_ context: Context) async throws -> UserRecord {
