@@ -5,7 +5,9 @@ import Foundation
 enum ValueSyntax {
     // MARK: Names
 
-    /// `^[a-z0-9][a-z0-9._-]*$`: names of environments, products, clusters, nodes, operations and
+    static let maximumNameBytes = 255
+
+    /// `^[a-z0-9][a-z0-9._-]*$`, at most 255 bytes: names of environments, products, clusters, nodes, operations and
     /// strategies, which appear in URLs, commands and file names.
     static func nameProblem(_ name: String, kind: String) -> String? {
         let scalars = Array(name.unicodeScalars)
@@ -14,6 +16,11 @@ enum ValueSyntax {
         else {
             return "\(kind) name '\(name)' is not valid: a name starts with a lowercase letter or a digit and "
                 + "contains only lowercase letters, digits, '.', '_' and '-'"
+        }
+        // A node's name is its folder's name: 255 bytes is what file systems take.
+        if name.utf8.count > maximumNameBytes {
+            return "\(kind) name '\(name.prefix(40))…' is \(name.utf8.count) bytes long; a name has at most "
+                + "\(maximumNameBytes) bytes (it names a folder)"
         }
         return nil
     }

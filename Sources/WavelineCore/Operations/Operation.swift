@@ -37,12 +37,12 @@ public struct Parameter: Sendable, Hashable, Codable {
 
     public enum Kind: Sendable, Hashable, Codable {
         case string
-        /// A string that may hold line breaks and tabs (a certificate, a message); other control characters are
-        /// refused in it as in every value.
-        case multiline
         case int
         case bool
         case oneOf([String])
+        /// A string that may hold line breaks and tabs (a certificate, a message); other control characters are
+        /// refused in it as in every value.
+        case multiline
     }
 
     public var name: String

@@ -34,7 +34,7 @@ extension WavelineServerBuilder {
         AuditController(engine: engine).addRoutes(to: api)
         session.addRoutes(to: api)
         tokens.addRoutes(to: api)
-        UsersController(accounts: accounts).addRoutes(to: api)
+        UsersController(accounts: accounts, engine: engine).addRoutes(to: api)
         open.get("openapi.yaml") { request, _ in
             _ = try QueryValues(request, allowed: [])
             return Response(

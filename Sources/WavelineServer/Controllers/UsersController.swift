@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import WavelineCore
+import WavelineEngine
 import WavelineStore
 
 /// `/api/v1/users`: admins create users, set their grants and passwords, and remove them. Everyone may read
@@ -9,6 +10,8 @@ import WavelineStore
 struct UsersController {
     typealias Context = WavelineRequestContext
     let accounts: Accounts
+    /// Grants are checked against its inventory: each environment and product they name must exist.
+    let engine: Engine
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.get("users", use: list)
@@ -28,6 +31,7 @@ struct UsersController {
         _ = try QueryValues(request, allowed: [])
         let caller = try context.authorize(.manageUsers)
         let body = try await request.decodeJSON(CreateUserBody.self, context: context)
+        try await checkScopes(of: body.grants.map(\.grant))
         let user = try await accounts.createUser(
             name: body.name, password: body.password, grants: try GrantBody.grants(body.grants), by: caller.name, origin: request.origin(context: context)
         )
@@ -48,6 +52,7 @@ struct UsersController {
         let body = try await request.decodeJSON(UpdateUserBody.self, context: context)
         let name = context.parameters.get("name") ?? ""
         if body.grants != nil || name != caller.name { try context.authorize(.manageUsers) }
+        if let grants = body.grants { try await checkScopes(of: grants.map(\.grant)) }
         return UserView(try await accounts.updateUser(
             named: name, password: body.password, grants: try body.grants.map { try GrantBody.grants($0) }, by: caller.name, origin: request.origin(context: context)
         ))
@@ -58,6 +63,13 @@ struct UsersController {
         let caller = try context.authorize(.manageUsers)
         try await accounts.removeUser(named: context.parameters.get("name") ?? "", by: caller.name, origin: request.origin(context: context))
         return Response(status: .noContent)
+    }
+
+    private func checkScopes(of grants: [Grant]) async throws {
+        let inventory = await engine.workspace.inventory
+        let problems = grants.flatMap(inventory.unknownScopes(in:))
+        // Well formed, but naming what the inventory lacks: 422, as for a deployment naming an unknown node.
+        if !problems.isEmpty { throw APIError(.unprocessableContent, problems.joined(separator: "; ")) }
     }
 
     private func user(_ context: Context) async throws -> UserRecord {
