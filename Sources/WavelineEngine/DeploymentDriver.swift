@@ -28,6 +28,14 @@ struct DriverContext: Sendable {
     let logger: Logger
     /// Reads the secrets a node's steps get.
     let vault: SecretVault
+    /// Opens the real values of hidden parameters; the masker then hides them in this deployment's text.
+    let seal: ParameterSeal
+    let masker: SecretMasker
+}
+
+/// Why a stored deployment cannot be driven: said in its status when it fails.
+struct DriverSetupError: Error, CustomStringConvertible {
+    var description: String
 }
 
 /// Drives one deployment: asks the scheduler for the next actions, stores each one's effect, then carries it
@@ -51,8 +59,25 @@ struct DeploymentDriver: Sendable {
         self.deployment = deployment
         self.phases = phases
         self.targets = targets
-        self.operation = try deployment.decodedOperation()
-        self.parameters = deployment.parameters
+        do {
+            self.operation = try deployment.decodedOperation()
+        } catch {
+            throw DriverSetupError(description: "its stored operation '\(deployment.operation)' is unreadable (\(error))")
+        }
+        var parameters = deployment.parameters
+        if let sealed = deployment.sealedParameters {
+            let hidden: [String: String]
+            do {
+                hidden = try context.seal.open(sealed, deployment: deployment.id)
+            } catch {
+                throw DriverSetupError(description: "\(error)")
+            }
+            for (name, value) in hidden {
+                parameters[name] = value
+                context.masker.learn(value, deployment: deployment.id)
+            }
+        }
+        self.parameters = parameters
         self.context = context
         self.state = DeploymentState(
             status: deployment.status,
@@ -223,7 +248,7 @@ struct DeploymentDriver: Sendable {
         }
         let job = TargetJob(
             deploymentID: deployment.id, target: target, node: node, operation: operation,
-            parameters: parameters, history: [], secrets: secrets
+            parameters: parameters, shownParameters: deployment.parameters, history: [], secrets: secrets
         )
         let runner = TargetRunner(store: context.store, logs: context.logs, executor: context.executors.executor(for: node), abort: abort)
         running[index] = Task {

@@ -22,11 +22,21 @@ final class LogPipeline: Sendable {
         var target: Int
     }
 
+    /// One output stream of one node: where the raw end of a cut line waits for the line's next piece.
+    struct StreamKey: Hashable {
+        var deployment: Int64
+        var target: Int
+        var stream: OutputLine.Stream
+    }
+
     private let store: any DeploymentStore
     private let feed: LiveFeed
     private let state: Mutex<State>
     /// Secret values become `********` before a line is stored or shown.
     private let masker: SecretMasker
+    /// The raw end of the last piece of a cut line per stream, masked with the next piece. Each stream is
+    /// appended by one reader at a time, in order.
+    private let carried = Mutex<[StreamKey: String]>([:])
 
     init(store: any DeploymentStore, feed: LiveFeed, masker: SecretMasker = SecretMasker()) async throws {
         self.store = store
@@ -48,10 +58,12 @@ final class LogPipeline: Sendable {
     func append(deployment: Int64, target: Int, step: String?, lines: [OutputLine]) {
         guard !lines.isEmpty else { return }
         let key = TargetKey(deployment: deployment, target: target)
-        let masked = masker.isEmpty ? lines.map(\.text) : lines.map { masker.mask($0.text) }
+        let masked = masker.isEmpty ? lines.map { ($0, $0.text) } : mask(lines, deployment: deployment, target: target)
+        let step = masker.isEmpty ? step : step.map { masker.mask($0, deployment: deployment) }
+        guard !masked.isEmpty else { return }
         let startFlush = state.withLock { state -> Bool in
             var seq = state.seqByTarget[key] ?? 0
-            for (line, text) in zip(lines, masked) {
+            for (line, text) in masked {
                 seq += 1
                 state.buffer.append(LogLineRecord(
                     id: state.nextID, deploymentId: deployment, targetIndex: target, seq: seq, time: line.time,
@@ -66,6 +78,33 @@ final class LogPipeline: Sendable {
         }
         // The flush ends as soon as the buffer is empty; it never outlives the lines it stores.
         if startFlush { Task { await self.flushLoop() } }
+    }
+
+    /// Each line masked. A piece of a cut line keeps its raw end back for the next piece, so a value that
+    /// straddles the cut is masked whole; a piece left empty by that is not stored.
+    private func mask(_ lines: [OutputLine], deployment: Int64, target: Int) -> [(OutputLine, String)] {
+        var masked: [(OutputLine, String)] = []
+        masked.reserveCapacity(lines.count)
+        // Taken out of the shared map, masked without holding its lock, put back: one reader per stream.
+        let keys = Set(lines.map { StreamKey(deployment: deployment, target: target, stream: $0.stream) })
+        var ends = carried.withLock { carried in
+            var taken: [StreamKey: String] = [:]
+            for key in keys { taken[key] = carried.removeValue(forKey: key) }
+            return taken
+        }
+        for line in lines {
+            let key = StreamKey(deployment: deployment, target: target, stream: line.stream)
+            let text = (ends.removeValue(forKey: key) ?? "") + line.text
+            if line.continues {
+                let (head, tail) = masker.maskKeepingTail(text, deployment: deployment)
+                if !tail.isEmpty { ends[key] = tail }
+                if !head.isEmpty { masked.append((line, head)) }
+            } else {
+                masked.append((line, masker.mask(text, deployment: deployment)))
+            }
+        }
+        if !ends.isEmpty { carried.withLock { $0.merge(ends) { _, new in new } } }
+        return masked
     }
 
     /// Returns once every line appended before the call is stored.
@@ -86,6 +125,7 @@ final class LogPipeline: Sendable {
 
     func forget(deployment: Int64) {
         state.withLock { $0.seqByTarget = $0.seqByTarget.filter { $0.key.deployment != deployment } }
+        carried.withLock { $0 = $0.filter { $0.key.deployment != deployment } }
     }
 
     private func flushLoop() async {

@@ -17,7 +17,10 @@ struct TargetJob: Sendable {
     var target: TargetRecord
     var node: Node
     var operation: Operation
+    /// The real values, given to the steps.
     var parameters: [String: String]
+    /// As stored and shown: hidden values (sensitive, or equal to a secret) are `********`.
+    var shownParameters: [String: String]
     /// This node's earlier step runs: steps that succeeded are not run again. Read from the store when the
     /// node runs again (a retry, or a resume after a restart); a first run has none.
     var history: [StepRunRecord]

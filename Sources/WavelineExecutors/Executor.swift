@@ -37,11 +37,15 @@ public struct OutputLine: Sendable, Hashable {
     public var text: String
     /// Seconds since 1970, when the line was read.
     public var time: Double
+    /// The line was longer than a piece (`LineAssembler.defaultMaxLineBytes`) and goes on in the next line of
+    /// the same stream: whoever scans lines for a value (the secret masker) joins the cut.
+    public var continues: Bool
 
-    public init(stream: Stream, text: String, time: Double) {
+    public init(stream: Stream, text: String, time: Double, continues: Bool = false) {
         self.stream = stream
         self.text = text
         self.time = time
+        self.continues = continues
     }
 }
 

@@ -184,7 +184,7 @@ public struct LocalExecutor: Executor {
             for try await chunk in stream {
                 let time = POSIX.wallClockTime()
                 let texts = chunk.withUnsafeBytes { assembler.append($0) }
-                if !texts.isEmpty { output(texts.map { OutputLine(stream: kind, text: $0, time: time) }) }
+                if !texts.isEmpty { output(texts.map { OutputLine(stream: kind, text: $0.text, time: time, continues: $0.continues) }) }
 
                 // Subprocess stops waiting for more output once the leader has ended, but data that keeps
                 // coming (from an orphan outside the group) would keep this loop busy: give it a short grace.
@@ -201,7 +201,7 @@ public struct LocalExecutor: Executor {
             if !Task.isCancelled { note = "reading \(kind.rawValue) failed: \(error)" }
         }
         let time = POSIX.wallClockTime()
-        var last = assembler.finish().map { OutputLine(stream: kind, text: $0, time: time) }
+        var last = assembler.finish().map { OutputLine(stream: kind, text: $0.text, time: time, continues: $0.continues) }
         if let note { last.append(OutputLine(stream: .system, text: note, time: time)) }
         if !last.isEmpty { output(last) }
     }

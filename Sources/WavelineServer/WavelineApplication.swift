@@ -63,6 +63,9 @@ public enum WavelineServerBuilder {
     ) async throws -> WavelineServer {
         var logger = Logger(label: "waveline")
         logger.logLevel = options.logLevel
+        // Secret values the engine learns are masked in the server's own log too.
+        let masker = SecretMasker()
+        logger.handler = MaskingLogHandler(base: logger.handler, masker: masker)
         let workspace = try loadWorkspace(options)
         try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
         let store = try await SQLDeploymentStore.sqlite(path: options.dataDirectory + "/waveline.sqlite", logger: logger)
@@ -74,7 +77,8 @@ public enum WavelineServerBuilder {
         )
         let engine = try await Engine(
             store: store, workspace: workspace, executors: executors, logger: logger,
-            approvalValidity: options.approvalValiditySeconds
+            approvalValidity: options.approvalValiditySeconds, masker: masker,
+            parameterSeal: try ParameterSeal.loadOrCreate(in: options.dataDirectory)
         )
         let accounts = Accounts(store: store, passwordCost: options.passwordCost)
         let bootstrap = try await accounts.bootstrap(password: options.initialAdminPassword, token: options.initialAdminToken)

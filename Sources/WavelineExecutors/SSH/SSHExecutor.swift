@@ -225,10 +225,11 @@ public struct SSHExecutor: Executor {
     ) async {
         var assembler = LineAssembler()
         var note: String?
-        func hand(_ texts: [String], at time: Double) {
+        func hand(_ pieces: [LineAssembler.Piece], at time: Double) {
             var lines: [OutputLine] = []
-            lines.reserveCapacity(texts.count)
-            for text in texts {
+            lines.reserveCapacity(pieces.count)
+            for piece in pieces {
+                let text = piece.text
                 if kind == .stderr {
                     if run.remoteGroup == nil, let group = RemoteCommand.markerID(in: text) {
                         run.remoteStarted(group: group)
@@ -236,7 +237,7 @@ public struct SSHExecutor: Executor {
                     }
                     run.noteStderr(text)
                 }
-                lines.append(OutputLine(stream: kind, text: text, time: time))
+                lines.append(OutputLine(stream: kind, text: text, time: time, continues: piece.continues))
             }
             if !lines.isEmpty { output(lines) }
         }
