@@ -12,6 +12,8 @@ public actor Engine {
     public nonisolated let feed: LiveFeed
     /// Hides every known secret value in a text: for messages that are answered rather than stored.
     public nonisolated let masker: SecretMasker
+    /// Deployments paused because the store refuses their writes, while it still does.
+    public nonisolated let storeRefusals = StoreRefusals()
     public private(set) var workspace: Workspace
     private let context: DriverContext
     private let vault: SecretVault
@@ -74,7 +76,7 @@ public actor Engine {
         let logs = try await LogPipeline(store: store, feed: feed, masker: masker)
         self.context = DriverContext(
             store: store, logs: logs, feed: feed, executors: executors, logger: logger, vault: vault,
-            seal: parameterSeal, masker: masker
+            seal: parameterSeal, masker: masker, storeRefusals: storeRefusals
         )
         (launches, launchInbox) = AsyncStream<Launch>.makeStream()
     }

@@ -38,7 +38,7 @@ struct UnavailableExecutor: Executor {
     let reason: String
 
     func run(
-        _ command: ResolvedCommand, on node: Node, timeout: Duration, output: @escaping @Sendable ([OutputLine]) -> Void
+        _ command: ResolvedCommand, on node: Node, timeout: Duration, output: @escaping @Sendable ([OutputLine]) async -> Void
     ) async -> CommandResult {
         CommandResult(outcome: .couldNotStart(reason), duration: .zero)
     }

@@ -3,13 +3,14 @@ import WavelineCore
 /// Does the work on nodes. One implementation per kind of connection; the engine sees only this protocol.
 public protocol Executor: Sendable {
     /// Runs `command` on `node` and waits for it to end. Output lines are handed to `output` as they come,
-    /// in order per stream. Never throws for what the command did: a non-zero exit, a signal, a timeout or a
+    /// in order per stream; the stream is not read further until `output` returns, so a slow consumer slows
+    /// the command down (pipe back-pressure) instead of buffering without end. Never throws for what the command did: a non-zero exit, a signal, a timeout or a
     /// failure to start are outcomes. Task cancellation (an abort) ends the command and everything it started.
     func run(
         _ command: ResolvedCommand,
         on node: Node,
         timeout: Duration,
-        output: @escaping @Sendable ([OutputLine]) -> Void
+        output: @escaping @Sendable ([OutputLine]) async -> Void
     ) async -> CommandResult
 
     /// The engine is done with `nodes` for now (a deployment ended): let go of what is kept per node, such as
