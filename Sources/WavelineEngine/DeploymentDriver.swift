@@ -1,3 +1,4 @@
+import Synchronization
 import Logging
 import WavelineCore
 import WavelineExecutors
@@ -28,6 +29,25 @@ struct DriverContext: Sendable {
     let logger: Logger
     /// Reads the secrets a node's steps get.
     let vault: SecretVault
+    /// Opens the real values of hidden parameters; the masker then hides them in this deployment's text.
+    let seal: ParameterSeal
+    let masker: SecretMasker
+    /// Deployments whose latest state the store refused, with the reason: answered from memory meanwhile.
+    let storeRefusals: StoreRefusals
+}
+
+/// Deployment id → why the store refuses its latest state (the driver paused it): what readers are told while
+/// the store cannot hold it, so the pause is visible before it can be written.
+public final class StoreRefusals: Sendable {
+    private let reasons = Mutex<[Int64: String]>([:])
+    init() {}
+    func set(_ id: Int64, _ reason: String?) { reasons.withLock { $0[id] = reason } }
+    public func reason(for id: Int64) -> String? { reasons.withLock { $0[id] } }
+}
+
+/// Why a stored deployment cannot be driven: said in its status when it fails.
+struct DriverSetupError: Error, CustomStringConvertible {
+    var description: String
 }
 
 /// Drives one deployment: asks the scheduler for the next actions, stores each one's effect, then carries it
@@ -46,13 +66,32 @@ struct DeploymentDriver: Sendable {
     var running: [Int: Task<Void, Never>] = [:]
     var timer: Task<Void, Never>?
     var timerAt: Double?
+    /// Changes the store refused (a full disk), written again before anything else is decided.
+    var unstored: [StoreChange] = []
 
     init(deployment: DeploymentRecord, phases: [PhaseRecord], targets: [TargetRecord], context: DriverContext) throws {
         self.deployment = deployment
         self.phases = phases
         self.targets = targets
-        self.operation = try deployment.decodedOperation()
-        self.parameters = deployment.parameters
+        do {
+            self.operation = try deployment.decodedOperation()
+        } catch {
+            throw DriverSetupError(description: "its stored operation '\(deployment.operation)' is unreadable (\(error))")
+        }
+        var parameters = deployment.parameters
+        if let sealed = deployment.sealedParameters {
+            let hidden: [String: String]
+            do {
+                hidden = try context.seal.open(sealed, deployment: deployment.id)
+            } catch {
+                throw DriverSetupError(description: "\(error)")
+            }
+            for (name, value) in hidden {
+                parameters[name] = value
+                context.masker.learn(value, deployment: deployment.id)
+            }
+        }
+        self.parameters = parameters
         self.context = context
         self.state = DeploymentState(
             status: deployment.status,
@@ -91,6 +130,18 @@ struct DeploymentDriver: Sendable {
     // MARK: - Scheduler actions
 
     mutating func advance(inbox: AsyncStream<DriverEvent>.Continuation) async {
+        // Changes the store refused come first: nothing is decided on top of what is not stored.
+        if !unstored.isEmpty {
+            do {
+                try await context.store.write(unstored)
+                unstored = []
+                context.storeRefusals.set(deployment.id, nil)
+                context.feed.publish(.deploymentChanged(deployment.id), deploymentID: deployment.id)
+            } catch {
+                schedule(at: Clock.now() + 1, inbox: inbox)
+                return
+            }
+        }
         while !Task.isCancelled {
             let actions = Scheduler.nextActions(for: state, now: Clock.now())
             guard !actions.isEmpty else { return }
@@ -223,7 +274,7 @@ struct DeploymentDriver: Sendable {
         }
         let job = TargetJob(
             deploymentID: deployment.id, target: target, node: node, operation: operation,
-            parameters: parameters, history: [], secrets: secrets
+            parameters: parameters, shownParameters: deployment.parameters, history: [], secrets: secrets
         )
         let runner = TargetRunner(store: context.store, logs: context.logs, executor: context.executors.executor(for: node), abort: abort)
         running[index] = Task {
@@ -276,7 +327,10 @@ struct DeploymentDriver: Sendable {
             status = .failed
             changes.append(event("target.failed", "\(record.node) failed at \(failure.stage.rawValue) '\(failure.step)': \(failure.reason)"))
         case .stopped:
-            // Shutting down, or the outcome could not be stored: the restart sorts it out from the store.
+            // Shutting down: the restart sorts it out from the store.
+            return
+        case .storeFailed(let why):
+            await storeRefused(index, why: why, record: record)
             return
         }
         var record = record
@@ -300,6 +354,40 @@ struct DeploymentDriver: Sendable {
         }
         targets[index] = record
         state.targets[index].status = status
+        context.feed.publish(.deploymentChanged(deployment.id), deploymentID: deployment.id)
+    }
+
+    /// The store refused a node's records even after retries: the node is marked as if the server had stopped
+    /// during its step (pending again when the operation is idempotent, else interrupted, for a person to retry
+    /// or skip) and the deployment pauses with the store's reason, so it neither hangs "running" nor starts
+    /// more nodes on a store that loses their records. Written as soon as the store takes writes again.
+    mutating func storeRefused(_ index: Int, why: String, record: TargetRecord) async {
+        context.logger.error("the store refuses a node's records; pausing the deployment", metadata: ["deployment": "\(deployment.id)", "node": "\(record.node)", "error": "\(why)"])
+        var record = record
+        let status: TargetStatus = operation.idempotent ? .pending : .interrupted
+        record.status = status
+        record.finishedAt = nil
+        record.failure = FailurePoint(stage: .step, step: record.currentStep ?? "-", exitCode: nil, reason: "the store refused its records: \(why)")
+        targets[index] = record
+        var next = state
+        next.targets[index].status = status
+        var changes: [StoreChange] = [.saveTarget(record)]
+        if next.status.isActive {
+            next.status = .paused
+            deployment.statusReason = "paused: the store refuses writes (\(why)); free space, then resume"
+                + (status == .interrupted ? " and retry \(record.node)" : "")
+            changes = sync(from: next, deployment: true) + changes
+            changes.append(event("deployment.paused", deployment.statusReason ?? "paused: the store refuses writes"))
+        }
+        state = next
+        unstored += changes
+        do {
+            try await context.store.write(unstored)
+            unstored = []
+        } catch {
+            // Kept: `advance` writes them first, once the store takes writes again; told from memory meanwhile.
+            context.storeRefusals.set(deployment.id, deployment.statusReason)
+        }
         context.feed.publish(.deploymentChanged(deployment.id), deploymentID: deployment.id)
     }
 }

@@ -12,6 +12,8 @@ public actor Engine {
     public nonisolated let feed: LiveFeed
     /// Hides every known secret value in a text: for messages that are answered rather than stored.
     public nonisolated let masker: SecretMasker
+    /// Deployments paused because the store refuses their writes, while it still does.
+    public nonisolated let storeRefusals = StoreRefusals()
     public private(set) var workspace: Workspace
     private let context: DriverContext
     private let vault: SecretVault
@@ -56,11 +58,11 @@ public actor Engine {
     public init(
         store: any DeploymentStore, workspace: Workspace, executors: ExecutorRegistry,
         logger: Logger = Logger(label: "waveline.engine"), feedBufferLimit: Int = 4096,
-        approvalValidity: Double = 24 * 3600
+        approvalValidity: Double = 24 * 3600, masker: SecretMasker = SecretMasker(),
+        parameterSeal: ParameterSeal = .ephemeral()
     ) async throws {
         self.approvalValidity = approvalValidity
         // Secret values are learnt now (the whole inventory's) and masked in everything stored from here on.
-        let masker = SecretMasker()
         self.masker = masker
         let vault = SecretVault(masker: masker)
         vault.learn(workspace)
@@ -72,7 +74,10 @@ public actor Engine {
         let feed = LiveFeed(bufferLimit: feedBufferLimit)
         self.feed = feed
         let logs = try await LogPipeline(store: store, feed: feed, masker: masker)
-        self.context = DriverContext(store: store, logs: logs, feed: feed, executors: executors, logger: logger, vault: vault)
+        self.context = DriverContext(
+            store: store, logs: logs, feed: feed, executors: executors, logger: logger, vault: vault,
+            seal: parameterSeal, masker: masker, storeRefusals: storeRefusals
+        )
         (launches, launchInbox) = AsyncStream<Launch>.makeStream()
     }
 
@@ -151,6 +156,13 @@ public actor Engine {
         let operation = try workspace.operation(named: request.operation)
         let strategy = try workspace.strategy(named: request.strategy)
         let parameters = try await Self.checkedParameters(request.parameters, for: operation)
+        for parameter in operation.parameters where parameter.sensitive {
+            if let value = parameters[parameter.name], value.count < SecretReference.minimumLength {
+                throw EngineError(.invalidRequest, "parameter '\(parameter.name)' is sensitive: its value must have at least \(SecretReference.minimumLength) characters, or it could not be masked in logs")
+            }
+        }
+        // Sensitive values, and values equal to a secret, are stored sealed and shown as `********`.
+        let hiddenParameters = HiddenParameters(parameters, of: operation, masker: masker)
         let selected: [Node]
         do {
             selected = try workspace.inventory.select(request.selection).map { node in
@@ -187,11 +199,19 @@ public actor Engine {
         let status: DeploymentStatus = needsApproval ? .pendingApproval : busy.isEmpty ? .running : .queued
         let state = DeploymentState(plan: plan, status: status)
         var deployment = DeploymentRecord(
-            id: id, operation: operation, strategy: strategy.name, parameters: parameters, selection: request.selection,
+            id: id, operation: operation.withNamesMasked(by: masker), strategy: strategy.name,
+            parameters: hiddenParameters.shown, selection: request.selection,
             environments: unique(plan.targets.map(\.environment)), products: unique(plan.targets.map(\.product)),
             requestedBy: request.requestedBy, reason: request.reason, ticket: request.ticket, status: status,
             failureBudget: plan.failureBudget, targetCount: plan.targets.count, createdAt: now
         )
+        if !hiddenParameters.hidden.isEmpty {
+            do {
+                deployment.sealedParameters = try context.seal.seal(hiddenParameters.hidden, deployment: id)
+            } catch {
+                throw EngineError(.internalFailure, "could not seal the sensitive parameters: \(error)")
+            }
+        }
         if !busy.isEmpty { deployment.statusReason = "queued behind deployment #\(busy[0].1), which holds \(busy[0].0)" }
         if needsApproval {
             deployment.protectedEnvironments = protectedEnvironments.joined(separator: ",")
@@ -506,15 +526,16 @@ public actor Engine {
         launchInbox.yield(Launch(driver: driver, events: events, inbox: inbox))
     }
 
-    /// A deployment whose stored operation this version cannot read (written by another version, or damaged)
-    /// cannot run: it fails, saying why, and lets go of its nodes, instead of holding them with no driver.
+    /// A deployment whose stored operation this version cannot read (written by another version, or damaged), or
+    /// whose sealed sensitive parameters this server cannot open (another key), cannot run: it fails, saying why,
+    /// and lets go of its nodes, instead of holding them with no driver.
     private func failUnresumable(_ deployment: DeploymentRecord, because error: any Error) async {
         let id = deployment.id
-        logger.error("cannot run a deployment: its stored operation is unreadable", metadata: ["deployment": "\(id)", "error": "\(error)"])
+        logger.error("cannot run a deployment", metadata: ["deployment": "\(id)", "error": "\(error)"])
         release(id)
         var failed = deployment
         failed.status = .failed
-        failed.statusReason = "cannot run: its stored operation '\(deployment.operation)' is unreadable (\(error)); start a new deployment"
+        failed.statusReason = "cannot run: \(error); start a new deployment"
         failed.finishedAt = Clock.now()
         failed.updatedAt = Clock.now()
         do {
@@ -532,6 +553,7 @@ public actor Engine {
 
     private func driverEnded(_ id: Int64) async {
         drivers[id] = nil
+        masker.forget(deployment: id)
         for waiter in driverEndWaiters.removeValue(forKey: id) ?? [] { waiter.resume() }
         release(id)
         context.logs.forget(deployment: id)

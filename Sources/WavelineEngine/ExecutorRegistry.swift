@@ -39,7 +39,7 @@ struct UnavailableExecutor: Executor {
 
     func run(
         _ command: ResolvedCommand, on node: Node, timeout: Duration, step: StepMark?,
-        output: @escaping @Sendable ([OutputLine]) -> Void
+        output: @escaping @Sendable ([OutputLine]) async -> Void
     ) async -> CommandResult {
         CommandResult(outcome: .couldNotStart(reason), duration: .zero)
     }

@@ -38,8 +38,10 @@ extension NodeStateRecord {
         self.init(
             node: target.node, cluster: target.cluster, environment: target.environment, product: target.product,
             deploymentId: job.deploymentID, operation: job.operation.name, outcome: target.status,
-            finishedAt: target.finishedAt ?? Clock.now(), version: job.parameters["version"],
-            configDigest: ConfigDigest.of(parameters: job.parameters, variables: job.node.variables)
+            // The parameters as shown: a hidden value is neither stored nor digested (a digest of a short
+            // password can be guessed offline).
+            finishedAt: target.finishedAt ?? Clock.now(), version: job.shownParameters["version"],
+            configDigest: ConfigDigest.of(parameters: job.shownParameters, variables: job.node.variables)
         )
     }
 }

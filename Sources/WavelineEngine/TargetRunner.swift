@@ -17,7 +17,10 @@ struct TargetJob: Sendable {
     var target: TargetRecord
     var node: Node
     var operation: Operation
+    /// The real values, given to the steps.
     var parameters: [String: String]
+    /// As stored and shown: hidden values (sensitive, or equal to a secret) are `********`.
+    var shownParameters: [String: String]
     /// This node's earlier step runs: steps that succeeded are not run again. Read from the store when the
     /// node runs again (a retry, or a resume after a restart); a first run has none.
     var history: [StepRunRecord]
@@ -31,6 +34,9 @@ enum TargetOutcome: Sendable {
     case cancelled
     /// The server is stopping: nothing more is recorded for this node.
     case stopped
+    /// The store refused this node's records (a full disk) even after retries: the driver marks the node and
+    /// pauses the deployment, saying why.
+    case storeFailed(String)
 }
 
 /// Runs an operation on one node: pre-checks, the steps not yet done, post-checks (or the rollback steps).
@@ -67,20 +73,35 @@ struct TargetRunner: Sendable {
             target.status = .failed
             target.failure = failure
         case .cancelled: target.status = .cancelled
-        case .stopped: return (outcome, target)
+        case .stopped, .storeFailed: return (outcome, target)
         }
-        await logs.flush()
         // What Waveline last put on the node is committed with the run's outcome, never apart from it.
         var changes = runner.unsaved + [.saveTarget(target)]
         if let state = NodeStateRecord(job: job, finished: target) { changes.append(.saveNodeState(state)) }
-        do {
-            try await store.write(changes)
-        } catch {
-            // The outcome is not stored: like a crash, the restart finds the node's last step interrupted.
-            return (.stopped, target)
+        // A store that refuses a write (a full disk) may take it a moment later: a few tries, then the driver
+        // is told, so the node is never left "running" with nobody running it.
+        var failure = "unknown"
+        for attempt in 0..<Self.commitTries {
+            if attempt > 0 {
+                do { try await Task.sleep(for: Self.commitRetryDelay * (1 << min(attempt - 1, 3))) } catch { return (.stopped, target) }
+            }
+            guard await logs.flush() else {
+                failure = "its log lines could not be stored: \(logs.storeFailure ?? "unknown")"
+                continue
+            }
+            do {
+                try await store.write(changes)
+                return (outcome, target)
+            } catch {
+                failure = "\(error)"
+            }
         }
-        return (outcome, target)
+        return (.storeFailed("its outcome (\(target.status.rawValue)) could not be stored after \(Self.commitTries) tries: \(failure)"), target)
     }
+
+    /// How often a node's final commit is tried, and the first pause between tries (doubled up to 8 times).
+    static let commitTries = 5
+    static let commitRetryDelay: Duration = .milliseconds(250)
 
     private struct Run {
         var job: TargetJob
@@ -131,6 +152,7 @@ struct TargetRunner: Sendable {
                     return .failed(FailurePoint(stage: stage, step: step.name, exitCode: result.exitCode, reason: result.reason))
                 case .cancelled: return .cancelled
                 case .stopped: return .stopped
+                case .storeFailed(let why): return .storeFailed(why)
                 }
             }
             return .succeeded
@@ -151,6 +173,7 @@ struct TargetRunner: Sendable {
                     case .finished(let result): last = result
                     case .cancelled: return .cancelled
                     case .stopped: return .stopped
+                    case .storeFailed(let why): return .storeFailed(why)
                     }
                 }
                 if let last, !last.succeeded {
@@ -167,6 +190,7 @@ struct TargetRunner: Sendable {
             case finished(CommandResult)
             case cancelled
             case stopped
+            case storeFailed(String)
         }
 
         mutating func runOnce(
@@ -181,13 +205,15 @@ struct TargetRunner: Sendable {
             )
             job.target.currentStep = name
             // A finished step is committed only after its log lines are.
-            if !unsaved.isEmpty { await base.logs.flush() }
+            if !unsaved.isEmpty, !(await base.logs.flush()) {
+                return .storeFailed("the log lines of its last step could not be stored: \(base.logs.storeFailure ?? "unknown")")
+            }
             do {
                 try await base.store.write(unsaved + [.saveStepRun(record), .saveTarget(job.target)])
                 unsaved = []
             } catch {
                 // Without the record we must not run: a restart could not know this step ran.
-                return .finished(CommandResult(outcome: .couldNotStart("could not record the step as started: \(error)"), duration: .zero))
+                return .storeFailed("step '\(name)' could not be recorded as started: \(error)")
             }
             await log(.system, "▶ \(label) '\(name)' (attempt \(attempt))", step: name)
 
@@ -199,7 +225,7 @@ struct TargetRunner: Sendable {
             // Named so that a restarted server finds this run on the node: what still runs of it, and whether it ended.
             let mark = StepMark(deployment: deploymentID, target: targetIndex, stage: stage.rawValue, index: index, attempt: attempt)
             let result = await base.executor.run(resolved, on: job.node, timeout: timeout, step: mark) { lines in
-                logs.append(deployment: deploymentID, target: targetIndex, step: name, lines: lines)
+                await logs.append(deployment: deploymentID, target: targetIndex, step: name, lines: lines)
             }
             if result.outcome == .cancelled && !base.abort.isAborted {
                 await base.logs.flush()
@@ -236,7 +262,7 @@ struct TargetRunner: Sendable {
         }
 
         func log(_ stream: OutputLine.Stream, _ text: String, step: String?) async {
-            base.logs.append(
+            await base.logs.append(
                 deployment: job.deploymentID, target: job.target.targetIndex, step: step,
                 lines: [OutputLine(stream: stream, text: text, time: Clock.now())]
             )

@@ -3,7 +3,8 @@ import WavelineCore
 /// Does the work on nodes. One implementation per kind of connection; the engine sees only this protocol.
 public protocol Executor: Sendable {
     /// Runs `command` on `node` and waits for it to end. Output lines are handed to `output` as they come,
-    /// in order per stream. Never throws for what the command did: a non-zero exit, a signal, a timeout or a
+    /// in order per stream; the stream is not read further until `output` returns, so a slow consumer slows
+    /// the command down (pipe back-pressure) instead of buffering without end. Never throws for what the command did: a non-zero exit, a signal, a timeout or a
     /// failure to start are outcomes. Task cancellation (an abort) ends the command and everything it started.
     ///
     /// `step`, when given, names this run of a step so that a restarted server can find it on the node
@@ -14,7 +15,7 @@ public protocol Executor: Sendable {
         on node: Node,
         timeout: Duration,
         step: StepMark?,
-        output: @escaping @Sendable ([OutputLine]) -> Void
+        output: @escaping @Sendable ([OutputLine]) async -> Void
     ) async -> CommandResult
 
     /// After a crash: ends whatever still runs of `step` on `node` (the killed server's copy of it), then says
@@ -92,11 +93,15 @@ public struct OutputLine: Sendable, Hashable {
     public var text: String
     /// Seconds since 1970, when the line was read.
     public var time: Double
+    /// The line was longer than a piece (`LineAssembler.defaultMaxLineBytes`) and goes on in the next line of
+    /// the same stream: whoever scans lines for a value (the secret masker) joins the cut.
+    public var continues: Bool
 
-    public init(stream: Stream, text: String, time: Double) {
+    public init(stream: Stream, text: String, time: Double, continues: Bool = false) {
         self.stream = stream
         self.text = text
         self.time = time
+        self.continues = continues
     }
 }
 

@@ -11,8 +11,16 @@ import Darwin
 /// A line ends at `\n`; the `\n` and a `\r` just before it are dropped. A line longer than `maxLineBytes` is
 /// cut into pieces of at most that many bytes (at a UTF-8 character boundary when there is one nearby), so a
 /// program that prints a huge line without a newline cannot grow the buffer without bound. Invalid UTF-8 is
-/// repaired with U+FFFD. Only the unfinished tail of the current line is kept between chunks.
+/// repaired with U+FFFD. Only the unfinished tail of the current line is kept between chunks. Every piece of a
+/// cut line but its last says so (`continues`).
 struct LineAssembler {
+    /// One line, or one piece of an over-long line.
+    struct Piece: Hashable {
+        var text: String
+        /// More of the same line follows in the next piece.
+        var continues = false
+    }
+
     /// 64 KiB: the longest piece of a line that is held or handed on at once.
     static let defaultMaxLineBytes = 64 * 1024
 
@@ -24,8 +32,8 @@ struct LineAssembler {
     }
 
     /// Appends one chunk and returns the lines (and pieces of over-long lines) it completes, in order.
-    mutating func append(_ chunk: UnsafeRawBufferPointer) -> [String] {
-        var lines: [String] = []
+    mutating func append(_ chunk: UnsafeRawBufferPointer) -> [Piece] {
+        var lines: [Piece] = []
         let bytes = chunk.bindMemory(to: UInt8.self)
         var start = 0
         while start < bytes.count {
@@ -47,9 +55,9 @@ struct LineAssembler {
     }
 
     /// The last line when the stream ended without a newline, if any.
-    mutating func finish() -> [String] {
+    mutating func finish() -> [Piece] {
         guard !pending.isEmpty else { return [] }
-        var lines: [String] = []
+        var lines: [Piece] = []
         pending.withUnsafeBufferPointer { Self.emitLine($0, maxBytes: maxLineBytes, into: &lines) }
         pending.removeAll()
         return lines
@@ -57,14 +65,14 @@ struct LineAssembler {
 
     /// Hands on full pieces of an unfinished over-long line. One byte more than a piece is kept back so that a
     /// lone `\r` (the first half of `\r\n`) never becomes a piece of its own.
-    private mutating func emitPiecesOfPending(into lines: inout [String]) {
+    private mutating func emitPiecesOfPending(into lines: inout [Piece]) {
         guard pending.count > maxLineBytes + 1 else { return }
         var consumed = 0
         pending.withUnsafeBufferPointer { buffer in
             while buffer.count - consumed > maxLineBytes + 1 {
                 let rest = UnsafeBufferPointer(rebasing: buffer[consumed...])
                 let cut = Self.pieceLength(rest, maxBytes: maxLineBytes)
-                lines.append(String(decoding: UnsafeBufferPointer(rebasing: rest[..<cut]), as: UTF8.self))
+                lines.append(Piece(text: String(decoding: UnsafeBufferPointer(rebasing: rest[..<cut]), as: UTF8.self), continues: true))
                 consumed += cut
             }
         }
@@ -72,15 +80,15 @@ struct LineAssembler {
     }
 
     /// Emits one complete line (without its `\n`), cut into pieces when it is too long.
-    private static func emitLine(_ line: UnsafeBufferPointer<UInt8>, maxBytes: Int, into lines: inout [String]) {
+    private static func emitLine(_ line: UnsafeBufferPointer<UInt8>, maxBytes: Int, into lines: inout [Piece]) {
         var rest = line
         if rest.last == 0x0D { rest = UnsafeBufferPointer(rebasing: rest.dropLast()) }
         while rest.count > maxBytes {
             let cut = pieceLength(rest, maxBytes: maxBytes)
-            lines.append(String(decoding: UnsafeBufferPointer(rebasing: rest[..<cut]), as: UTF8.self))
+            lines.append(Piece(text: String(decoding: UnsafeBufferPointer(rebasing: rest[..<cut]), as: UTF8.self), continues: true))
             rest = UnsafeBufferPointer(rebasing: rest[cut...])
         }
-        lines.append(String(decoding: rest, as: UTF8.self))
+        lines.append(Piece(text: String(decoding: rest, as: UTF8.self)))
     }
 
     /// Index of the next `\n` at or after `start`; `memchr` because output can be many megabytes.

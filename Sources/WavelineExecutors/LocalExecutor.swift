@@ -76,7 +76,7 @@ public struct LocalExecutor: Executor {
         on node: Node,
         timeout: Duration,
         step: StepMark?,
-        output: @escaping @Sendable ([OutputLine]) -> Void
+        output: @escaping @Sendable ([OutputLine]) async -> Void
     ) async -> CommandResult {
         let clock = ContinuousClock()
         let start = clock.now
@@ -169,7 +169,7 @@ public struct LocalExecutor: Executor {
     static func launch(
         _ configuration: Configuration,
         control: ProcessGroupControl,
-        output: @escaping @Sendable ([OutputLine]) -> Void
+        output: @escaping @Sendable ([OutputLine]) async -> Void
     ) async -> Swift.Result<TerminationStatus, any Error> {
         await StreamingProcess.run(configuration, started: { control.started(leader: $0) }) { stream, kind, leader in
             await readLines(of: stream, as: kind, leader: leader, output: output)
@@ -181,7 +181,7 @@ public struct LocalExecutor: Executor {
         of stream: SubprocessOutputSequence,
         as kind: OutputLine.Stream,
         leader: pid_t,
-        output: @escaping @Sendable ([OutputLine]) -> Void
+        output: @escaping @Sendable ([OutputLine]) async -> Void
     ) async {
         var assembler = LineAssembler()
         let clock = ContinuousClock()
@@ -191,7 +191,7 @@ public struct LocalExecutor: Executor {
             for try await chunk in stream {
                 let time = POSIX.wallClockTime()
                 let texts = chunk.withUnsafeBytes { assembler.append($0) }
-                if !texts.isEmpty { output(texts.map { OutputLine(stream: kind, text: $0, time: time) }) }
+                if !texts.isEmpty { await output(texts.map { OutputLine(stream: kind, text: $0.text, time: time, continues: $0.continues) }) }
 
                 // Subprocess stops waiting for more output once the leader has ended, but data that keeps
                 // coming (from an orphan outside the group) would keep this loop busy: give it a short grace.
@@ -208,9 +208,9 @@ public struct LocalExecutor: Executor {
             if !Task.isCancelled { note = "reading \(kind.rawValue) failed: \(error)" }
         }
         let time = POSIX.wallClockTime()
-        var last = assembler.finish().map { OutputLine(stream: kind, text: $0, time: time) }
+        var last = assembler.finish().map { OutputLine(stream: kind, text: $0.text, time: time, continues: $0.continues) }
         if let note { last.append(OutputLine(stream: .system, text: note, time: time)) }
-        if !last.isEmpty { output(last) }
+        if !last.isEmpty { await output(last) }
     }
 
     /// Keeps a timer's deadline representable: anything beyond a year is a year, anything negative is zero.

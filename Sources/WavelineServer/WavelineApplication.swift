@@ -69,6 +69,9 @@ public enum WavelineServerBuilder {
     ) async throws -> WavelineServer {
         var logger = Logger(label: "waveline")
         logger.logLevel = options.logLevel
+        // Secret values the engine learns are masked in the server's own log too.
+        let masker = SecretMasker()
+        logger.handler = MaskingLogHandler(base: logger.handler, masker: masker)
         let workspace = try loadWorkspace(options)
         let lock = try lock ?? DataFolderLock.acquire(options.dataDirectory)
         let databasePath = options.dataDirectory + "/waveline.sqlite"
@@ -85,7 +88,8 @@ public enum WavelineServerBuilder {
             executors = registry
             let engine = try await Engine(
                 store: store, workspace: workspace, executors: registry, logger: logger,
-                approvalValidity: options.approvalValiditySeconds
+                approvalValidity: options.approvalValiditySeconds, masker: masker,
+                parameterSeal: try ParameterSeal.loadOrCreate(in: options.dataDirectory)
             )
             let accounts = Accounts(store: store, passwordCost: options.passwordCost)
             let bootstrap = try await accounts.bootstrap(password: options.initialAdminPassword, token: options.initialAdminToken)

@@ -32,6 +32,9 @@ public struct DeploymentRecord: Sendable, Hashable, Codable {
     /// The protected environments the deployment touches, comma-joined; nil or empty when none: then it needs
     /// no approval, and its manual gates no second person.
     public var protectedEnvironments: String?
+    /// The real values of the parameters shown as `********` in `parametersJson` (sensitive ones, and values
+    /// equal to a secret), sealed by the engine (AES-GCM with a key kept apart from the database); nil when none.
+    public var sealedParameters: String?
 
     public init(
         id: Int64, operation: Operation, strategy: String, parameters: [String: String], selection: Selection,
@@ -66,7 +69,7 @@ public struct DeploymentRecord: Sendable, Hashable, Codable {
 
     /// Column names, spelled out: no key conversion per field per row on the write path.
     enum CodingKeys: String, CodingKey {
-        case id, operation, operationJson = "operation_json", strategy, parametersJson = "parameters_json", selectionJson = "selection_json", environments, products, requestedBy = "requested_by", reason, ticket, status, statusReason = "status_reason", currentPhase = "current_phase", failureBudget = "failure_budget", targetCount = "target_count", createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at", updatedAt = "updated_at", approvedBy = "approved_by", approvedAt = "approved_at", protectedEnvironments = "protected_environments"
+        case id, operation, operationJson = "operation_json", strategy, parametersJson = "parameters_json", selectionJson = "selection_json", environments, products, requestedBy = "requested_by", reason, ticket, status, statusReason = "status_reason", currentPhase = "current_phase", failureBudget = "failure_budget", targetCount = "target_count", createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at", updatedAt = "updated_at", approvedBy = "approved_by", approvedAt = "approved_at", protectedEnvironments = "protected_environments", sealedParameters = "sealed_parameters"
     }
 
     /// The protected environments it touches, as a list.

@@ -396,8 +396,19 @@ private func waitUntilGone(_ pid: pid_t) async -> Bool {
     private func feed(_ chunks: [[UInt8]], max: Int = 8) -> [String] {
         var assembler = LineAssembler(maxLineBytes: max)
         var lines: [String] = []
-        for chunk in chunks { lines += chunk.withUnsafeBytes { assembler.append($0) } }
-        return lines + assembler.finish()
+        for chunk in chunks { lines += chunk.withUnsafeBytes { assembler.append($0) }.map(\.text) }
+        return lines + assembler.finish().map(\.text)
+    }
+
+    @Test func everyPieceOfACutLineButTheLastSaysItContinues() {
+        var assembler = LineAssembler(maxLineBytes: 8)
+        var pieces: [LineAssembler.Piece] = []
+        for chunk in [Array("0123456789abcdefghij\nshort\n".utf8), Array("0123456789abcdefghij".utf8)] {
+            pieces += chunk.withUnsafeBytes { assembler.append($0) }
+        }
+        pieces += assembler.finish()
+        #expect(pieces.map(\.text) == ["01234567", "89abcdef", "ghij", "short", "01234567", "89abcdef", "ghij"])
+        #expect(pieces.map(\.continues) == [true, true, false, false, true, true, false])
     }
 
     @Test func splitsAcrossChunks() {

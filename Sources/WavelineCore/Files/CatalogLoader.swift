@@ -90,7 +90,7 @@ enum OperationReader {
     // MARK: Parameters
 
     static func parameter(_ value: YAMLValue) -> NamedEntry<Parameter>? {
-        let keys = ["name", "type", "required", "pattern", "values", "default", "description"]
+        let keys = ["name", "type", "required", "pattern", "values", "default", "description", "sensitive"]
         guard let m = value.mapping(kind: "parameter", allowed: keys) else { return nil }
         let name = m.string("name", required: true)
         if let name, let problem = ValueSyntax.parameterNameProblem(name.value) {
@@ -99,6 +99,7 @@ enum OperationReader {
         let type = m.string("type", required: true)
         let required = m.bool("required") ?? false
         let description = m.string("description")?.value ?? ""
+        let sensitive = m.bool("sensitive") ?? false
 
         var kind: Parameter.Kind?
         switch type?.value {
@@ -147,7 +148,7 @@ enum OperationReader {
         let parameter = name.flatMap { name in
             kind.map { kind in
                 Parameter(name: name.value, kind: kind, required: required, defaultValue: defaultValue?.value,
-                          pattern: pattern?.value, description: description)
+                          pattern: pattern?.value, description: description, sensitive: sensitive)
             }
         }
         return NamedEntry(name: name, location: m.location, value: parameter)

@@ -53,10 +53,13 @@ public struct Parameter: Sendable, Hashable, Codable {
     /// A regular expression the whole value must match (strings only), in `ValuePattern`'s dialect.
     public var pattern: String?
     public var description: String
+    /// `sensitive: true`: the value is stored sealed and shown as `********` everywhere (answers, events, the
+    /// deployment's logs, pages); steps still get the real value.
+    public var sensitive: Bool
 
     public init(
         name: String, kind: Kind, required: Bool = false, defaultValue: String? = nil, pattern: String? = nil,
-        description: String = ""
+        description: String = "", sensitive: Bool = false
     ) {
         self.name = name
         self.kind = kind
@@ -64,6 +67,23 @@ public struct Parameter: Sendable, Hashable, Codable {
         self.defaultValue = defaultValue
         self.pattern = pattern
         self.description = description
+        self.sensitive = sensitive
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, kind, required, defaultValue, pattern, description, sensitive
+    }
+
+    /// Operations stored before `sensitive` existed decode as not sensitive.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        kind = try container.decode(Kind.self, forKey: .kind)
+        required = try container.decode(Bool.self, forKey: .required)
+        defaultValue = try container.decodeIfPresent(String.self, forKey: .defaultValue)
+        pattern = try container.decodeIfPresent(String.self, forKey: .pattern)
+        description = try container.decode(String.self, forKey: .description)
+        sensitive = try container.decodeIfPresent(Bool.self, forKey: .sensitive) ?? false
     }
 }
 

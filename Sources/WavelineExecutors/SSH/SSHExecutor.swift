@@ -148,7 +148,7 @@ public struct SSHExecutor: Executor {
         on node: Node,
         timeout: Duration,
         step: StepMark?,
-        output: @escaping @Sendable ([OutputLine]) -> Void
+        output: @escaping @Sendable ([OutputLine]) async -> Void
     ) async -> CommandResult {
         let clock = ContinuousClock()
         let start = clock.now
@@ -178,7 +178,7 @@ public struct SSHExecutor: Executor {
         case .failure(let problem): return result(.couldNotStart(problem.reason))
         }
         if masters.open(node.name, connection) && connection.acceptNewHostKey {
-            output([OutputLine(
+            await output([OutputLine(
                 stream: .system,
                 text: "host key checking for \(connection.destination) is accept-new (the inventory's opt-in): a key seen for the first time is trusted and recorded; a changed key is still refused",
                 time: POSIX.wallClockTime())])
@@ -255,7 +255,7 @@ public struct SSHExecutor: Executor {
         _ configuration: Configuration,
         input: String,
         run: SSHRun,
-        output: @escaping @Sendable ([OutputLine]) -> Void
+        output: @escaping @Sendable ([OutputLine]) async -> Void
     ) async -> Swift.Result<TerminationStatus, any Error> {
         await StreamingProcess.run(configuration, input: input, started: { run.started(localLeader: $0) }) { stream, kind, _ in
             await readLines(of: stream, as: kind, run: run, output: output)
@@ -266,14 +266,15 @@ public struct SSHExecutor: Executor {
         of stream: SubprocessOutputSequence,
         as kind: OutputLine.Stream,
         run: SSHRun,
-        output: @escaping @Sendable ([OutputLine]) -> Void
+        output: @escaping @Sendable ([OutputLine]) async -> Void
     ) async {
         var assembler = LineAssembler()
         var note: String?
-        func hand(_ texts: [String], at time: Double) {
+        func hand(_ pieces: [LineAssembler.Piece], at time: Double) async {
             var lines: [OutputLine] = []
-            lines.reserveCapacity(texts.count)
-            for text in texts {
+            lines.reserveCapacity(pieces.count)
+            for piece in pieces {
+                let text = piece.text
                 if kind == .stderr {
                     if run.remoteGroup == nil, let group = RemoteCommand.markerID(in: text) {
                         run.remoteStarted(group: group)
@@ -281,22 +282,22 @@ public struct SSHExecutor: Executor {
                     }
                     run.noteStderr(text)
                 }
-                lines.append(OutputLine(stream: kind, text: text, time: time))
+                lines.append(OutputLine(stream: kind, text: text, time: time, continues: piece.continues))
             }
-            if !lines.isEmpty { output(lines) }
+            if !lines.isEmpty { await output(lines) }
         }
         do {
             for try await chunk in stream {
                 let time = POSIX.wallClockTime()
                 let texts = chunk.withUnsafeBytes { assembler.append($0) }
-                if !texts.isEmpty { hand(texts, at: time) }
+                if !texts.isEmpty { await hand(texts, at: time) }
             }
         } catch {
             if !Task.isCancelled { note = "reading \(kind.rawValue) failed: \(error)" }
         }
         let time = POSIX.wallClockTime()
-        hand(assembler.finish(), at: time)
-        if let note { output([OutputLine(stream: .system, text: note, time: time)]) }
+        await hand(assembler.finish(), at: time)
+        if let note { await output([OutputLine(stream: .system, text: note, time: time)]) }
     }
 
     // MARK: - Control commands and masters

@@ -60,7 +60,13 @@ struct DeploymentsController {
         _ = try QueryValues(request, allowed: [])
         let id = try deploymentID(context)
         try context.authorize(.read, on: try await Self.deployment(id, store: engine.store))
-        return try await DeploymentView.detail(id, store: engine.store)
+        var detail = try await DeploymentView.detail(id, store: engine.store)
+        // Paused because the store refuses writes: said before the store can hold it.
+        if let refusal = engine.storeRefusals.reason(for: id) {
+            detail.deployment.status = .paused
+            detail.deployment.statusReason = refusal
+        }
+        return detail
     }
 
     @Sendable func act(_ request: Request, context: Context) async throws -> DeploymentDetail {

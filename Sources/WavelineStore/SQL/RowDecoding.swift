@@ -50,6 +50,7 @@ extension DeploymentRecord {
         approvedBy = try row.optionalText("approved_by")
         approvedAt = try row.optionalDouble("approved_at")
         protectedEnvironments = try row.optionalText("protected_environments")
+        sealedParameters = try row.optionalText("sealed_parameters")
     }
 }
 

@@ -129,9 +129,8 @@ import WavelineServer
                         } else {
                             #expect(status == 403, "\(role) on \(scope) should be refused \(probe.action): \(status) \(text)")
                             let message = (try? JSONDecoder().decode(ErrorBody.self, from: data))?.error.message ?? text
-                            // Who may deploy nowhere is refused before any name in the request is looked up (so the
-                            // answer cannot tell which names exist, or which are secrets).
-                            let refusal = role == .viewer && probe.action.hasPrefix("deploy")
+                            // Someone who may deploy nowhere is refused before the request's names are looked up.
+                            let refusal = probe.action.hasPrefix("deploy") && role < .operator
                                 ? ["may not deploy anywhere", "needs operator"] : probe.refusal
                             for word in refusal + [name] {
                                 #expect(message.contains(word), "\(role) on \(scope), \(probe.action): the refusal should say '\(word)': \(message)")
