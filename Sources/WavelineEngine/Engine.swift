@@ -683,7 +683,7 @@ public actor Engine {
             // The node's log says why the step is done without its end having been seen.
             for line in recoveredLines {
                 await context.logs.prepare(deployment: id, target: line.target)
-                context.logs.append(deployment: id, target: line.target, step: line.step,
+                await context.logs.append(deployment: id, target: line.target, step: line.step,
                                     lines: [OutputLine(stream: .system, text: line.text, time: Clock.now())])
             }
             if !recoveredLines.isEmpty { await context.logs.flush() }
