@@ -646,7 +646,9 @@ public actor Engine {
                         history[run].status = .succeeded
                         history[run].exitCode = 0
                         history[run].reason = nil
-                        recoveredLines.append((index, history[run].name, "■ step '\(history[run].name)' succeeded: it ended while the server was down (its exit code was found on the node); not run again"))
+                        // Not "succeeded" right after the name: the step's own end line may be stored already (logs are
+                        // stored before the state that follows them), and this line says something else.
+                        recoveredLines.append((index, history[run].name, "■ step '\(history[run].name)' recorded as succeeded after a restart: it ended before its end was stored (exit code 0 found on the node); not run again"))
                     case .finished(let code)? where changesNode:
                         // A failure seen only after the server died may be its doing (a step writing to the dead
                         // server's pipes gets SIGPIPE): interrupted, as if it had not ended.
