@@ -27,7 +27,7 @@ extension WavelineServerBuilder {
         session.addPublicRoutes(to: open)
         tokens.addPublicRoutes(to: open)
         DeploymentsController(engine: engine).addRoutes(to: api)
-        LogsController(engine: engine).addRoutes(to: api)
+        LogsController(engine: engine, accounts: accounts).addRoutes(to: api)
         catalog.addRoutes(to: api)
         InventoryController(engine: engine).addRoutes(to: api)
         EventsController(engine: engine).addRoutes(to: api)

@@ -425,7 +425,7 @@ paths:
       tags: [access]
       operationId: updateUser
       summary: Sets grants (manage-users) and/or the password (oneself, or anyone with manage-users).
-      description: A new password ends the user's browser sessions. The last admin on everything stays one (409).
+      description: A new password ends the user's browser sessions and their open live streams; their API tokens keep working unless `revokeTokens` (the answer's `note` says which). One's own password needs `currentPassword`. The last admin on everything stays one (409).
       requestBody:
         required: true
         content:
@@ -1357,8 +1357,10 @@ components:
     UpdateUserBody:
       type: object
       properties:
-        password: { type: string }
+        password: { type: string, description: "12 to 72 bytes, no NUL. Ends every browser session of the user and their open live streams." }
+        currentPassword: { type: string, description: "Needed to change one's own password (403 when wrong)." }
         grants: { type: array, items: { $ref: "#/components/schemas/Grant" } }
+        revokeTokens: { type: boolean, description: "With a new password: revoke the user's API tokens too; they keep working otherwise." }
     User:
       type: object
       required: [name, grants, hasPassword, createdAt, createdBy]
@@ -1368,6 +1370,7 @@ components:
         hasPassword: { type: boolean }
         createdAt: { type: number }
         createdBy: { type: string }
+        note: { type: string, description: "After a password change: the sessions ended, and what became of the user's API tokens." }
     UserList:
       type: object
       required: [users]
@@ -1378,7 +1381,7 @@ components:
       required: [name]
       properties:
         name: { type: string, description: "What uses it: 1 to 64 characters." }
-        expiresInDays: { type: integer, minimum: 1, maximum: 366, description: "90 when absent." }
+        expiresInDays: { type: integer, minimum: 1, maximum: 366, description: "90 when absent. Asked with an API token: never after that token's expiry (400 when asked for longer; absent, the new token ends with it)." }
         user: { type: string, description: "Another user's token (manage-tokens)." }
     Token:
       type: object
