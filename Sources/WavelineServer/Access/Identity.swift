@@ -31,6 +31,8 @@ public struct WavelineRequestContext: AuthRequestContext, RemoteAddressRequestCo
     public var coreContext: CoreRequestContextStorage
     public var identity: Identity?
     public let remoteAddress: SocketAddress?
+    /// The client's address: the peer's, or the one a trusted proxy forwarded (`TrustedProxyMiddleware`).
+    var clientAddress: String?
     /// The request's connection: a live response whose client stopped reading is ended by closing it.
     let channel: any Channel
 
@@ -39,5 +41,6 @@ public struct WavelineRequestContext: AuthRequestContext, RemoteAddressRequestCo
         identity = nil
         remoteAddress = source.channel.remoteAddress
         channel = source.channel
+        clientAddress = nil
     }
 }
