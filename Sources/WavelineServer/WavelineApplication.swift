@@ -1,5 +1,8 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -32,6 +35,11 @@ public struct ServerOptions: Sendable {
     /// register for automation. From WAVELINE_INITIAL_ADMIN_PASSWORD and WAVELINE_INITIAL_ADMIN_TOKEN.
     public var initialAdminPassword: String?
     public var initialAdminToken: String?
+    /// PEM files of the certificate (chain) and private key: the server then speaks HTTPS only.
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
+    /// Proxies whose `X-Forwarded-For` is believed; nobody's by default.
+    public var trustedProxies: TrustedProxies = .none
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, inventoryPaths: [String],
@@ -93,10 +101,12 @@ public enum WavelineServerBuilder {
             )
             let accounts = Accounts(store: store, passwordCost: options.passwordCost)
             let bootstrap = try await accounts.bootstrap(password: options.initialAdminPassword, token: options.initialAdminToken)
-            let router = makeRouter(engine: engine, accounts: accounts, logger: logger, secureCookies: options.secureCookies)
+            let router = makeRouter(engine: engine, accounts: accounts, logger: logger, secureCookies: options.secureCookies,
+                                    trustedProxies: options.trustedProxies)
             WebController(engine: engine, accounts: accounts, logger: logger, secureCookies: options.secureCookies).addRoutes(to: router)
             let application = Application(
                 router: router,
+                server: try serverBuilder(options),
                 configuration: .init(address: .hostname(options.host, port: options.port), serverName: "waveline"),
                 services: [EngineService(engine: engine, store: store, executors: registry, dataFolder: lock)],
                 onServerRunning: { channel in await onListening(channel.localAddress?.port ?? options.port) },
@@ -110,6 +120,33 @@ public enum WavelineServerBuilder {
             await executors?.shutdown()
             try? await store.close()
             throw error
+        }
+    }
+
+    /// Plain HTTP, or HTTPS with the given certificate and key.
+    static func serverBuilder(_ options: ServerOptions) throws -> HTTPServerBuilder {
+        guard options.tlsCertificatePath != nil || options.tlsKeyPath != nil else { return .http1() }
+        guard let certificatePath = options.tlsCertificatePath, let keyPath = options.tlsKeyPath else {
+            throw StartupError("HTTPS needs both --tls-cert and --tls-key")
+        }
+        let chain: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(certificatePath)
+        } catch {
+            throw StartupError("cannot read the TLS certificate \(certificatePath): \(error) (expected PEM)")
+        }
+        guard !chain.isEmpty else { throw StartupError("the TLS certificate file \(certificatePath) holds no certificate (expected PEM)") }
+        do {
+            key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+        } catch {
+            throw StartupError("cannot read the TLS private key \(keyPath): \(error) (expected PEM, not encrypted)")
+        }
+        let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        do {
+            return try .tls(.http1(), tlsConfiguration: configuration)
+        } catch {
+            throw StartupError("cannot use the TLS certificate \(certificatePath) and key \(keyPath): \(error)")
         }
     }
 

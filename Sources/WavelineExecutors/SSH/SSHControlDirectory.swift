@@ -11,7 +11,8 @@ import Darwin
 ///
 /// A unix socket's path is limited to about 104 bytes, and ssh binds a temporary name (the 40-character `%C`
 /// hash plus 17 characters) before renaming it. When `<data>/ssh` is too long for that, ssh is pointed at a
-/// short symbolic link `/tmp/waveline-ssh-<hash>` to it (the sockets still live under the data directory).
+/// short symbolic link to it in a private folder of random name, `/tmp/waveline-XXXXXX/s` (the sockets still
+/// live under the data directory).
 enum SSHControlDirectory {
     /// Longest directory path that leaves room for `/<40 hex>.<16 random>` and the terminating NUL in 104 bytes.
     static let maximumLength = 104 - 1 - 40 - 17 - 1
@@ -35,28 +36,50 @@ enum SSHControlDirectory {
             throw Problem(description: "cannot make the SSH socket directory \(real) private: \(POSIX.message(forErrno: errno))")
         }
         if real.utf8.count <= maximumLength { return real }
+        return try shortLink(to: real)
+    }
 
-        let link = "/tmp/waveline-ssh-" + hexHash(real)
-        if lstat(link, &info) != 0 {
-            guard symlink(real, link) == 0 else {
-                throw Problem(description: "cannot create the short link \(link) to the SSH socket directory \(real): \(POSIX.message(forErrno: errno))")
+    /// A short path to `real` in the shared temporary folder that nobody can guess or take first: a folder made
+    /// by `mkdtemp` (random name, mode 0700, this user's) holding the link `s`. Its path is kept in
+    /// `<real>/short-link`, so later starts reuse it while it is still this server's.
+    private static func shortLink(to real: String) throws(Problem) -> String {
+        let record = real + "/short-link"
+        var info = stat()
+        if let kept = readSmallFile(record), kept.hasPrefix("/tmp/waveline-"), kept.hasSuffix("/s") {
+            let folder = String(kept.dropLast(2))
+            if lstat(folder, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid(), info.st_mode & 0o077 == 0,
+               lstat(kept, &info) == 0, info.st_mode & S_IFMT == S_IFLNK, readLink(kept) == real {
+                return kept
             }
         }
-        guard lstat(link, &info) == 0, info.st_mode & S_IFMT == S_IFLNK, info.st_uid == geteuid(), readLink(link) == real else {
-            throw Problem(description: "\(link) exists but is not this server's link to \(real); remove it, or use a shorter data directory")
+        var template = Array("/tmp/waveline-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw Problem(description: "cannot create a short folder in /tmp for the SSH socket directory \(real): \(POSIX.message(forErrno: errno))")
         }
+        let folder = String(cString: made)
+        let link = folder + "/s"
+        guard symlink(real, link) == 0 else {
+            throw Problem(description: "cannot create the short link \(link) to the SSH socket directory \(real): \(POSIX.message(forErrno: errno))")
+        }
+        writeSmallFile(record, link)
         return link
     }
 
-    /// FNV-1a, 64 bits, as 16 hex digits: a stable short name for one data directory.
-    static func hexHash(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        let digits = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+    private static func readSmallFile(_ path: String) -> String? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = read(descriptor, &buffer, buffer.count)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[0..<count], as: UTF8.self)
+    }
+
+    private static func writeSmallFile(_ path: String, _ text: String) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        _ = Array(text.utf8).withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
     }
 
     static func readLink(_ path: String) -> String? {

@@ -70,11 +70,17 @@ public struct CreateUserBody: Codable, Sendable {
 
 public struct UpdateUserBody: Codable, Sendable {
     public var password: String?
+    /// Needed to change one's own password.
+    public var currentPassword: String?
     public var grants: [GrantBody]?
+    /// With a new password: revoke the user's API tokens too (they keep working otherwise).
+    public var revokeTokens: Bool?
 
-    public init(password: String? = nil, grants: [GrantBody]? = nil) {
+    public init(password: String? = nil, currentPassword: String? = nil, grants: [GrantBody]? = nil, revokeTokens: Bool? = nil) {
         self.password = password
+        self.currentPassword = currentPassword
         self.grants = grants
+        self.revokeTokens = revokeTokens
     }
 }
 
@@ -84,8 +90,11 @@ public struct UserView: Codable, Sendable {
     public var hasPassword: Bool
     public var createdAt: Double
     public var createdBy: String
+    /// After a change: what it did beyond the fields above (sessions ended, API tokens kept or revoked).
+    public var note: String?
 
-    init(_ record: UserRecord) {
+    init(_ record: UserRecord, note: String? = nil) {
+        self.note = note
         name = record.name
         grants = record.grants.map(GrantBody.init)
         hasPassword = record.passwordHash != nil

@@ -11,10 +11,13 @@ extension WavelineServerBuilder {
     ///
     /// Every answer carries the security headers (`SecurityHeadersMiddleware`). Every request is authenticated first (an API token, else a browser session); API routes other than
     /// health, the contract, signing in and making a first token then need an identity.
-    public static func makeRouter(engine: Engine, accounts: Accounts, logger: Logger, secureCookies: Bool = true) -> Router<WavelineRequestContext> {
+    public static func makeRouter(
+        engine: Engine, accounts: Accounts, logger: Logger, secureCookies: Bool = true, trustedProxies: TrustedProxies = .none
+    ) -> Router<WavelineRequestContext> {
         let router = Router(context: WavelineRequestContext.self)
         let table = RouteTable()
         router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: TrustedProxyMiddleware(proxies: trustedProxies))
         router.add(middleware: JSONErrorMiddleware(logger: logger, routes: table))
         router.add(middleware: BearerTokenAuthenticator(accounts: accounts))
         router.add(middleware: SessionAuthenticator(accounts: accounts))
@@ -27,7 +30,7 @@ extension WavelineServerBuilder {
         session.addPublicRoutes(to: open)
         tokens.addPublicRoutes(to: open)
         DeploymentsController(engine: engine).addRoutes(to: api)
-        LogsController(engine: engine).addRoutes(to: api)
+        LogsController(engine: engine, accounts: accounts).addRoutes(to: api)
         catalog.addRoutes(to: api)
         InventoryController(engine: engine).addRoutes(to: api)
         EventsController(engine: engine).addRoutes(to: api)

@@ -351,6 +351,7 @@ paths:
         "413": { $ref: "#/components/responses/TooLarge" }
         "415": { $ref: "#/components/responses/UnsupportedMediaType" }
         "429": { $ref: "#/components/responses/TooManyRequests" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
         "500": { $ref: "#/components/responses/InternalError" }
 
   /api/v1/tokens/{tokenID}:
@@ -437,7 +438,7 @@ paths:
       tags: [access]
       operationId: updateUser
       summary: Sets grants (manage-users) and/or the password (oneself, or anyone with manage-users).
-      description: A new password ends the user's browser sessions. The last admin on everything stays one (409).
+      description: A new password ends the user's browser sessions and their open live streams; their API tokens keep working unless `revokeTokens` (the answer's `note` says which). One's own password needs `currentPassword`. The last admin on everything stays one (409).
       requestBody:
         required: true
         content:
@@ -1411,8 +1412,12 @@ components:
       type: object
       additionalProperties: false
       properties:
-        password: { $ref: "#/components/schemas/Password" }
+        password:
+          allOf: [{ $ref: "#/components/schemas/Password" }]
+          description: Ends every browser session of the user and their open live streams.
+        currentPassword: { type: string, description: "Needed to change one's own password (403 when wrong)." }
         grants: { type: array, items: { $ref: "#/components/schemas/Grant" } }
+        revokeTokens: { type: boolean, description: "With a new password: revoke the user's API tokens too; they keep working otherwise." }
     User:
       type: object
       required: [name, grants, hasPassword, createdAt, createdBy]
@@ -1422,6 +1427,7 @@ components:
         hasPassword: { type: boolean }
         createdAt: { type: number }
         createdBy: { type: string }
+        note: { type: string, description: "After a password change: the sessions ended, and what became of the user's API tokens." }
     UserList:
       type: object
       required: [users]
@@ -1438,7 +1444,7 @@ components:
           minLength: 1
           maxLength: 64
           pattern: '^[^\n\r\x0b\x0c\x85\u2028\u2029]*[^\s][^\n\r\x0b\x0c\x85\u2028\u2029]*$'
-        expiresInDays: { type: integer, minimum: 1, maximum: 366, description: "90 when absent." }
+        expiresInDays: { type: integer, minimum: 1, maximum: 366, description: "90 when absent. Asked with an API token: never after that token's expiry (422 when asked for longer; absent, the new token ends with it)." }
         user:
           allOf: [{ $ref: "#/components/schemas/UserName" }]
           description: Another user's token (manage-tokens).

@@ -80,7 +80,10 @@ public final class Accounts: Sendable {
 
     /// The identity behind an API token; a 401 that says why when the token is unknown, expired or revoked.
     func identity(token: String) async throws -> Identity {
-        let hash = Self.sha256(token)
+        try await identity(tokenHash: Self.sha256(token))
+    }
+
+    private func identity(tokenHash hash: String) async throws -> Identity {
         let cached = recent.identity(for: "token:" + hash, now: Clock.now())
         if let known = cached.identity { return known }
         guard let record = try await store.token(hash: hash) else {
@@ -95,31 +98,59 @@ public final class Accounts: Sendable {
         guard let user = try await store.user(named: record.userName) else {
             throw APIError(.unauthorized, "the API token's user \(record.userName) no longer exists")
         }
-        let identity = Identity(name: user.name, grants: user.grants, credential: .token(id: record.id, name: record.name))
+        let identity = Identity(name: user.name, grants: user.grants, credential: .token(id: record.id, name: record.name),
+                                expiresAt: record.expiresAt, credentialKey: "token:" + hash)
         recent.remember(identity, for: "token:" + hash, until: record.expiresAt, now: Clock.now(), generation: cached.generation)
         return identity
     }
 
     /// The identity of a browser session cookie; nil when it is unknown or expired (the browser signs in again).
     func identity(sessionID: String) async throws -> Identity? {
-        let hash = Self.sha256(sessionID)
+        try await identity(sessionIDHash: Self.sha256(sessionID))
+    }
+
+    private func identity(sessionIDHash hash: String) async throws -> Identity? {
         let cached = recent.identity(for: "session:" + hash, now: Clock.now())
         if let known = cached.identity { return known }
         guard let session = try await store.session(idHash: hash), session.expiresAt > Clock.now(),
               let user = try await store.user(named: session.userName) else { return nil }
-        let identity = Identity(name: user.name, grants: user.grants, credential: .session(idHash: session.idHash, csrfToken: session.csrfToken))
+        let identity = Identity(name: user.name, grants: user.grants, credential: .session(idHash: session.idHash, csrfToken: session.csrfToken),
+                                expiresAt: session.expiresAt, credentialKey: "session:" + hash)
         recent.remember(identity, for: "session:" + hash, until: session.expiresAt, now: Clock.now(), generation: cached.generation)
         return identity
     }
 
+    /// Whether a credential checked earlier (by a live stream that is still open) still stands for the same
+    /// person with the same grants: false once it is revoked or expired, its session ended, its user's password
+    /// changed or grants changed, or its user removed. Read through the identity cache, so a change made on
+    /// this server is seen at once and one made by another replica within `IdentityCache.lifetime`.
+    func isStillValid(_ identity: Identity) async -> Bool {
+        guard let key = identity.credentialKey else { return true }
+        do {
+            if key.hasPrefix("token:") { return try await self.identity(tokenHash: String(key.dropFirst(6))) == identity }
+            if key.hasPrefix("session:") { return try await self.identity(sessionIDHash: String(key.dropFirst(8))) == identity }
+            return false
+        } catch let error as APIError where error.status == .unauthorized {
+            return false
+        } catch {
+            // The store could not answer: a stream is not ended for that; the next check asks again.
+            return true
+        }
+    }
+
     // MARK: - Signing in
 
-    /// Checks a user's password, rate-limited per user name and per address. Failures are audited.
+    /// Checks a user's password, slowed down per user name from one address and per address (`LoginThrottle`).
+    /// Failures are audited.
     func verify(user name: String, password: String, origin: String) async throws -> UserRecord {
-        let keys = ["user:" + name.lowercased(), "address:" + origin]
+        guard !password.utf8.contains(0) else {
+            // bcrypt stops at a NUL: what follows it would not count.
+            throw APIError(.badRequest, "field 'password': a password cannot contain a NUL character")
+        }
+        let keys = throttle.keys(name: name, address: origin)
         let admittedAt = Clock.now()
         if let wait = throttle.admit(keys: keys, now: admittedAt) {
-            var error = APIError(.tooManyRequests, "too many failed sign-ins for \(name) or from \(origin); try again in \(Int(wait.rounded(.up))) s")
+            var error = APIError(.tooManyRequests, "too many failed sign-ins for \(name.prefix(64)) from \(origin); try again in \(Int(wait.rounded(.up))) s")
             error.headers[.retryAfter] = "\(Int(wait.rounded(.up)))"
             throw error
         }
@@ -176,8 +207,10 @@ public final class Accounts: Sendable {
 
     /// Makes an API token for `user`; the token is returned once and never stored.
     /// `signedInWith`: the user whose password was just checked to ask for it (HTTP Basic), if so.
+    /// `notAfter`: the latest expiry allowed (the expiry of the token that asks for this one).
     public func createToken(
-        for user: String, name: String, lifetimeDays: Int, by actor: String, origin: String, signedInWith verified: UserRecord? = nil
+        for user: String, name: String, lifetimeDays: Int, by actor: String, origin: String, signedInWith verified: UserRecord? = nil,
+        notAfter: Double? = nil
     ) async throws -> (record: APITokenRecord, token: String) {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 64, !name.contains(where: \.isNewline) else {
@@ -193,7 +226,7 @@ public final class Accounts: Sendable {
             let token = "wl_" + Self.randomSecret(bytes: 32)
             let now = Clock.now()
             let record = APITokenRecord(id: Self.randomID(), userName: user, name: name, tokenHash: Self.sha256(token),
-                                        createdAt: now, expiresAt: now + Double(lifetimeDays) * 86400, createdBy: actor)
+                                        createdAt: now, expiresAt: min(now + Double(lifetimeDays) * 86400, notAfter ?? .infinity), createdBy: actor)
             try await store.write([
                 .saveToken(record),
                 .appendEvent(EventRecord(deploymentId: nil, time: now, actor: actor, kind: "token.created",
@@ -234,9 +267,21 @@ public final class Accounts: Sendable {
         }
     }
 
+    /// What a change did to a user: the user as stored, and what became of their API tokens after a new password.
+    struct UserChange {
+        var user: UserRecord
+        /// Tokens revoked with the password change (`revokeTokens`), and those that still work.
+        var revokedTokens = 0
+        var keptTokens = 0
+    }
+
     /// Changes a user's grants and/or password, applied to the user as stored when the change is written. A
-    /// new password signs the user out of every browser. The last admin on everything stays one.
-    func updateUser(named name: String, password: String?, grants: [Grant]?, by actor: String, origin: String) async throws -> UserRecord {
+    /// new password signs the user out of every browser (their open live streams end with their sessions);
+    /// their API tokens keep working unless `revokeTokens`, since a token is a credential of its own, shown once
+    /// and revocable one by one. The last admin on everything stays one.
+    func updateUser(
+        named name: String, password: String?, grants: [Grant]?, revokeTokens: Bool = false, by actor: String, origin: String
+    ) async throws -> UserChange {
         if let password { try Self.validate(password: password) }
         let passwordHash = try await password.asyncMap(hash)
         return try await userChanges.run {
@@ -244,24 +289,54 @@ public final class Accounts: Sendable {
             var updated = user
             var changes: [StoreChange] = []
             var said: [String] = []
+            var change = UserChange(user: user)
             if let passwordHash {
                 updated.passwordHash = passwordHash
                 changes.append(.remove(.sessions(ofUser: user.name)))
-                said.append("changed the password")
+                said.append("changed the password (signed out of every browser)")
+                let now = Clock.now()
+                let live = try await store.tokens(ofUser: user.name).filter { $0.revokedAt == nil && $0.expiresAt > now }
+                if revokeTokens {
+                    for var token in live {
+                        token.revokedAt = now
+                        changes.append(.saveToken(token))
+                    }
+                    change.revokedTokens = live.count
+                    if !live.isEmpty { said.append("revoked \(live.count) API token\(live.count == 1 ? "" : "s")") }
+                } else {
+                    change.keptTokens = live.count
+                }
             }
             if let grants {
                 if !grants.contains(where: Self.isFullAdmin) { try await requireAnotherAdmin(than: user) }
                 updated.grants = grants
                 said.append("set grants to \(Self.describe(grants))")
             }
-            guard !said.isEmpty else { return user }
+            guard !said.isEmpty else { return change }
             defer { recent.forgetAll() }
             updated.updatedAt = Clock.now()
             try await store.write([.saveUser(updated)] + changes + [
                 .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "user.updated",
                                          message: "\(user.name): " + said.joined(separator: "; "), origin: origin)),
             ])
-            return updated
+            change.user = updated
+            return change
+        }
+    }
+
+    /// Changing one's own password needs the current one: a session or token left open somewhere must not be
+    /// enough to take the account over. Checked like a sign-in (slowed down, audited when wrong).
+    func verifyCurrentPassword(of user: UserRecord, _ current: String?, origin: String) async throws {
+        guard user.passwordHash != nil else {
+            throw APIError(.forbidden, "\(user.name) has no password (a token-only account): an admin sets the first one")
+        }
+        guard let current, !current.isEmpty else {
+            throw APIError(.badRequest, "field 'currentPassword': changing your own password needs your current one")
+        }
+        do {
+            _ = try await verify(user: user.name, password: current, origin: origin)
+        } catch let error as APIError where error.status == .unauthorized {
+            throw APIError(.forbidden, "field 'currentPassword' is not the current password of \(user.name)")
         }
     }
 
@@ -324,6 +399,10 @@ public final class Accounts: Sendable {
         // Counted in Unicode scalars, as the API document's minLength counts them.
         guard password.unicodeScalars.count >= minimumPasswordLength else {
             throw APIError(.badRequest, "field 'password': a password has at least \(minimumPasswordLength) characters")
+        }
+        guard !password.utf8.contains(0) else {
+            // bcrypt stops at a NUL: everything after it would be ignored.
+            throw APIError(.badRequest, "field 'password': a password cannot contain a NUL character")
         }
         guard password.utf8.count <= 72 else {
             // bcrypt reads 72 bytes; a longer password would be silently cut.

@@ -14,6 +14,11 @@ public struct Identity: Sendable, Hashable {
     public var name: String
     public var grants: [Grant]
     public var credential: Credential
+    /// When the credential (token or session) expires; nil for one made from a password just checked.
+    public var expiresAt: Double? = nil
+    /// How `Accounts` finds the credential again (the hash of the token or session id), to check that a live
+    /// stream's caller may still follow it.
+    var credentialKey: String? = nil
 
     public var csrfToken: String? {
         if case .session(_, let token) = credential { return token }
@@ -26,10 +31,16 @@ public struct WavelineRequestContext: AuthRequestContext, RemoteAddressRequestCo
     public var coreContext: CoreRequestContextStorage
     public var identity: Identity?
     public let remoteAddress: SocketAddress?
+    /// The client's address: the peer's, or the one a trusted proxy forwarded (`TrustedProxyMiddleware`).
+    var clientAddress: String?
+    /// The request's connection: a live response whose client stopped reading is ended by closing it.
+    let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         identity = nil
         remoteAddress = source.channel.remoteAddress
+        channel = source.channel
+        clientAddress = nil
     }
 }

@@ -11,6 +11,8 @@ import WavelineStore
 struct LogsController {
     typealias Context = WavelineRequestContext
     let engine: Engine
+    /// Asked again while a stream is open: it ends once its caller's credential no longer stands.
+    let accounts: Accounts
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.get("deployments/:id/logs", use: page)
@@ -73,6 +75,7 @@ struct LogsController {
         // Subscribe before reading the backlog: a line stored in between shows up in both and is dropped by id.
         let updates = engine.feed.subscribe(deploymentID: scope.id)
         let shared = SharedLogEvents.Scope(deployment: scope.id, targets: scope.targets, nodeNames: scope.nodeNames, format: format)
+        let watch = LiveWatch(context: context, accounts: accounts)
         let body = ResponseBody { writer in
             var cursor = scope.after
             /// Sends the lines of `records` after the cursor that the scope shows. A batch from the feed that is
@@ -108,7 +111,7 @@ struct LogsController {
                 return
             }
             try await writer.write(ByteBuffer(string: ": following\n\n"))
-            try await withLiveRelay(updates, limit: engine.feed.bufferLimit) { events in
+            try await withLiveRelay(updates, limit: engine.feed.bufferLimit, watch: watch) { events in
                 for await event in events {
                     switch event {
                     case .update(.logLines(let records)):

@@ -39,9 +39,19 @@ struct TokensController {
         let caller = try context.signedIn()
         let owner = body.user ?? caller.name
         try context.authorize(owner == caller.name ? .manageOwnTokens : .manageTokens)
+        // A token never makes one that outlives it: taking the first back (revoked, or left to expire) must not
+        // leave a longer-lived copy behind. Without an asked lifetime the new one ends with it.
+        var notAfter: Double?
+        if case .token = caller.credential, let expiry = caller.expiresAt {
+            notAfter = expiry
+            if let days = body.expiresInDays, Clock.now() + Double(days) * 86400 > expiry + 60 {
+                let most = Int((expiry - Clock.now()) / 86400)
+                throw APIError(.unprocessableContent, "field 'expiresInDays': a token cannot make one that outlives it; this token expires at \(Accounts.timestamp(expiry)), so ask for at most \(most) days (or none: it then ends with this one), or sign in with a password for a longer one")
+            }
+        }
         let made = try await accounts.createToken(
             for: owner, name: body.name, lifetimeDays: body.expiresInDays ?? Accounts.defaultTokenLifetimeDays, by: caller.name, origin: origin,
-            signedInWith: verified
+            signedInWith: verified, notAfter: notAfter
         )
         return EditedResponse(status: .created, response: CreatedToken(token: made.token, details: TokenView(made.record)))
     }

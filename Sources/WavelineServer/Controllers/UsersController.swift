@@ -24,7 +24,7 @@ struct UsersController {
     @Sendable func list(_ request: Request, context: Context) async throws -> UserList {
         _ = try QueryValues(request, allowed: [])
         try context.authorize(.manageUsers)
-        return UserList(users: try await accounts.store.users().map(UserView.init))
+        return UserList(users: try await accounts.store.users().map { UserView($0) })
     }
 
     @Sendable func create(_ request: Request, context: Context) async throws -> EditedResponse<UserView> {
@@ -45,17 +45,37 @@ struct UsersController {
         return UserView(user)
     }
 
-    /// Grants: admins only. Password: admins for anyone, everyone for themselves.
+    /// Grants: admins only. Password: admins for anyone, everyone for themselves with their current one. The
+    /// answer's `note` says what a new password did: every browser session of the user ended (and with them
+    /// their open live streams), their API tokens revoked (`revokeTokens`) or still working.
     @Sendable func update(_ request: Request, context: Context) async throws -> UserView {
         _ = try QueryValues(request, allowed: [])
         let caller = try context.signedIn()
         let body = try await request.decodeJSON(UpdateUserBody.self, context: context)
         let name = context.parameters.get("name") ?? ""
+        let origin = request.origin(context: context)
         if body.grants != nil || name != caller.name { try context.authorize(.manageUsers) }
         if let grants = body.grants { try await checkScopes(of: grants.map(\.grant)) }
-        return UserView(try await accounts.updateUser(
-            named: name, password: body.password, grants: try body.grants.map { try GrantBody.grants($0) }, by: caller.name, origin: request.origin(context: context)
-        ))
+        if body.password != nil && name == caller.name {
+            try await accounts.verifyCurrentPassword(of: try await accounts.storedUser(named: name), body.currentPassword, origin: origin)
+        }
+        let change = try await accounts.updateUser(
+            named: name, password: body.password, grants: try body.grants.map { try GrantBody.grants($0) }, revokeTokens: body.revokeTokens ?? false,
+            by: caller.name, origin: origin
+        )
+        var note: String?
+        if body.password != nil {
+            let tokens: String
+            if change.revokedTokens > 0 {
+                tokens = "\(change.revokedTokens) API token\(change.revokedTokens == 1 ? " was" : "s were") revoked."
+            } else if change.keptTokens > 0 {
+                tokens = "\(change.keptTokens) API token\(change.keptTokens == 1 ? " still works" : "s still work"): revoke \(change.keptTokens == 1 ? "it" : "them") with `waveline tokens revoke ID`, or change the password again with revokeTokens."
+            } else {
+                tokens = "\(name) has no API token."
+            }
+            note = "Signed \(name) out of every browser session (their live streams end too). " + tokens
+        }
+        return UserView(change.user, note: note)
     }
 
     @Sendable func remove(_ request: Request, context: Context) async throws -> Response {

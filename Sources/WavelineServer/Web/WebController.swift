@@ -193,10 +193,11 @@ struct WebController {
         }
         let updates = engine.feed.subscribe(deploymentID: deploymentID)
         let store = engine.store
+        let watch = LiveWatch(context: context, accounts: accounts)
         let body = ResponseBody { writer in
             var visible = ReadableDeployments(identity: identity, store: store)
             try await writer.write(ByteBuffer(string: "retry: 1000\n: listening\n\n"))
-            try await withLiveRelay(updates, limit: engine.feed.bufferLimit) { events in
+            try await withLiveRelay(updates, limit: engine.feed.bufferLimit, watch: watch) { events in
                 var sequence = 0
                 for await event in events {
                     let changed: Int64?

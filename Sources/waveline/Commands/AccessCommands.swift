@@ -156,18 +156,27 @@ struct UsersCommand: AsyncParsableCommand {
     }
 
     struct Passwd: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set a user's password (yours, or anyone's as an admin); it signs them out of every browser.")
+        static let configuration = CommandConfiguration(
+            abstract: "Set a user's password (yours, with your current one, or anyone's as an admin).",
+            discussion: "It signs them out of every browser and ends their open live streams. Their API tokens keep working unless --revoke-tokens. With --password-stdin, changing your own reads two lines: the current password, then the new one."
+        )
         @Argument(help: "The user name.") var name: String
-        @Flag(name: .long, help: "Read the password from standard input.") var passwordStdin = false
+        @Flag(name: .long, help: "Read the password(s) from standard input.") var passwordStdin = false
+        @Flag(name: .long, help: "Revoke the user's API tokens too.") var revokeTokens = false
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
-            let password = try readPassword(fromStandardInput: passwordStdin, prompt: "New password for \(name): ")
             let api = client.client
-            _ = try await reporting {
-                try await api.patch("/api/v1/users/\(name)", body: UpdateUserBody(password: password), as: UserView.self)
+            let me = try await reporting { try await api.get("/api/v1/me", as: SessionView.self) }
+            let current = me.user == name ? try readPassword(fromStandardInput: passwordStdin, prompt: "Your current password: ") : nil
+            let password = try readPassword(fromStandardInput: passwordStdin, prompt: "New password for \(name): ")
+            let changed = try await reporting {
+                try await api.patch("/api/v1/users/\(name)", body: UpdateUserBody(
+                    password: password, currentPassword: current, revokeTokens: revokeTokens ? true : nil
+                ), as: UserView.self)
             }
             print("Changed the password of \(name).")
+            if let note = changed.note { print(note) }
         }
     }
 
@@ -213,7 +222,7 @@ struct TokensCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a token (for automation); it is printed once.")
         @Argument(help: "What the token is for (its name).") var name: String
         @Option(name: .long, help: "For another user (admins).") var user: String?
-        @Option(name: .long, help: "Days until it expires (1–366).") var expiresInDays: Int = 90
+        @Option(name: .long, help: "Days until it expires (1–366; default 90, and never after the token that makes it).") var expiresInDays: Int?
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
@@ -222,7 +231,8 @@ struct TokensCommand: AsyncParsableCommand {
                 try await api.post("/api/v1/tokens", body: CreateTokenBody(name: name, expiresInDays: expiresInDays, user: user), as: CreatedToken.self)
             }
             print(made.token)
-            FileHandle.standardError.write(Data("Token '\(made.details.name)' (\(made.details.id)) for \(made.details.user); it is shown only now.\n".utf8))
+            let expiry = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: made.details.expiresAt))
+            FileHandle.standardError.write(Data("Token '\(made.details.name)' (\(made.details.id)) for \(made.details.user), expires \(expiry); it is shown only now.\n".utf8))
         }
     }
 

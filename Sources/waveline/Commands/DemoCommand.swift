@@ -14,7 +14,7 @@ struct DemoCommand: AsyncParsableCommand {
         discussion: "Creates a fresh data folder (embedded SQLite, ~30 sandboxed nodes), serves the API, and starts a lightning → thunder deployment in which one node fails its health check. Ctrl-C stops it."
     )
 
-    @Option(name: .long, help: "The demo's data folder; it is reset on every start.") var data: String = "./waveline-demo"
+    @Option(name: .long, help: "The demo's data folder: reset on every start if the demo made it; a folder with other files is refused.") var data: String = "./waveline-demo"
     @Option(name: .long, help: "Port to listen on (0 picks a free one).") var port: Int = 8080
     @Option(name: .long, help: "Seconds each simulated service action takes.") var pace: Double = 1.0
     @Flag(name: .long, help: "Prepare the data folder and exit without serving.") var prepareOnly = false
@@ -24,6 +24,7 @@ struct DemoCommand: AsyncParsableCommand {
             throw CLIError("cannot find the shipped catalog/ and demo/ folders; run from the Waveline checkout or set WAVELINE_HOME to it")
         }
         let dataDirectory = absolute(data)
+        let lock = try DemoFolder.claim(dataDirectory)
         try await prepare(dataDirectory, assets: assets)
         if prepareOnly {
             print("Prepared \(dataDirectory)")
@@ -39,18 +40,21 @@ struct DemoCommand: AsyncParsableCommand {
         // The server calls back once it listens; the deployments are created from a sibling task because the
         // callback runs before the server answers requests.
         let (listening, announce) = AsyncStream<Int>.makeStream()
-        let server = try await WavelineServerBuilder.build(options) { port in
+        let server = try await WavelineServerBuilder.build(options, lock: lock) { port in
             announce.yield(port)
             announce.finish()
         }
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await server.application.runService() }
+                group.addTask { try await server.run() }
                 group.addTask {
                     for await port in listening { await Self.startDeployments(port: port, server: server) }
                 }
                 try await group.waitForAll()
             }
+        } catch let error as StartupError {
+            await stopServices(dataDirectory)
+            throw CLIError(error.description)
         } catch {
             await stopServices(dataDirectory)
             throw error
@@ -112,13 +116,15 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
-    /// A fresh folder: the inventory file and one sandbox per node with its simulated service running.
+    /// A fresh folder: the inventory file and one sandbox per node with its simulated service running. What an
+    /// earlier demo left in it is removed (its services stopped), all but the lock this process holds.
     func prepare(_ directory: String, assets: String) async throws {
         let files = FileManager.default
-        if files.fileExists(atPath: directory) {
-            await stopServices(directory)
-            try files.removeItem(atPath: directory)
+        await stopServices(directory)
+        for entry in try files.contentsOfDirectory(atPath: directory) where entry != DataFolderLock.fileName {
+            try files.removeItem(atPath: directory + "/" + entry)
         }
+        try DemoFolder.marker.write(toFile: directory + "/" + DemoFolder.markerName, atomically: true, encoding: .utf8)
         try files.createDirectory(atPath: directory + "/nodes", withIntermediateDirectories: true)
         try DemoInventory.yaml.write(toFile: directory + "/inventory.yaml", atomically: true, encoding: .utf8)
         for name in DemoInventory.nodeNames {
@@ -133,9 +139,10 @@ struct DemoCommand: AsyncParsableCommand {
         try await shell(["sh", "-c", "for d in \"$1\"/nodes/*; do (cd \"$d\" && WAVELINE_DEMO_PACE=0 ./bin/service start >/dev/null); done", "prepare", directory])
     }
 
-    /// Ends the simulated services' processes.
+    /// Ends the simulated services' processes: only those the demo started, which run in one of its nodes'
+    /// folders; a pid file naming any other process (reused pid, edited file) is left alone.
     func stopServices(_ directory: String) async {
-        try? await shell(["sh", "-c", "for f in \"$1\"/nodes/*/run/service.pid; do [ -f \"$f\" ] && kill \"$(cat \"$f\")\" 2>/dev/null; done; true", "stop", directory])
+        for pid in DemoFolder.servicesStarted(in: directory) { kill(pid, SIGTERM) }
     }
 
     func shell(_ argv: [String]) async throws {

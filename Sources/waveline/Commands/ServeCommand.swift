@@ -36,6 +36,15 @@ struct ServerFileOptions: ParsableArguments {
     @Flag(name: .long, help: "Send the session cookie without `Secure`: only when browsers reach this server over plain HTTP on another host, behind a network path you trust.")
     var insecureCookies = false
 
+    @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this certificate (PEM, the chain after the server's own).")
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "The private key (PEM) of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("trusted-proxy"), parsing: .singleValue, help: "A proxy (address or CIDR, repeatable) whose X-Forwarded-For is believed; nobody's otherwise.")
+    var trustedProxies: [String] = []
+
     @Option(name: .long, help: ArgumentHelp("bcrypt cost of passwords (4–31).", visibility: .hidden))
     var passwordHashCost: UInt8 = 12
 
@@ -54,6 +63,16 @@ struct ServerFileOptions: ParsableArguments {
         options.secureCookies = !insecureCookies
         guard (4...31).contains(passwordHashCost) else { throw ValidationError("--password-hash-cost must be 4 to 31") }
         options.passwordCost = passwordHashCost
+        options.tlsCertificatePath = tlsCertificate.map(absolute)
+        options.tlsKeyPath = tlsKey.map(absolute)
+        guard (options.tlsCertificatePath == nil) == (options.tlsKeyPath == nil) else {
+            throw ValidationError("HTTPS needs both --tls-cert and --tls-key")
+        }
+        let parsed = TrustedProxies.parse(trustedProxies)
+        if let invalid = parsed.invalid {
+            throw ValidationError("--trusted-proxy '\(invalid)' is not an address or a CIDR (e.g. 10.0.0.0/8, 192.0.2.7, fd00::/8)")
+        }
+        options.trustedProxies = parsed.proxies
         let environment = ProcessInfo.processInfo.environment
         options.initialAdminPassword = environment["WAVELINE_INITIAL_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         options.initialAdminToken = environment["WAVELINE_INITIAL_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
@@ -74,12 +93,22 @@ struct ServeCommand: AsyncParsableCommand {
         if files.inventory.isEmpty { throw ValidationError("name the inventory with --inventory PATH (a file or a folder)") }
     }
 
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
     func run() async throws {
         let options = try files.serverOptions()
         let server: WavelineServer
         do {
+            let scheme = options.tlsCertificatePath == nil ? "http" : "https"
             server = try await WavelineServerBuilder.build(options) { port in
-                print("Waveline listening on http://\(options.host):\(port)")
+                print("Waveline listening on \(scheme)://\(options.host):\(port)")
+                if scheme == "http", !Self.isLoopback(options.host), options.secureCookies, files.trustedProxies.isEmpty {
+                    // Browsers keep a Secure cookie over HTTPS only (and http://localhost): signing in would
+                    // seem to work, then every page would ask to sign in again.
+                    print("Warning: served over plain HTTP on \(options.host): browser sign-in needs HTTPS. Use --tls-cert and --tls-key, or a TLS proxy with --trusted-proxy (API tokens work either way).")
+                }
                 fflush(nil)
             }
         } catch let error as DiagnosticsError {

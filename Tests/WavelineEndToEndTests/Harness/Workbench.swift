@@ -70,7 +70,7 @@ struct Workbench {
             var port: Int?
             var lines = execution.standardOutput.strings().makeAsyncIterator()
             while let line = try await lines.next() {
-                if let range = line.range(of: "listening on http://127.0.0.1:") {
+                if let range = line.range(of: "listening on http://127.0.0.1:") ?? line.range(of: "listening on https://127.0.0.1:") {
                     port = Int(line[range.upperBound...].trimmingCharacters(in: .whitespaces))
                     break
                 }
