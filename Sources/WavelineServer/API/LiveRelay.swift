@@ -42,9 +42,11 @@ struct LiveRelayEvents: AsyncSequence, Sendable {
 struct LiveWatch: Sendable {
     /// How often the caller's credential is checked again.
     var interval: Duration = .seconds(1)
-    /// How long a response that is ending (it fell behind, the server stops) may take to write what it holds
-    /// before its connection is closed: a client that stopped reading never lets a write finish.
-    var drainTime: Duration = .seconds(5)
+    /// How long one write may wait for the client before its connection is closed: a client that stopped
+    /// reading never lets a write finish, and nothing else can end the response then.
+    var stallTime: Duration = .seconds(20)
+    /// When the write under way started, if one is.
+    private let pendingWrite = PendingWrite()
     /// False once the credential is revoked or expired, its session ended, or its user changed or removed.
     var stillAllowed: @Sendable () async -> Bool
     /// Most bytes of events a relay holds for a response that has not written them yet: a busy log's batches
@@ -62,6 +64,26 @@ struct LiveWatch: Sendable {
         let channel = context.channel
         closeConnection = { channel.close(promise: nil) }
     }
+
+    /// Runs one write of the response, timed: the watch closes the connection when it waits too long.
+    func timed<T>(_ write: () async throws -> T) async throws -> T {
+        pendingWrite.started(at: ContinuousClock.now)
+        defer { pendingWrite.ended() }
+        return try await write()
+    }
+
+    /// Whether the write under way has waited longer than `stallTime`.
+    func isStalled(now: ContinuousClock.Instant) -> Bool {
+        guard let since = pendingWrite.since else { return false }
+        return now - since >= stallTime
+    }
+}
+
+private final class PendingWrite: Sendable {
+    private let start = Mutex<ContinuousClock.Instant?>(nil)
+    func started(at instant: ContinuousClock.Instant) { start.withLock { $0 = instant } }
+    func ended() { start.withLock { $0 = nil } }
+    var since: ContinuousClock.Instant? { start.withLock { $0 } }
 }
 
 /// Relays a feed subscription to a streaming response. The relay ends when the server shuts down gracefully
@@ -72,8 +94,8 @@ struct LiveWatch: Sendable {
 /// The relay holds at most `limit` events and `watch.byteLimit` bytes of them: a response that falls further
 /// behind is ended (its client resumes from its last event id) rather than buffered without bound. A response is also ended,
 /// within `watch.interval`, once its caller's credential no longer stands (a revoked token, a changed
-/// password, a removed user). Ending one whose client stopped reading closes its connection after
-/// `watch.drainTime`, since its last write would wait forever.
+/// password, a removed user), and its connection is closed when one of its writes (timed with `watch.timed`)
+/// waits more than `watch.stallTime` on a client that stopped reading.
 func withLiveRelay(
     _ updates: AsyncStream<LiveUpdate>,
     limit: Int,
@@ -84,7 +106,6 @@ func withLiveRelay(
     let (stream, input) = AsyncStream<LiveRelayEvent>.makeStream(bufferingPolicy: .bufferingOldest(max(1, limit)))
     let held = HeldBytes()
     let relay = LiveRelayEvents(base: stream, held: held)
-    let ending = EndingFlag()
     try await withGracefulShutdownHandler {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -93,7 +114,6 @@ func withLiveRelay(
                     guard held.add(event.weight) <= watch.byteLimit else { break }
                     if case .dropped = input.yield(event) { break }
                 }
-                ending.set()
                 input.finish()
             }
             group.addTask {
@@ -105,8 +125,6 @@ func withLiveRelay(
                 }
             }
             group.addTask {
-                let clock = ContinuousClock()
-                var endingSince: ContinuousClock.Instant?
                 while true {
                     try await Task.sleep(for: watch.interval)
                     guard await watch.stillAllowed() else {
@@ -114,8 +132,8 @@ func withLiveRelay(
                         watch.closeConnection()
                         return
                     }
-                    if endingSince == nil, ending.isSet { endingSince = clock.now }
-                    if let since = endingSince, clock.now - since >= watch.drainTime {
+                    if watch.isStalled(now: ContinuousClock.now) {
+                        input.finish()
                         watch.closeConnection()
                         return
                     }
@@ -125,16 +143,8 @@ func withLiveRelay(
             group.cancelAll()
         }
     } onGracefulShutdown: {
-        ending.set()
         input.finish()
     }
-}
-
-/// Set once a live response should end (it fell behind, or the server stops).
-private final class EndingFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-    func set() { value.store(true, ordering: .relaxed) }
-    var isSet: Bool { value.load(ordering: .relaxed) }
 }
 
 /// Bytes of events waiting in a relay.

@@ -86,7 +86,7 @@ struct LogsController {
                 let events = fromFeed && new.count == records.count
                     ? try SharedLogEvents.shared.events(records, scope: shared)
                     : try SharedLogEvents.encode(Array(new), scope: shared)
-                try await writer.write(events)
+                try await watch.timed { try await writer.write(events) }
                 cursor = last.id
             }
             func catchUp() async throws {
@@ -102,16 +102,14 @@ struct LogsController {
                 guard let status = try await store.deployment(scope.id)?.status, status.isFinal,
                       await !engine.isDriving(scope.id) else { return false }
                 try await catchUp()
-                try await writer.write(ByteBuffer(string: "event: end\ndata: {\"status\":\"\(status.rawValue)\"}\n\n"))
+                try await watch.timed { try await writer.write(ByteBuffer(string: "event: end\ndata: {\"status\":\"\(status.rawValue)\"}\n\n")) }
                 return true
             }
-            try await catchUp()
-            if try await finishIfDone() {
-                try await writer.finish(nil)
-                return
-            }
-            try await writer.write(ByteBuffer(string: ": following\n\n"))
+            // The backlog is sent inside the relay too: a client that stops reading during it is ended as well.
             try await withLiveRelay(updates, limit: engine.feed.bufferLimit, watch: watch) { events in
+                try await catchUp()
+                if try await finishIfDone() { return }
+                try await watch.timed { try await writer.write(ByteBuffer(string: ": following\n\n")) }
                 for await event in events {
                     switch event {
                     case .update(.logLines(let records)):
@@ -119,7 +117,7 @@ struct LogsController {
                     case .update(.deploymentChanged):
                         if try await finishIfDone() { return }
                     case .heartbeat:
-                        try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                        try await watch.timed { try await writer.write(ByteBuffer(string: ": heartbeat\n\n")) }
                     }
                 }
             }

@@ -22,16 +22,23 @@ import Glibc
         defer { bench.remove() }
         try await bench.withServer { server in
             let id = try await server.deploy("burst", selection: Selection(nodes: ["n1"])).deployment.id
-            let follower = try StalledClient(port: server.port, request: "GET /api/v1/deployments/\(id)/logs/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(server.token ?? "")\r\n\r\n")
-            defer { follower.close() }
-            #expect(Self.connectionState(serverPort: server.port, clientPort: follower.localPort) == "01", "the follower is not connected")
-            // Once the flood is over, the server closes the follower's connection (it leaves ESTABLISHED),
-            // although the deployment still runs: the stream was ended, not finished.
+            let request = "GET /api/v1/deployments/\(id)/logs/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(server.token ?? "")\r\n\r\n"
+            // One follower from the start (it stalls on live lines), one once the flood is stored (it stalls on
+            // the backlog).
+            let live = try StalledClient(port: server.port, request: request)
+            defer { live.close() }
+            #expect(Self.connectionState(serverPort: server.port, clientPort: live.localPort) == "01", "the follower is not connected")
             #expect(await eventually(timeout: .seconds(120)) { bench.read("n1", "flooded") != nil }, "the flood did not end")
-            let closed = await eventually(timeout: .seconds(60)) {
-                Self.connectionState(serverPort: server.port, clientPort: follower.localPort) != "01"
+            let late = try StalledClient(port: server.port, request: request)
+            defer { late.close() }
+            // The server closes both connections (they leave ESTABLISHED), although the deployment still runs:
+            // the streams were ended, not finished.
+            for follower in [live, late] {
+                let closed = await eventually(timeout: .seconds(90)) {
+                    Self.connectionState(serverPort: server.port, clientPort: follower.localPort) != "01"
+                }
+                #expect(closed, "the server still holds the connection of a follower that never read")
             }
-            #expect(closed, "the server still holds the connection of a follower that never read")
             #expect(try await server.detail(id).deployment.status == .running)
             _ = try await server.act("abort", id)
         }
