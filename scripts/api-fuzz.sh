@@ -56,12 +56,13 @@ EOF
 token="wl_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export WAVELINE_INITIAL_ADMIN_PASSWORD="$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export WAVELINE_INITIAL_ADMIN_TOKEN="$token"
+: > "$work/server.log"   # made before the server starts, so the loop below can read it at once
 "$bin" serve --data "$work/data" --inventory "$work/inventory.yaml" --catalog "$repo/catalog" --port 0 \
     --log-level warning > "$work/server.log" 2>&1 &
 server=$!
 url=""
 for _ in $(seq 1 200); do
-    url="$(sed -n 's/^Waveline listening on \(http:[^ ]*\).*/\1/p' "$work/server.log" | head -1)"
+    url="$(sed -n 's/^Waveline listening on \(http:[^ ]*\).*/\1/p' "$work/server.log" | head -1 || true)"
     [ -n "$url" ] && break
     kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; echo "api-fuzz: the server did not start" >&2; exit 1; }
     sleep 0.1

@@ -6,11 +6,12 @@ import WavelineStore
 
 /// A node is in at most one unfinished deployment: a second one is refused with the node's name, or queued.
 @Suite(.serialized) struct BusyNodeTests {
-    /// Each run records its deployment id at start and end in the node's journal.
+    /// Each run records its deployment id at start and end in the node's journal; it ends once the test puts
+    /// `go` in the node's folder (a sleep was too short on a loaded machine).
     static let marked = """
         name: marked
         steps:
-          - {name: work, shell: 'echo "$WAVELINE_DEPLOYMENT start" >> journal; sleep 4; echo "$WAVELINE_DEPLOYMENT end" >> journal'}
+          - {name: work, shell: 'echo "$WAVELINE_DEPLOYMENT start" >> journal; while [ ! -f go ]; do sleep 0.05; done; echo "$WAVELINE_DEPLOYMENT end" >> journal'}
         """
 
     static let hang = """
@@ -53,6 +54,7 @@ import WavelineStore
             let nodes: NodeList = try await server.get("/api/v1/nodes")
             #expect(nodes.nodes.first { $0.name == "n2" }?.busyWith == first)
 
+            try bench.release(on: ["n1", "n2", "n3"])
             let firstFinal = try await server.waitUntilFinal(first)
             #expect(firstFinal.deployment.status == .succeeded)
             let secondFinal = try await server.waitUntilFinal(second)

@@ -14,6 +14,13 @@ import WavelineStore
           - {name: work, shell: 'echo "work start" >> journal; sleep 2; echo "work end" >> journal'}
         """
 
+    /// Like `slow`, but each node's step ends only once the test puts `go` in the node's folder.
+    static let gated = """
+        name: gated
+        steps:
+          - {name: work, shell: 'echo "work start" >> journal; while [ ! -f go ]; do sleep 0.05; done; echo "work end" >> journal'}
+        """
+
     /// Fails at its second step on a node without an `ok` file.
     static let needsOK = """
         name: needs-ok
@@ -24,15 +31,17 @@ import WavelineStore
         """
 
     @Test func pauseLetsRunningNodesFinishAndStartsNothingUntilResumed() async throws {
-        let bench = try Workbench(inventory: oneZoneInventory(nodes: 4), operations: ["slow": Self.slow],
+        let bench = try Workbench(inventory: oneZoneInventory(nodes: 4), operations: ["gated": Self.gated],
                                   strategies: ["pairs": singlePhaseStrategy("pairs", parallelism: 2)])
         defer { bench.remove() }
         try await bench.withServer { server in
-            let id = try await server.deploy("slow", selection: Selection(clusters: ["app-test"]), strategy: "pairs").deployment.id
+            let id = try await server.deploy("gated", selection: Selection(clusters: ["app-test"]), strategy: "pairs").deployment.id
             try await server.waitFor(id, "a node running") { $0.targets.contains { $0.status == .running } }
             let paused = try await server.act("pause", id)
             #expect(paused.deployment.status == .paused)
             let startedAtPause = paused.startedNodes
+            // Only now may the running steps end.
+            try bench.release(on: ["n1", "n2", "n3", "n4"])
 
             // Running nodes finish; then nothing new starts for a while.
             let settled = try await server.waitFor(id, "running nodes finished") { !$0.targets.contains { $0.status == .running } }

@@ -44,7 +44,9 @@ struct TokensController {
         var notAfter: Double?
         if case .token = caller.credential, let expiry = caller.expiresAt {
             notAfter = expiry
-            if let days = body.expiresInDays, Clock.now() + Double(days) * 86400 > expiry + 60 {
+            // A lifetime outside 1…366 days is malformed (400, from createToken), whatever the token's own.
+            if let days = body.expiresInDays, (1...Accounts.maximumTokenLifetimeDays).contains(days),
+               Clock.now() + Double(days) * 86400 > expiry + 60 {
                 let most = Int((expiry - Clock.now()) / 86400)
                 throw APIError(.unprocessableContent, "field 'expiresInDays': a token cannot make one that outlives it; this token expires at \(Accounts.timestamp(expiry)), so ask for at most \(most) days (or none: it then ends with this one), or sign in with a password for a longer one")
             }

@@ -34,6 +34,17 @@ func singlePhaseStrategy(_ name: String, parallelism: Int, failureBudget: String
 }
 
 extension Workbench {
+    /// Puts an empty `file` in each node's folder (made if the node has not run yet): the release of a step that
+    /// waits for it, so a test decides when a step ends instead of guessing with a sleep.
+    func release(_ file: String = "go", on nodes: [String]) throws {
+        for node in nodes {
+            try FileManager.default.createDirectory(atPath: nodeDirectory(node), withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: nodeDirectory(node) + "/" + file, contents: Data()) else {
+                throw HarnessError("cannot put \(file) in \(nodeDirectory(node))")
+            }
+        }
+    }
+
     /// The lines of a node's `journal` file (steps append to it), empty when there is none.
     func journal(_ node: String) -> [String] {
         (read(node, "journal") ?? "").split(separator: "\n").map(String.init)
