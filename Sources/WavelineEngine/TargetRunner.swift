@@ -197,6 +197,15 @@ struct TargetRunner: Sendable {
             name: String, command: Command, timeout: Duration, stage: StepStage, index: Int, label: String
         ) async -> RunResult {
             let key = Self.key(stage, index)
+            // An earlier attempt the server lost track of (it stopped while that attempt ran) may still run on the
+            // node when the restart could not check it; a person's retry must not start a second copy beside it.
+            // It is ended first, or this attempt does not start.
+            if let lost = job.history.last(where: { $0.stage == stage && $0.stepIndex == index && $0.status == .interrupted }) {
+                let mark = StepMark(deployment: job.deploymentID, target: job.target.targetIndex, stage: stage.rawValue, index: index, attempt: lost.attempt)
+                if case .unknown(let why) = await base.executor.settle(mark, on: job.node) {
+                    return .finished(CommandResult(outcome: .couldNotStart("attempt \(lost.attempt) of '\(name)' may still run on the node and could not be ended: \(why)"), duration: .zero))
+                }
+            }
             let attempt = (attempts[key] ?? 0) + 1
             attempts[key] = attempt
             var record = StepRunRecord(

@@ -1415,7 +1415,7 @@ components:
         password:
           allOf: [{ $ref: "#/components/schemas/Password" }]
           description: Ends every browser session of the user and their open live streams.
-        currentPassword: { type: string, description: "Needed to change one's own password (403 when wrong)." }
+        currentPassword: { type: string, description: "Needed to change one's own password (422 when missing, 403 when wrong)." }
         grants: { type: array, items: { $ref: "#/components/schemas/Grant" } }
         revokeTokens: { type: boolean, description: "With a new password: revoke the user's API tokens too; they keep working otherwise." }
     User:

@@ -331,7 +331,7 @@ public final class Accounts: Sendable {
             throw APIError(.forbidden, "\(user.name) has no password (a token-only account): an admin sets the first one")
         }
         guard let current, !current.isEmpty else {
-            throw APIError(.badRequest, "field 'currentPassword': changing your own password needs your current one")
+            throw APIError(.unprocessableContent, "field 'currentPassword': changing your own password needs your current one")
         }
         do {
             _ = try await verify(user: user.name, password: current, origin: origin)
