@@ -17,10 +17,13 @@ examples="${API_FUZZ_EXAMPLES:-40}"
 seed="${API_FUZZ_SEED:-20261205}"
 [ -x "$bin" ] || { echo "api-fuzz: no waveline binary at $bin (swift build first)" >&2; exit 1; }
 
-if ! command -v st >/dev/null 2>&1; then
+if ! python3 -c 'import schemathesis' 2>/dev/null; then
     python3 -m pip install --quiet "schemathesis==4.32.5" 2>/dev/null \
         || python3 -m pip install --quiet --break-system-packages "schemathesis==4.32.5"
 fi
+# Its command line through the interpreter that has it, not the `st` script: a fresh install's script may not
+# be on PATH yet (pyenv's shims appear only after a rehash).
+st() { python3 -c 'import sys; from schemathesis.cli import schemathesis; sys.argv[0] = "st"; sys.exit(schemathesis())' "$@"; }
 
 work="$(mktemp -d -t waveline-api-fuzz.XXXXXXXX)"
 server=""
