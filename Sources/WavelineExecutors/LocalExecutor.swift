@@ -105,7 +105,8 @@ public struct LocalExecutor: Executor {
         if let step {
             let name = step.name(scope: scope(for: node))
             environment[StepWrapper.variable] = name
-            let script = StepWrapper.script(name: name, scope: scope(for: node), command: "\"$@\"", reraise: true)
+            StepWrapper.removeEarlierRuns(in: directory, scope: scope(for: node), keeping: name)
+            let script = StepWrapper.script(name: name, scope: scope(for: node), command: "\"$@\"", reraise: true, tidy: false)
             launched = FilePath(Self.shell)
             arguments = Arguments(["-c", script, "waveline-step", executable] + Array(command.argv.dropFirst()))
         }
