@@ -175,7 +175,7 @@ struct SecretVault: Sendable {
 
 /// The store as the engine and the API see it: what is written is masked first (events, log lines, failure
 /// reasons, status reasons), so no secret value reaches the database or, through it, an API response.
-final class MaskingStore: DeploymentStore {
+final class MaskingStore: DeploymentStoreDecorator {
     let base: any DeploymentStore
     let masker: SecretMasker
 
@@ -217,33 +217,4 @@ final class MaskingStore: DeploymentStore {
             return change
         }
     }
-
-    func nextDeploymentID() async throws -> Int64 { try await base.nextDeploymentID() }
-    func maxLogLineID() async throws -> Int64 { try await base.maxLogLineID() }
-    func deployment(_ id: Int64) async throws -> DeploymentRecord? { try await base.deployment(id) }
-    func deployments(_ query: DeploymentQuery) async throws -> [DeploymentRecord] { try await base.deployments(query) }
-    func unfinishedDeployments() async throws -> [DeploymentRecord] { try await base.unfinishedDeployments() }
-    func phases(of deploymentID: Int64) async throws -> [PhaseRecord] { try await base.phases(of: deploymentID) }
-    func targets(of deploymentID: Int64) async throws -> [TargetRecord] { try await base.targets(of: deploymentID) }
-    func stepRuns(of deploymentID: Int64, target: Int?) async throws -> [StepRunRecord] { try await base.stepRuns(of: deploymentID, target: target) }
-    func logLines(of deploymentID: Int64, targets: [Int]?, afterID: Int64, limit: Int) async throws -> [LogLineRecord] {
-        try await base.logLines(of: deploymentID, targets: targets, afterID: afterID, limit: limit)
-    }
-    func lastLogLines(of deploymentID: Int64, target: Int, count: Int) async throws -> [LogLineRecord] {
-        try await base.lastLogLines(of: deploymentID, target: target, count: count)
-    }
-    func overviews(of deploymentIDs: [Int64], failureLimit: Int, lastLines: Int, window: Int) async throws -> [Int64: DeploymentOverview] {
-        try await base.overviews(of: deploymentIDs, failureLimit: failureLimit, lastLines: lastLines, window: window)
-    }
-    func events(of deploymentID: Int64?, afterID: Int64, limit: Int) async throws -> [EventRecord] {
-        try await base.events(of: deploymentID, afterID: afterID, limit: limit)
-    }
-    func events(_ query: EventQuery) async throws -> [EventRecord] { try await base.events(query) }
-    func nodeStates() async throws -> [NodeStateRecord] { try await base.nodeStates() }
-    func nodeState(named node: String) async throws -> NodeStateRecord? { try await base.nodeState(named: node) }
-    func nodeHistory(node: String, limit: Int, before: NodeRunCursor?) async throws -> [NodeRunRecord] {
-        try await base.nodeHistory(node: node, limit: limit, before: before)
-    }
-    func auditHead() async throws -> AuditHead? { try await base.auditHead() }
-    func close() async throws { try await base.close() }
 }

@@ -60,7 +60,7 @@ private func eventually(timeout: Duration, _ condition: () -> Bool) async -> Boo
 }
 
 /// A real store whose writes wait until `open()`: a store slower than the steps printing.
-final class GatedStore: DeploymentStore {
+final class GatedStore: DeploymentStoreDecorator {
     let base: any DeploymentStore
     private let gate = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
 
@@ -85,33 +85,4 @@ final class GatedStore: DeploymentStore {
         }
         try await base.write(changes)
     }
-
-    func nextDeploymentID() async throws -> Int64 { try await base.nextDeploymentID() }
-    func maxLogLineID() async throws -> Int64 { try await base.maxLogLineID() }
-    func deployment(_ id: Int64) async throws -> DeploymentRecord? { try await base.deployment(id) }
-    func deployments(_ query: DeploymentQuery) async throws -> [DeploymentRecord] { try await base.deployments(query) }
-    func unfinishedDeployments() async throws -> [DeploymentRecord] { try await base.unfinishedDeployments() }
-    func phases(of deploymentID: Int64) async throws -> [PhaseRecord] { try await base.phases(of: deploymentID) }
-    func targets(of deploymentID: Int64) async throws -> [TargetRecord] { try await base.targets(of: deploymentID) }
-    func stepRuns(of deploymentID: Int64, target: Int?) async throws -> [StepRunRecord] { try await base.stepRuns(of: deploymentID, target: target) }
-    func logLines(of deploymentID: Int64, targets: [Int]?, afterID: Int64, limit: Int) async throws -> [LogLineRecord] {
-        try await base.logLines(of: deploymentID, targets: targets, afterID: afterID, limit: limit)
-    }
-    func lastLogLines(of deploymentID: Int64, target: Int, count: Int) async throws -> [LogLineRecord] {
-        try await base.lastLogLines(of: deploymentID, target: target, count: count)
-    }
-    func overviews(of deploymentIDs: [Int64], failureLimit: Int, lastLines: Int, window: Int) async throws -> [Int64: DeploymentOverview] {
-        try await base.overviews(of: deploymentIDs, failureLimit: failureLimit, lastLines: lastLines, window: window)
-    }
-    func events(of deploymentID: Int64?, afterID: Int64, limit: Int) async throws -> [EventRecord] {
-        try await base.events(of: deploymentID, afterID: afterID, limit: limit)
-    }
-    func events(_ query: EventQuery) async throws -> [EventRecord] { try await base.events(query) }
-    func nodeStates() async throws -> [NodeStateRecord] { try await base.nodeStates() }
-    func nodeState(named node: String) async throws -> NodeStateRecord? { try await base.nodeState(named: node) }
-    func nodeHistory(node: String, limit: Int, before: NodeRunCursor?) async throws -> [NodeRunRecord] {
-        try await base.nodeHistory(node: node, limit: limit, before: before)
-    }
-    func auditHead() async throws -> AuditHead? { try await base.auditHead() }
-    func close() async throws { try await base.close() }
 }
