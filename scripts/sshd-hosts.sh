@@ -164,9 +164,9 @@ stop() {
     local all="$pids $(descendants $pids)"
     kill -TERM $all 2>/dev/null || true
     for _ in $(seq 1 50); do
-        local alive=""
-        for pid in $all; do kill -0 "$pid" 2>/dev/null && alive+=" $pid"; done
-        [ -z "$alive" ] && return 0
+        local running=""
+        for pid in $all; do alive "$pid" && running+=" $pid"; done
+        [ -z "$running" ] && return 0
         sleep 0.05
     done
     kill -KILL $all 2>/dev/null || true
@@ -174,6 +174,12 @@ stop() {
 
 field() { # name column
     awk -F'\t' -v n="$1" -v c="$2" '$1 == n { print $c }' "$DIR/hosts.tsv"
+}
+
+# True while process $1 runs. A killed daemon whose parent is init stays a zombie until init reaps it (on some
+# machines init never does), and kill -0 still finds a zombie: it runs nothing, so it counts as gone.
+alive() {
+    kill -0 "$1" 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"
 }
 
 kill_host() {
@@ -187,7 +193,7 @@ kill_host() {
 revive() {
     local name=$1 pid
     [ -n "$(field "$name" 2)" ] || die "no host '$name' in $DIR/hosts.tsv"
-    kill -0 "$(field "$name" 3)" 2>/dev/null && die "$name is still running"
+    alive "$(field "$name" 3)" && die "$name is still running"
     SSHD=$(sshd_path)
     mkdir -p /run/sshd
     pid=$(launch "$name") || die "could not restart $name, see $DIR/hosts/$name/sshd.log"
