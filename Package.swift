@@ -112,14 +112,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "WavelineCoreTests", dependencies: ["WavelineCore"], swiftSettings: swiftSettings),
+        // What tests share: fixtures, a manual time, store factories.
+        .target(
+            name: "WavelineTesting",
+            dependencies: ["WavelineCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "WavelineCoreTests", dependencies: ["WavelineCore", "WavelineTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "WavelineStoreTests", dependencies: ["WavelineStore"], swiftSettings: swiftSettings),
         .testTarget(name: "WavelineExecutorsTests", dependencies: ["WavelineExecutors"], swiftSettings: swiftSettings),
-        .testTarget(name: "WavelineEngineTests", dependencies: ["WavelineEngine"], swiftSettings: swiftSettings),
+        .testTarget(name: "WavelineEngineTests", dependencies: ["WavelineEngine", "WavelineTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WavelineEndToEndTests",
             dependencies: [
                 "WavelineServer",
+                "WavelineTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),

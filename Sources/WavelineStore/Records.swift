@@ -123,21 +123,6 @@ public struct PhaseRecord: Sendable, Hashable, Codable {
     }
 }
 
-/// Where and why a node's run failed: what `status` shows first.
-public struct FailurePoint: Sendable, Hashable, Codable {
-    public var stage: StepStage
-    public var step: String
-    public var exitCode: Int32?
-    public var reason: String
-
-    public init(stage: StepStage, step: String, exitCode: Int32?, reason: String) {
-        self.stage = stage
-        self.step = step
-        self.exitCode = exitCode
-        self.reason = reason
-    }
-}
-
 public struct TargetRecord: Sendable, Hashable, Codable {
     public var deploymentId: Int64
     public var targetIndex: Int
@@ -186,13 +171,6 @@ public struct TargetRecord: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case deploymentId = "deployment_id", targetIndex = "target_index", node, cluster, zone, environment, product, nodeJson = "node_json", kind, phaseIndex = "phase_index", batchIndex = "batch_index", status, attempt, currentStep = "current_step", failureJson = "failure_json", startedAt = "started_at", finishedAt = "finished_at"
     }
-}
-
-public enum StepStage: String, Sendable, Hashable, Codable {
-    case preCheck = "pre_check"
-    case step
-    case postCheck = "post_check"
-    case rollback
 }
 
 public enum StepRunStatus: String, Sendable, Hashable, Codable {

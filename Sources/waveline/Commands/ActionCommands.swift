@@ -1,3 +1,4 @@
+import WavelineCore
 import ArgumentParser
 import WavelineEngine
 import WavelineServer

@@ -1,0 +1,22 @@
+/// Where and why a node's run failed: what `status` shows first.
+public struct FailurePoint: Sendable, Hashable, Codable {
+    public var stage: StepStage
+    public var step: String
+    public var exitCode: Int32?
+    public var reason: String
+
+    public init(stage: StepStage, step: String, exitCode: Int32?, reason: String) {
+        self.stage = stage
+        self.step = step
+        self.exitCode = exitCode
+        self.reason = reason
+    }
+}
+
+/// Which part of a node's run a step belongs to.
+public enum StepStage: String, Sendable, Hashable, Codable {
+    case preCheck = "pre_check"
+    case step
+    case postCheck = "post_check"
+    case rollback
+}
