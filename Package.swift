@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "WavelineCore", targets: ["WavelineCore"]),
         .library(name: "WavelineEngine", targets: ["WavelineEngine"]),
         .library(name: "WavelineServer", targets: ["WavelineServer"]),
+        .library(name: "WavelineAPI", targets: ["WavelineAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -81,11 +82,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The API contract: wire types, operator action requests, server-sent events, the OpenAPI document and
+        // the HTTP client. Core types only: no store, engine or server, so a client links this alone.
+        .target(
+            name: "WavelineAPI",
+            dependencies: [
+                "WavelineCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP JSON API over the engine.
         .target(
             name: "WavelineServer",
             dependencies: [
                 "WavelineEngine",
+                "WavelineAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -101,13 +115,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Thin executable: commands, and an HTTP client of the API.
+        // Thin executable: client commands over WavelineAPI; `serve` and `demo` start a WavelineServer.
         .executableTarget(
             name: "waveline",
             dependencies: [
+                "WavelineAPI",
                 "WavelineServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: swiftSettings
@@ -126,6 +140,7 @@ let package = Package(
             name: "WavelineEndToEndTests",
             dependencies: [
                 "WavelineServer",
+                "WavelineAPI",
                 "WavelineTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Embeds openapi/waveline.yaml (the API contract) into the server as a Swift string, so the binary serves it
+# Embeds openapi/waveline.yaml (the API contract) into the WavelineAPI module as a Swift string, so the binary serves it
 # at GET /api/v1/openapi.yaml from wherever it is installed: no resource bundle to find at run time (on Linux
 # `Bundle.module` looks for a bundle beside the binary, or in the build folder it was built in, so a moved
 # binary would lose it). Run after every edit of the document; the contract tests fail while the embedded copy
@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source=openapi/waveline.yaml
-target=Sources/WavelineServer/API/OpenAPIDocument.swift
+target=Sources/WavelineAPI/OpenAPI/OpenAPIDocument.swift
 if grep -q '"""#\|\\#' "$source"; then
     echo "error: $source contains '\"\"\"#' or '\\#', which cannot be embedded in a raw Swift string" >&2
     exit 1

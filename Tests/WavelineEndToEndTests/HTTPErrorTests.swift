@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WavelineAPI
 import WavelineCore
 import WavelineServer
 import WavelineStore

@@ -5,6 +5,7 @@ import NIOPosix
 import SQLiteKit
 import SQLKit
 import Testing
+import WavelineCore
 import WavelineStore
 
 /// The audit trail's hash chain on a real SQLite file: rows edited, deleted, reordered and inserted with raw

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import WavelineAPI
 import WavelineEngine
 
 /// An error answered as JSON in the one shape of the API: `{"error": {"status": 400, "message": "..."}}`.

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Synchronization
+import WavelineAPI
 import WavelineEngine
 
 extension WavelineServerBuilder {

@@ -1,4 +1,5 @@
 import Hummingbird
+import WavelineAPI
 import WavelineCore
 import WavelineEngine
 import WavelineStore
@@ -141,12 +142,6 @@ enum DeploymentView {
             deployment: DeploymentSummary(record), phases: phaseViews, targets: targets.map(TargetView.init),
             failures: failures, counts: counts
         )
-    }
-}
-
-extension LogLineView {
-    init(_ record: LogLineRecord, node: String) {
-        self.init(id: record.id, node: node, seq: record.seq, time: record.time, stream: record.stream, step: record.step, text: record.text)
     }
 }
 

@@ -1,4 +1,5 @@
 import Hummingbird
+import WavelineAPI
 import WavelineCore
 import WavelineEngine
 import WavelineStore

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import WavelineAPI
 import WavelineCore
 import WavelineEngine
 import WavelineStore
@@ -74,7 +75,7 @@ struct LogsController {
         let store = engine.store
         // Subscribe before reading the backlog: a line stored in between shows up in both and is dropped by id.
         let updates = engine.feed.subscribe(deploymentID: scope.id)
-        let shared = SharedLogEvents.Scope(deployment: scope.id, targets: scope.targets, nodeNames: scope.nodeNames, format: format)
+        let followed = SharedLogEvents.FollowedLog(deployment: scope.id, targets: scope.targets, nodeNames: scope.nodeNames, format: format)
         let watch = LiveWatch(context: context, accounts: accounts)
         let body = ResponseBody { writer in
             var cursor = scope.after
@@ -84,8 +85,8 @@ struct LogsController {
                 let new = records.drop { $0.id <= cursor }
                 guard let last = new.last(where: { scope.targets?.contains($0.targetIndex) ?? true }) else { return }
                 let events = fromFeed && new.count == records.count
-                    ? try SharedLogEvents.shared.events(records, scope: shared)
-                    : try SharedLogEvents.encode(Array(new), scope: shared)
+                    ? SharedLogEvents.shared.events(records, of: followed)
+                    : SharedLogEvents.encode(Array(new), of: followed)
                 try await watch.timed { try await writer.write(events) }
                 cursor = last.id
             }
@@ -102,14 +103,15 @@ struct LogsController {
                 guard let status = try await store.deployment(scope.id)?.status, status.isFinal,
                       await !engine.isDriving(scope.id) else { return false }
                 try await catchUp()
-                try await watch.timed { try await writer.write(ByteBuffer(string: "event: end\ndata: {\"status\":\"\(status.rawValue)\"}\n\n")) }
+                let end = try ServerSentEvent(event: "end", json: LogStreamEnd(status: status))
+                try await watch.timed { try await writer.write(end.bytes) }
                 return true
             }
             // The backlog is sent inside the relay too: a client that stops reading during it is ended as well.
             try await withLiveRelay(updates, limit: engine.feed.bufferLimit, watch: watch) { events in
                 try await catchUp()
                 if try await finishIfDone() { return }
-                try await watch.timed { try await writer.write(ByteBuffer(string: ": following\n\n")) }
+                try await watch.timed { try await writer.write(ServerSentEvent.comment("following")) }
                 for await event in events {
                     switch event {
                     case .update(.logLines(let records)):
@@ -117,7 +119,7 @@ struct LogsController {
                     case .update(.deploymentChanged):
                         if try await finishIfDone() { return }
                     case .heartbeat:
-                        try await watch.timed { try await writer.write(ByteBuffer(string: ": heartbeat\n\n")) }
+                        try await watch.timed { try await writer.write(ServerSentEvent.heartbeat) }
                     }
                 }
             }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
+import WavelineAPI
 import WavelineCore
 import WavelineStore
 

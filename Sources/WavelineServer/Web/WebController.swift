@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import WavelineAPI
 import WavelineCore
 import WavelineEngine
 import WavelineStore
@@ -196,7 +197,7 @@ struct WebController {
         let watch = LiveWatch(context: context, accounts: accounts)
         let body = ResponseBody { writer in
             var visible = ReadableDeployments(identity: identity, store: store)
-            try await watch.timed { try await writer.write(ByteBuffer(string: "retry: 1000\n: listening\n\n")) }
+            try await watch.timed { try await writer.write(ServerSentEvent.retry(milliseconds: 1000, comment: "listening")) }
             try await withLiveRelay(updates, limit: engine.feed.bufferLimit, watch: watch) { events in
                 var sequence = 0
                 for await event in events {
@@ -207,12 +208,13 @@ struct WebController {
                         // Step boundaries (system lines) move a node's current step.
                         changed = lines.first { $0.stream == "system" }?.deploymentId
                     case .heartbeat:
-                        try await watch.timed { try await writer.write(ByteBuffer(string: ": heartbeat\n\n")) }
+                        try await watch.timed { try await writer.write(ServerSentEvent.heartbeat) }
                         continue
                     }
                     guard let changed, try await visible.contains(changed) else { continue }
                     sequence += 1
-                    try await watch.timed { try await writer.write(ByteBuffer(string: "event: change\nid: \(sequence)\ndata: {\"deployment\":\(changed)}\n\n")) }
+                    let change = ServerSentEvent(event: "change", id: String(sequence), data: "{\"deployment\":\(changed)}")
+                    try await watch.timed { try await writer.write(change.bytes) }
                 }
             }
             try await writer.finish(nil)

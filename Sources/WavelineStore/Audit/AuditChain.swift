@@ -1,4 +1,5 @@
 import Crypto
+import WavelineCore
 
 /// The audit trail's hash chain. Every event's `hash` is SHA-256 over its canonical encoding, which includes
 /// the previous event's hash, so editing, removing or reordering any stored entry breaks the chain at that
@@ -88,55 +89,6 @@ public struct AuditHead: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case lastId = "last_id", lastHash = "last_hash"
-    }
-}
-
-/// One thing wrong with the audit trail, at one entry.
-public struct AuditProblem: Sendable, Hashable, Codable, CustomStringConvertible {
-    public enum Kind: String, Sendable, Hashable, Codable {
-        /// The entry's contents no longer match its hash.
-        case edited
-        /// Entries are missing (before this id, or at the end).
-        case removed
-        /// The entry is intact but stored in another place than it was written in.
-        case reordered
-        /// The entry has no hash, or links to no entry: it was added outside Waveline.
-        case inserted
-    }
-
-    public var kind: Kind
-    /// The entry where the problem shows.
-    public var eventId: Int64
-    public var message: String
-
-    public var description: String { message }
-}
-
-/// What `waveline audit verify` answers.
-public struct AuditReport: Sendable, Hashable, Codable {
-    /// Entries read.
-    public var count: Int
-    public var firstId: Int64?
-    public var lastId: Int64?
-    /// The newest entry's hash: keep it, and a later verification can show nothing was rewritten since.
-    public var lastHash: String?
-    /// At most `AuditVerifier.problemLimit`, in id order.
-    public var problems: [AuditProblem]
-    /// More problems than listed.
-    public var moreProblems: Int
-
-    public var isIntact: Bool { problems.isEmpty }
-
-    /// One paragraph for a person.
-    public var summary: String {
-        guard !problems.isEmpty else {
-            guard let firstId, let lastId, let lastHash else { return "audit trail intact: no entries" }
-            return "audit trail intact: \(count) entries, #\(firstId)–#\(lastId), last hash \(lastHash)"
-        }
-        var lines = ["audit trail TAMPERED: \(problems.count + moreProblems) problem(s) in \(count) entries"]
-        lines += problems.map { "  #\($0.eventId) \($0.kind.rawValue): \($0.message)" }
-        if moreProblems > 0 { lines.append("  … and \(moreProblems) more") }
-        return lines.joined(separator: "\n")
     }
 }
 

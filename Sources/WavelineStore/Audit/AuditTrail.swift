@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import SQLiteKit
 import SQLKit
+import WavelineCore
 
 extension DeploymentStore {
     /// Every event in id order (after `after`), page by page.

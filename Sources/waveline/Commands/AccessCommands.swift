@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import WavelineCore
-import WavelineServer
+import WavelineAPI
 
 /// Reads a password: from standard input (`--password-stdin`, for scripts) or typed at the terminal, unseen.
 func readPassword(fromStandardInput: Bool, prompt: String) throws -> String {

@@ -1,7 +1,6 @@
-import WavelineCore
 import ArgumentParser
-import WavelineEngine
-import WavelineServer
+import WavelineAPI
+import WavelineCore
 
 /// What every operator action takes: the deployment, optional nodes, a reason.
 struct ActionOptions: ParsableArguments {
@@ -20,10 +19,8 @@ protocol ActionCommand: AsyncParsableCommand {
 extension ActionCommand {
     func run() async throws {
         let api = options.client.client
-        let body = ActionBody(nodes: options.node, reason: options.reason)
-        let detail = try await reporting {
-            try await api.post("/api/v1/deployments/\(options.id)/actions/\(Self.action.rawValue)", body: body, as: DeploymentDetail.self)
-        }
+        let request = OperatorActionRequest(deployment: options.id, action: Self.action, nodes: options.node, reason: options.reason)
+        let detail = try await reporting { try await api.act(request) }
         if options.json {
             try printJSON(detail)
         } else {

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import NIOCore
-import WavelineStore
+import WavelineAPI
+import WavelineCore
+import WavelineServer
 
 /// `waveline audit verify|export`: the audit trail, through the server or straight from a data folder (a copy
 /// of a server's, for an auditor working offline).
@@ -43,8 +45,8 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         let report: AuditReport
         if let file = source.databaseFile {
             do {
-                report = try await AuditTrail.verify(sqliteFile: file)
-            } catch let error as StoreError {
+                report = try await OfflineAudit.verify(sqliteFile: file)
+            } catch let error as OfflineAudit.Failure {
                 throw CLIError(error.description)
             }
         } else {
@@ -66,10 +68,10 @@ struct AuditExportCommand: AsyncParsableCommand {
         let output = FileHandle.standardOutput
         if let file = source.databaseFile {
             do {
-                try await AuditTrail.export(sqliteFile: file) { page in
-                    output.write(Data(page.map { AuditTrail.jsonLine($0) + "\n" }.joined().utf8))
+                try await OfflineAudit.export(sqliteFile: file) { lines in
+                    output.write(Data(lines.utf8))
                 }
-            } catch let error as StoreError {
+            } catch let error as OfflineAudit.Failure {
                 throw CLIError(error.description)
             }
         } else {

@@ -3,8 +3,8 @@ import Foundation
 import Hummingbird
 import Logging
 import Subprocess
+import WavelineAPI
 import WavelineCore
-import WavelineEngine
 import WavelineServer
 
 struct DemoCommand: AsyncParsableCommand {
@@ -81,9 +81,9 @@ struct DemoCommand: AsyncParsableCommand {
             // identity, so it runs at once and the approval shows in its events.
             let approval = first.deployment.status == .pendingApproval
             if approval {
-                _ = try await approver.post("/api/v1/deployments/\(first.deployment.id)/actions/approve", body: ActionBody(
-                    nodes: [], reason: "reviewed CHG-2041 (demo: approved automatically)"
-                ), as: DeploymentDetail.self)
+                _ = try await approver.act(OperatorActionRequest(
+                    deployment: first.deployment.id, action: .approve, nodes: [], reason: "reviewed CHG-2041 (demo: approved automatically)"
+                ))
             }
             let second = try await api.post("/api/v1/deployments", body: CreateDeploymentBody(
                 operation: "cache-rebuild", selection: Selection(environments: ["dev"], products: ["valkey"]),

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import WavelineCore
-import WavelineServer
+import WavelineAPI
 
 struct InventoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

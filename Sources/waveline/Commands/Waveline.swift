@@ -1,4 +1,5 @@
 import ArgumentParser
+import WavelineAPI
 import Foundation
 
 @main

@@ -1,7 +1,6 @@
 import Foundation
 import WavelineCore
-import WavelineServer
-import WavelineStore
+import WavelineAPI
 
 /// Plain-text views of deployments for a terminal: aligned columns, the failure point first when there is one.
 /// What they show comes from nodes and people, so every view is neutralized for the terminal (`TerminalText`).

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Testing
+import WavelineAPI
 import WavelineStore
 @testable import WavelineServer
 
@@ -34,7 +35,7 @@ struct LogEventEncodingTests {
     @Test func everyEventDecodesToTheViewJSONEncoderWrites() throws {
         let records = Self.records()
         let names = [0: "node-0", 1: "nöde \"1\"", 2: "n\\2"]
-        let buffer = try SharedLogEvents.encode(records, scope: .init(deployment: 3, targets: nil, nodeNames: names))
+        let buffer = SharedLogEvents.encode(records, of: .init(deployment: 3, targets: nil, nodeNames: names))
         let events = Self.events(buffer)
         try #require(events.count == records.count)
         for (event, record) in zip(events, records) {
@@ -54,7 +55,7 @@ struct LogEventEncodingTests {
 
     @Test func aNodeFilterKeepsOnlyThatNodesLines() throws {
         let records = Self.records()
-        let buffer = try SharedLogEvents.encode(records, scope: .init(deployment: 3, targets: [1], nodeNames: [1: "one"]))
+        let buffer = SharedLogEvents.encode(records, of: .init(deployment: 3, targets: [1], nodeNames: [1: "one"]))
         let ids = Self.events(buffer).map { $0.split(separator: "\n")[1] }
         #expect(ids == records.filter { $0.targetIndex == 1 }.map { "id: \($0.id)"[...] })
     }
@@ -75,7 +76,7 @@ struct LogEventEncodingTests {
     @Test func batchesHoldTheSameLinesInRunsOfOneNodeStreamAndStep() throws {
         let records = Self.records()
         let names = [0: "node-0", 1: "nöde \"1\"", 2: "n\\2"]
-        let buffer = try SharedLogEvents.encode(records, scope: .init(deployment: 3, targets: nil, nodeNames: names, format: .batches))
+        let buffer = SharedLogEvents.encode(records, of: .init(deployment: 3, targets: nil, nodeNames: names, format: .batches))
         #expect(!String(buffer: buffer).contains("\r"))
         let batches = try Self.batches(buffer)
         try #require(batches.count == 1)
@@ -94,13 +95,13 @@ struct LogEventEncodingTests {
                           stream: "stdout", step: "print", text: "line \(index)")
         }
         let names = [0: "even", 1: "odd"]
-        let all = try Self.batches(try SharedLogEvents.encode(records, scope: .init(deployment: 3, targets: nil, nodeNames: names, format: .batches)))
+        let all = try Self.batches(SharedLogEvents.encode(records, of: .init(deployment: 3, targets: nil, nodeNames: names, format: .batches)))
         #expect(all.map { $0.batch.lines.count } == [LogBatchView.maximumLines, LogBatchView.maximumLines, 500])
         #expect(all.map(\.id) == all.map { $0.batch.lines.last!.id })
         #expect(all.flatMap { $0.batch.lines.map(\.id) } == records.map(\.id))
         #expect(all[0].batch.runs.count == LogBatchView.maximumLines, "alternating nodes: a run per line")
 
-        let odd = try Self.batches(try SharedLogEvents.encode(records, scope: .init(deployment: 3, targets: [1], nodeNames: [1: "odd"], format: .batches)))
+        let odd = try Self.batches(SharedLogEvents.encode(records, of: .init(deployment: 3, targets: [1], nodeNames: [1: "odd"], format: .batches)))
         let oddRecords = records.filter { $0.targetIndex == 1 }
         #expect(odd.flatMap { $0.batch.lines } == oddRecords.map { LogLineView($0, node: "odd") })
         #expect(odd.flatMap(\.batch.runs).count == 2, "one node's lines: one run per event")

@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 import Testing
+import WavelineAPI
 import WavelineCore
 import WavelineEngine
 import WavelineExecutors

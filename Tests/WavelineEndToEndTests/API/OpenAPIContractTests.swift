@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Testing
+import WavelineAPI
 import WavelineCore
 import WavelineEngine
 import WavelineExecutors

@@ -5,6 +5,7 @@ import NIOHTTP1
 import NIOSSL
 import Subprocess
 import Testing
+import WavelineAPI
 import WavelineCore
 import WavelineServer
 

@@ -5,6 +5,7 @@ import NIOPosix
 import SQLiteKit
 import SQLKit
 import Testing
+import WavelineAPI
 import WavelineCore
 import WavelineServer
 import WavelineStore

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 import Testing
+import WavelineAPI
 import WavelineCore
 import WavelineServer
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WavelineAPI
 import WavelineCore
 @testable import WavelineServer
 #if canImport(Glibc)

@@ -5,6 +5,7 @@ import NIOHTTP1
 import Subprocess
 import SystemPackage
 import Testing
+import WavelineAPI
 import WavelineCore
 import WavelineServer
 

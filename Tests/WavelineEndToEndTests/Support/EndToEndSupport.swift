@@ -2,6 +2,7 @@ import Foundation
 import Subprocess
 import SystemPackage
 import Testing
+import WavelineAPI
 import WavelineCore
 import WavelineServer
 import WavelineStore

@@ -7,6 +7,7 @@ import NIOPosix
 import SQLiteKit
 import SQLKit
 import Testing
+import WavelineAPI
 import WavelineCore
 import WavelineStore
 @testable import WavelineServer

@@ -1,4 +1,5 @@
 import Foundation
+import WavelineAPI
 import WavelineCore
 import WavelineStore
 

@@ -1,4 +1,5 @@
 import Foundation
+import WavelineCore
 import WavelineStore
 
 /// The audit trail, newest first: who did what, when, from where and why, filterable by person, kind and

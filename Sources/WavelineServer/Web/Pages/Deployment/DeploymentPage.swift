@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import WavelineAPI
 import WavelineCore
 import WavelineEngine
 import WavelineStore

@@ -2,18 +2,29 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import WavelineServer
+import WavelineCore
 
-/// The CLI's view of the HTTP API. Errors come back as the server's one-sentence message.
-struct APIClient {
-    let baseURL: String
+/// A client of the HTTP API (the CLI's only way to the server). Errors come back as the server's one-sentence
+/// message.
+public struct APIClient: Sendable {
+    public let baseURL: String
     /// The API token sent as `Authorization: Bearer`; nil before `waveline login`.
-    let token: String?
+    public let token: String?
     /// HTTP Basic credentials instead of a token: only `waveline login` uses them, to make its token.
-    var basic: (user: String, password: String)?
+    public var basic: (user: String, password: String)?
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public init(baseURL: String, token: String?, basic: (user: String, password: String)? = nil) {
+        self.baseURL = baseURL
+        self.token = token
+        self.basic = basic
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     /// One client for the process. A short connect timeout: the default retries a refused connection until
@@ -24,23 +35,23 @@ struct APIClient {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
-    var unreachable: String {
+    public var unreachable: String {
         "cannot reach the Waveline server at \(baseURL); start it with `waveline serve` or `waveline demo`, or point --server (or WAVELINE_URL) at it"
     }
 
-    func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
+    public func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
         try await send("GET", path, body: Optional<Int>.none, as: type)
     }
 
-    func post<Body: Encodable, T: Decodable>(_ path: String, body: Body, as type: T.Type) async throws -> T {
+    public func post<Body: Encodable, T: Decodable>(_ path: String, body: Body, as type: T.Type) async throws -> T {
         try await send("POST", path, body: body, as: type)
     }
 
-    func patch<Body: Encodable, T: Decodable>(_ path: String, body: Body, as type: T.Type) async throws -> T {
+    public func patch<Body: Encodable, T: Decodable>(_ path: String, body: Body, as type: T.Type) async throws -> T {
         try await send("PATCH", path, body: body, as: type)
     }
 
-    func delete<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
+    public func delete<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
         try await send("DELETE", path, body: Optional<Int>.none, as: type)
     }
 
@@ -53,11 +64,18 @@ struct APIClient {
         }
     }
 
-    /// A GET whose answer is text (JSON lines, YAML), handed over a chunk at a time as it arrives.
     /// What a 204 decodes to.
-    struct NoContent: Decodable {}
+    public struct NoContent: Decodable, Sendable {
+        public init() {}
+    }
 
-    func getStream(_ path: String, _ handle: (ByteBuffer) throws -> Void) async throws {
+    /// Runs an operator action on a deployment; the deployment after it.
+    public func act(_ request: OperatorActionRequest) async throws -> DeploymentDetail {
+        try await post(request.path, body: request.body, as: DeploymentDetail.self)
+    }
+
+    /// A GET whose answer is text (JSON lines, YAML), handed over a chunk at a time as it arrives.
+    public func getStream(_ path: String, _ handle: (ByteBuffer) throws -> Void) async throws {
         var request = HTTPClientRequest(url: baseURL + path)
         authorize(&request)
         let response: HTTPClientResponse
@@ -107,9 +125,10 @@ struct APIClient {
         }
     }
 
-    /// Follows a server-sent event stream, handing each event to `handle` until it returns false or the
-    /// stream ends. Returns the last event id seen, to resume from.
-    func events(_ path: String, lastEventID: Int64?, handle: (String, String) throws -> Bool) async throws -> (lastID: Int64?, ended: Bool) {
+    /// Follows a server-sent event stream, handing each event (its name and data) to `handle` until it returns
+    /// false, an `end` event comes, or the stream ends. Returns the last event id seen, to resume from, and
+    /// whether the stream ended for good (false: it dropped, resume).
+    public func events(_ path: String, lastEventID: Int64?, handle: (String, String) throws -> Bool) async throws -> (lastID: Int64?, ended: Bool) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.headers.add(name: "Accept", value: "text/event-stream")
         authorize(&request)
@@ -127,34 +146,22 @@ struct APIClient {
             }
             throw Failure(description: "the server answered \(response.status.code)")
         }
+        var reader = ServerSentEventReader(lastEventID: lastEventID.map(String.init))
         var lastID = lastEventID
-        var pending = Data()
-        var event = "message", data = ""
         // A stream that drops mid-way ends quietly: the caller resumes from the last event id.
         do {
             for try await chunk in response.body {
-                pending.append(contentsOf: chunk.readableBytesView)
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                    pending.removeSubrange(pending.startIndex...newline)
-                    if line.isEmpty {
-                        if !data.isEmpty {
-                            if try !handle(event, data) { return (lastID, true) }
-                            if event == "end" { return (lastID, true) }
-                        }
-                        event = "message"
-                        data = ""
-                    } else if line.hasPrefix("event: ") {
-                        event = String(line.dropFirst(7))
-                    } else if line.hasPrefix("data: ") {
-                        data += String(line.dropFirst(6))
-                    } else if line.hasPrefix("id: ") {
-                        lastID = Int64(line.dropFirst(4)) ?? lastID
-                    }
+                for event in try reader.read(chunk.readableBytesView) {
+                    lastID = event.id.flatMap { Int64($0) } ?? lastID
+                    if try !handle(event.event ?? "message", event.data) { return (lastID, true) }
+                    if event.event == "end" { return (lastID, true) }
                 }
+                lastID = reader.lastEventID.flatMap { Int64($0) } ?? lastID
             }
         } catch let error as Failure {
             throw error
+        } catch let error as ServerSentEventReader.LineTooLong {
+            throw Failure(description: error.description)
         } catch {
             return (lastID, false)
         }

@@ -1,6 +1,4 @@
-import HTTPTypes
 import WavelineCore
-import WavelineStore
 
 /// The JSON shapes of sign-in, users and API tokens.
 
@@ -31,18 +29,6 @@ public struct GrantBody: Codable, Sendable, Hashable {
     }
 
     public var grant: Grant { Grant(role: role, environments: environments ?? [], products: products ?? []) }
-
-    /// The grants of a request body, each environment and product checked to be a name (`field` names them).
-    static func grants(_ bodies: [GrantBody], field: String = "grants") throws(APIError) -> [Grant] {
-        for (index, body) in bodies.enumerated() {
-            for (key, names) in [("environments", body.environments ?? []), ("products", body.products ?? [])] {
-                if let bad = names.firstIndex(where: { !NameSyntax.isName($0) }) {
-                    throw APIError(.badRequest, "field '\(field)[\(index)].\(key)[\(bad)]' must be \(NameSyntax.described), got '\(names[bad].prefix(80))'")
-                }
-            }
-        }
-        return bodies.map(\.grant)
-    }
 }
 
 public struct SessionView: Codable, Sendable {
@@ -53,6 +39,14 @@ public struct SessionView: Codable, Sendable {
     public var tokenName: String?
     /// Send it as `X-CSRF-Token` with every state-changing request of a browser session.
     public var csrfToken: String?
+
+    public init(user: String, grants: [GrantBody], credential: String, tokenName: String?, csrfToken: String?) {
+        self.user = user
+        self.grants = grants
+        self.credential = credential
+        self.tokenName = tokenName
+        self.csrfToken = csrfToken
+    }
 }
 
 public struct CreateUserBody: Codable, Sendable {
@@ -93,18 +87,22 @@ public struct UserView: Codable, Sendable {
     /// After a change: what it did beyond the fields above (sessions ended, API tokens kept or revoked).
     public var note: String?
 
-    init(_ record: UserRecord, note: String? = nil) {
+    public init(name: String, grants: [GrantBody], hasPassword: Bool, createdAt: Double, createdBy: String, note: String? = nil) {
+        self.name = name
+        self.grants = grants
+        self.hasPassword = hasPassword
+        self.createdAt = createdAt
+        self.createdBy = createdBy
         self.note = note
-        name = record.name
-        grants = record.grants.map(GrantBody.init)
-        hasPassword = record.passwordHash != nil
-        createdAt = record.createdAt
-        createdBy = record.createdBy
     }
 }
 
 public struct UserList: Codable, Sendable {
     public var users: [UserView]
+
+    public init(users: [UserView]) {
+        self.users = users
+    }
 }
 
 public struct CreateTokenBody: Codable, Sendable {
@@ -130,14 +128,14 @@ public struct TokenView: Codable, Sendable {
     public var revokedAt: Double?
     public var createdBy: String
 
-    init(_ record: APITokenRecord) {
-        id = record.id
-        name = record.name
-        user = record.userName
-        createdAt = record.createdAt
-        expiresAt = record.expiresAt
-        revokedAt = record.revokedAt
-        createdBy = record.createdBy
+    public init(id: String, name: String, user: String, createdAt: Double, expiresAt: Double, revokedAt: Double?, createdBy: String) {
+        self.id = id
+        self.name = name
+        self.user = user
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+        self.createdBy = createdBy
     }
 }
 
@@ -145,8 +143,17 @@ public struct TokenView: Codable, Sendable {
 public struct CreatedToken: Codable, Sendable {
     public var token: String
     public var details: TokenView
+
+    public init(token: String, details: TokenView) {
+        self.token = token
+        self.details = details
+    }
 }
 
 public struct TokenList: Codable, Sendable {
     public var tokens: [TokenView]
+
+    public init(tokens: [TokenView]) {
+        self.tokens = tokens
+    }
 }

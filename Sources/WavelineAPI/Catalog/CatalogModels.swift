@@ -1,87 +1,24 @@
 import WavelineCore
-import WavelineStore
 
-// The JSON shapes of the inventory and catalog routes, shared by the server and the CLI. Catalog types get
-// views of their own rather than the Swift types' synthesized coding, so the contract reads as plain JSON
-// (durations in seconds, sizes and gates as the strategy files spell them).
+// The JSON shapes of the catalog routes. Catalog types get views of their own rather than the Swift types'
+// synthesized coding, so the contract reads as plain JSON (durations in seconds, sizes and gates as the
+// strategy files spell them).
 
-/// What Waveline last put on a node: the last deploy run there that succeeded or failed.
-public struct NodeStateView: Codable, Sendable, Hashable {
-    public var deploymentId: Int64
-    public var operation: String
-    /// How that run ended: `succeeded` or `failed`.
-    public var outcome: TargetStatus
-    public var finishedAt: Double
-    /// The run's `version` parameter, when its operation has one.
-    public var version: String?
-    /// SHA-256 (hex) of the parameters and node variables the run applied.
-    public var configDigest: String
+public struct OperationList: Codable, Sendable {
+    public var operations: [OperationView]
 
-    public init(_ record: NodeStateRecord) {
-        deploymentId = record.deploymentId
-        operation = record.operation
-        outcome = record.outcome
-        finishedAt = record.finishedAt
-        version = record.version
-        configDigest = record.configDigest
+    public init(operations: [OperationView]) {
+        self.operations = operations
     }
 }
 
-public struct ClusterView: Codable, Sendable {
-    public var name: String
-    public var product: String
-    public var environment: String
-    public var zones: [String]
-    public var nodes: [NodeView]
-}
+public struct StrategyList: Codable, Sendable {
+    public var strategies: [StrategyView]
 
-public struct ClusterList: Codable, Sendable {
-    public var clusters: [ClusterView]
-}
-
-/// One run of an operation on a node, as a node's history lists it.
-public struct NodeRunView: Codable, Sendable {
-    public var deploymentId: Int64
-    /// The run's index in its deployment (a deployment rolled back holds two runs of a node).
-    public var targetIndex: Int
-    public var kind: TargetKind
-    public var status: TargetStatus
-    public var attempt: Int
-    public var operation: String
-    public var deploymentStatus: DeploymentStatus
-    public var requestedBy: String
-    public var version: String?
-    public var currentStep: String?
-    public var failure: FailurePoint?
-    public var startedAt: Double?
-    public var finishedAt: Double?
-
-    public init(_ record: NodeRunRecord) {
-        deploymentId = record.deploymentId
-        targetIndex = record.targetIndex
-        kind = record.kind
-        status = record.status
-        attempt = record.attempt
-        operation = record.operation
-        deploymentStatus = record.deploymentStatus
-        requestedBy = record.requestedBy
-        version = record.parameters["version"]
-        currentStep = record.currentStep
-        failure = record.failure
-        startedAt = record.startedAt
-        finishedAt = record.finishedAt
+    public init(strategies: [StrategyView]) {
+        self.strategies = strategies
     }
 }
-
-public struct NodeDetail: Codable, Sendable {
-    public var node: NodeView
-    /// Newest first.
-    public var history: [NodeRunView]
-    /// Pass as `before` to get older runs; absent on the last page.
-    public var nextBefore: String?
-}
-
-// MARK: - Catalog
 
 public struct OperationView: Codable, Sendable {
     public var name: String

@@ -2,30 +2,41 @@ import Foundation
 
 /// API tokens saved by `waveline login`, one per server, in `$XDG_CONFIG_HOME/waveline/credentials.json`
 /// (else `~/.config/…`), readable by the user only.
-struct Credentials: Codable {
-    struct Entry: Codable {
-        var user: String
-        var token: String
-        var tokenID: String
-        var expiresAt: Double
+public struct Credentials: Codable, Sendable {
+    public struct Entry: Codable, Sendable {
+        public var user: String
+        public var token: String
+        public var tokenID: String
+        public var expiresAt: Double
+
+        public init(user: String, token: String, tokenID: String, expiresAt: Double) {
+            self.user = user
+            self.token = token
+            self.tokenID = tokenID
+            self.expiresAt = expiresAt
+        }
     }
 
-    var servers: [String: Entry] = [:]
+    public var servers: [String: Entry] = [:]
 
-    static var path: String {
+    public init(servers: [String: Entry] = [:]) {
+        self.servers = servers
+    }
+
+    public static var path: String {
         let environment = ProcessInfo.processInfo.environment
         let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.config"
         return base + "/waveline/credentials.json"
     }
 
-    static func load() -> Credentials {
+    public static func load() -> Credentials {
         guard let data = FileManager.default.contents(atPath: path),
               let credentials = try? JSONDecoder().decode(Credentials.self, from: data) else { return Credentials() }
         return credentials
     }
 
-    func save() throws {
+    public func save() throws {
         let folder = (Self.path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let encoder = JSONEncoder()

@@ -1,0 +1,32 @@
+import WavelineAPI
+import WavelineCore
+import WavelineStore
+
+// Store records of users and API tokens as the API shows them (never a password hash or a token's hash).
+
+extension UserView {
+    init(_ record: UserRecord, note: String? = nil) {
+        self.init(
+            name: record.name,
+            grants: record.grants.map(GrantBody.init),
+            hasPassword: record.passwordHash != nil,
+            createdAt: record.createdAt,
+            createdBy: record.createdBy,
+            note: note
+        )
+    }
+}
+
+extension TokenView {
+    init(_ record: APITokenRecord) {
+        self.init(
+            id: record.id,
+            name: record.name,
+            user: record.userName,
+            createdAt: record.createdAt,
+            expiresAt: record.expiresAt,
+            revokedAt: record.revokedAt,
+            createdBy: record.createdBy
+        )
+    }
+}
