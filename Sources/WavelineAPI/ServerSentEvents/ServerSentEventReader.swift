@@ -2,13 +2,17 @@
 /// in order. Comment lines (a heartbeat) are skipped; an event without data is not dispatched, but its id still
 /// counts, as the format says.
 public struct ServerSentEventReader: Sendable {
-    /// The most bytes one line may take before the stream is refused: a server that never ends a line would
-    /// otherwise grow the client's buffer without bound.
-    public static let lineLimit = 64 << 20
+    /// The most bytes one line may take by default: a batch of the log stream is one line of at most a few MiB.
+    public static let defaultLineLimit = 64 << 20
 
     public struct LineTooLong: Error, CustomStringConvertible {
-        public var description: String { "the server sent an event line longer than \(ServerSentEventReader.lineLimit) bytes" }
+        public var limit: Int
+        public var description: String { "the server sent an event line longer than \(limit) bytes" }
     }
+
+    /// The most bytes one line may take before the stream is refused: a server that never ends a line would
+    /// otherwise grow the client's buffer without bound.
+    public let lineLimit: Int
 
     /// The id of the last event read (or of a later `id:` line): what to send as `Last-Event-ID` to resume.
     public private(set) var lastEventID: String?
@@ -17,25 +21,29 @@ public struct ServerSentEventReader: Sendable {
     private var data: [String] = []
     private var hasData = false
 
-    public init(lastEventID: String? = nil) {
+    public init(lastEventID: String? = nil, lineLimit: Int = ServerSentEventReader.defaultLineLimit) {
         self.lastEventID = lastEventID
+        self.lineLimit = lineLimit
     }
 
     /// Reads `bytes`, the next part of the stream; the events it completes, each with the last event id as it
     /// stood when the event ended.
     public mutating func read(_ bytes: some Sequence<UInt8>) throws -> [ServerSentEvent] {
+        // Only the new bytes are searched for a line's end: a long line arriving in many chunks costs no rescans.
+        var searchFrom = pending.endIndex
         pending.append(contentsOf: bytes)
         var events: [ServerSentEvent] = []
         var start = pending.startIndex
-        while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+        while let newline = pending[searchFrom...].firstIndex(of: UInt8(ascii: "\n")) {
             var end = newline
             if end > start, pending[end - 1] == UInt8(ascii: "\r") { end -= 1 }
             let line = String(decoding: pending[start..<end], as: UTF8.self)
             start = newline + 1
+            searchFrom = start
             if let event = take(line) { events.append(event) }
         }
         pending.removeSubrange(pending.startIndex..<start)
-        guard pending.count <= Self.lineLimit else { throw LineTooLong() }
+        guard pending.count <= lineLimit else { throw LineTooLong(limit: lineLimit) }
         return events
     }
 

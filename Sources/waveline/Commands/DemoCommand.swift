@@ -67,11 +67,8 @@ struct DemoCommand: AsyncParsableCommand {
     static func startDeployments(port: Int, server: WavelineServer) async {
         let url = "http://127.0.0.1:\(port)"
         do {
-            let accounts = server.accounts
-            _ = try await accounts.createUser(name: "demo", password: nil, grants: [Grant(role: .deployer)], by: "admin", origin: "demo")
-            _ = try await accounts.createUser(name: DemoInventory.approver, password: nil, grants: [Grant(role: .approver)], by: "admin", origin: "demo")
-            let api = APIClient(baseURL: url, token: try await accounts.createToken(for: "demo", name: "demo", lifetimeDays: 1, by: "admin", origin: "demo").token)
-            let approver = APIClient(baseURL: url, token: try await accounts.createToken(for: DemoInventory.approver, name: "demo", lifetimeDays: 1, by: "admin", origin: "demo").token)
+            let api = APIClient(baseURL: url, token: try await server.makeDemoUser("demo", role: .deployer))
+            let approver = APIClient(baseURL: url, token: try await server.makeDemoUser(DemoInventory.approver, role: .approver))
             let first = try await api.post("/api/v1/deployments", body: CreateDeploymentBody(
                 operation: "deploy-version", selection: Selection(products: ["kafka"]), parameters: ["version": "3.8.0"],
                 strategy: "lightning-thunder", reason: "Roll Kafka 3.8.0 out to every environment", ticket: "CHG-2041",
