@@ -55,10 +55,11 @@ public struct ServerOptions: Sendable {
     }
 }
 
-/// A built server: the HTTP application and the engine it fronts (the demo drives the engine directly).
+/// A built server: the HTTP application and the engine it fronts. What starts one (`serve`, `demo`) gets options
+/// in, `run`, the bootstrap credentials and `makeDemoUser`: never the engine or the store.
 public struct WavelineServer: Sendable {
-    public let engine: Engine
-    public let accounts: Accounts
+    let engine: Engine
+    let accounts: Accounts
     public let application: Application<RouterResponder<WavelineRequestContext>>
     /// What the first start did (the admin it created), to print once; nil on later starts.
     public let bootstrap: Accounts.Bootstrap?

@@ -3,7 +3,6 @@ import Foundation
 import NIOCore
 import WavelineAPI
 import WavelineCore
-import WavelineServer
 
 /// `waveline audit verify|export`: the audit trail, through the server or straight from a data folder (a copy
 /// of a server's, for an auditor working offline).
@@ -44,11 +43,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     func run() async throws {
         let report: AuditReport
         if let file = source.databaseFile {
-            do {
-                report = try await OfflineAudit.verify(sqliteFile: file)
-            } catch let error as OfflineAudit.Failure {
-                throw CLIError(error.description)
-            }
+            report = try await AuditDataFolder.verify(sqliteFile: file)
         } else {
             report = try await reporting { try await source.client.client.get("/api/v1/audit/verify", as: AuditReport.self) }
         }
@@ -67,12 +62,8 @@ struct AuditExportCommand: AsyncParsableCommand {
     func run() async throws {
         let output = FileHandle.standardOutput
         if let file = source.databaseFile {
-            do {
-                try await OfflineAudit.export(sqliteFile: file) { lines in
-                    output.write(Data(lines.utf8))
-                }
-            } catch let error as OfflineAudit.Failure {
-                throw CLIError(error.description)
+            try await AuditDataFolder.export(sqliteFile: file) { lines in
+                output.write(Data(lines.utf8))
             }
         } else {
             try await reporting {
