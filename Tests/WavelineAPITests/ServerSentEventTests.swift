@@ -61,6 +61,9 @@ struct ServerSentEventTests {
         #expect(String(buffer: ServerSentEvent(event: "end", data: #"{"status":"failed"}"#).bytes) == "event: end\ndata: {\"status\":\"failed\"}\n\n")
         #expect(String(buffer: ServerSentEvent(event: "change", id: "3", data: #"{"deployment":5}"#).bytes) == "event: change\nid: 3\ndata: {\"deployment\":5}\n\n")
         #expect(String(buffer: ServerSentEvent(data: "a\nb").bytes) == "data: a\ndata: b\n\n")
+        #expect(String(buffer: ServerSentEvent(data: "").bytes) == "data: \n\n")
+        // A line break never cuts a field: the name and id lose theirs, the data gets a line per line.
+        #expect(String(buffer: ServerSentEvent(event: "a\nb", id: "1\r2", data: "x\r\ny\rz").bytes) == "event: ab\nid: 12\ndata: x\ndata: y\ndata: z\n\n")
         #expect(String(buffer: ServerSentEvent.heartbeat) == ": heartbeat\n\n")
         #expect(String(buffer: ServerSentEvent.retry(milliseconds: 1000, comment: "listening")) == "retry: 1000\n: listening\n\n")
     }

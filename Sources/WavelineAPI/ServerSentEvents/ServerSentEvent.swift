@@ -25,14 +25,19 @@ public struct ServerSentEvent: Sendable, Hashable {
 
     /// The event's text, appended to `buffer`.
     public func write(into buffer: inout ByteBuffer) {
-        if let event { buffer.writeString("event: \(event)\n") }
-        if let id { buffer.writeString("id: \(id)\n") }
-        for line in data.split(separator: "\n", omittingEmptySubsequences: false) {
+        // A line break in the name or the id would end the field early and start another: dropped.
+        if let event { buffer.writeString("event: \(Self.oneLine(event))\n") }
+        if let id { buffer.writeString("id: \(Self.oneLine(id))\n") }
+        for line in data.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
             buffer.writeString("data: ")
             buffer.writeSubstring(line)
             buffer.writeString("\n")
         }
         buffer.writeString("\n")
+    }
+
+    private static func oneLine(_ text: String) -> String {
+        text.contains(where: \.isNewline) ? String(text.filter { !$0.isNewline }) : text
     }
 
     /// The event's text.
