@@ -3,6 +3,7 @@ import Testing
 import WavelineCore
 import WavelineServer
 import WavelineStore
+import WavelineTesting
 
 /// The `waveline` binary as a person and a script use it: validation, status, logs, deploy errors.
 @Suite(.serialized) struct CLITests {

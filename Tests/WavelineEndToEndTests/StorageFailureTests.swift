@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// A store that refuses writes (its disk is full) pauses the deployment with that reason instead of leaving a
 /// node "running" forever; nothing already stored is lost, and once there is room again it goes on.

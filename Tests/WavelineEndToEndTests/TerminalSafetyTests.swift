@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// A node's output printed by the CLI cannot drive the terminal: escape sequences, carriage returns and C1
 /// controls are shown as visible notation, tabs stay.

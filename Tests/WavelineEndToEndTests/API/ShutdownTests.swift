@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// A server asked to stop (SIGTERM) stops, even with log followers and live pages connected and a command
 /// running: the streams end, the command is ended, and the next start finds the step interrupted.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// Starting a server: every failure is a one-line message and a non-zero exit (on the debug binary too, whose
 /// assertions a release build leaves out), and one data folder is served by one process at a time.

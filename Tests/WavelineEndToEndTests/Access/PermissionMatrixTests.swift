@@ -5,6 +5,7 @@ import NIOHTTP1
 import Testing
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// Every role × action × scope through the API. The expected answer of each cell comes from the rules written
 /// out here (the least role per action, and what a scope covers), not from the server's permission table, so

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// What a caller sends is never compared with the server's secrets in what it is answered: an answer that
 /// quotes the caller's text quotes it as sent, so a request full of guesses gets the same answer whether or not

@@ -10,6 +10,7 @@ import Testing
 import WavelineCore
 import WavelineStore
 @testable import WavelineServer
+import WavelineTesting
 
 /// The one escaping helper, and the typed rendering built on it.
 struct HTMLEscapingTests {
