@@ -126,17 +126,44 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // What tests share: fixtures, a manual time, store factories.
+        // What tests share: fixtures, a manual time, store factories, the workbench (a temporary installation and
+        // the real binary or the in-process server on it).
         .target(
             name: "WavelineTesting",
-            dependencies: ["WavelineCore"],
+            dependencies: [
+                "WavelineAPI", "WavelineCore", "WavelineStore", "WavelineServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "WavelineCoreTests", dependencies: ["WavelineCore", "WavelineTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "WavelineStoreTests", dependencies: ["WavelineStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "WavelineStoreTests", dependencies: ["WavelineStore", "WavelineTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "WavelineExecutorsTests", dependencies: ["WavelineExecutors"], swiftSettings: swiftSettings),
         .testTarget(name: "WavelineAPITests", dependencies: ["WavelineAPI", "WavelineCore"], swiftSettings: swiftSettings),
         .testTarget(name: "WavelineEngineTests", dependencies: ["WavelineEngine", "WavelineTesting"], swiftSettings: swiftSettings),
+        // The in-process tier: API routes and pages through Hummingbird's test client, on the server's own builder.
+        .testTarget(
+            name: "WavelineServerTests",
+            dependencies: [
+                "WavelineAPI",
+                "WavelineServer",
+                "WavelineStore",
+                "WavelineTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                // SHA-256 of the seeded session id, as the server stores it.
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["Snapshots"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "WavelineEndToEndTests",
             dependencies: [

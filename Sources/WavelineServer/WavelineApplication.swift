@@ -40,6 +40,8 @@ public struct ServerOptions: Sendable {
     public var tlsKeyPath: String?
     /// Proxies whose `X-Forwarded-For` is believed; nobody's by default.
     public var trustedProxies: TrustedProxies = .none
+    /// Where "now" comes from; the system's, unless a test fixes it.
+    public var time: any TimeSource = .system
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, inventoryPaths: [String],
@@ -104,7 +106,7 @@ public enum WavelineServerBuilder {
             let bootstrap = try await accounts.bootstrap(password: options.initialAdminPassword, token: options.initialAdminToken)
             let router = makeRouter(engine: engine, accounts: accounts, logger: logger, secureCookies: options.secureCookies,
                                     trustedProxies: options.trustedProxies)
-            WebController(engine: engine, accounts: accounts, logger: logger, secureCookies: options.secureCookies).addRoutes(to: router)
+            WebController(engine: engine, accounts: accounts, logger: logger, secureCookies: options.secureCookies, time: options.time).addRoutes(to: router)
             let application = Application(
                 router: router,
                 server: try serverBuilder(options),

@@ -4,6 +4,7 @@ import WavelineAPI
 import WavelineCore
 import WavelineServer
 import WavelineStore
+import WavelineTesting
 
 /// A node is in at most one unfinished deployment: a second one is refused with the node's name, or queued.
 @Suite(.serialized) struct BusyNodeTests {

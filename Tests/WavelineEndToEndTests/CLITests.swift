@@ -4,6 +4,7 @@ import WavelineAPI
 import WavelineCore
 import WavelineServer
 import WavelineStore
+import WavelineTesting
 
 /// The `waveline` binary as a person and a script use it: validation, status, logs, deploy errors.
 @Suite(.serialized) struct CLITests {

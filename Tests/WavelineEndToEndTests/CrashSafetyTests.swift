@@ -4,6 +4,7 @@ import WavelineAPI
 import WavelineCore
 import WavelineServer
 import WavelineStore
+import WavelineTesting
 
 /// Real `kill -9` of the server process at several moments of a deployment, then a restart.
 @Suite(.serialized) struct CrashSafetyTests {

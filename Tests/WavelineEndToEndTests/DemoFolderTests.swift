@@ -3,6 +3,7 @@ import Subprocess
 import SystemPackage
 import Testing
 import WavelineCore
+import WavelineTesting
 
 /// `waveline demo --data DIR` resets only a folder it made, never one in use, and stops only the services it
 /// started.

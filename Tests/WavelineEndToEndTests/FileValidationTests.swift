@@ -3,6 +3,7 @@ import Testing
 import WavelineAPI
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// Everything checkable is checked when files are read: catalogs and strategies offline with
 /// `waveline catalog validate`, node names that cannot be folders with `inventory validate`, and grants against

@@ -4,6 +4,7 @@ import WavelineAPI
 import WavelineCore
 import WavelineServer
 import WavelineStore
+import WavelineTesting
 
 /// Bad requests get a 4xx in the API's one error shape, naming what is wrong; none is a 500, and none harms the
 /// server or what it holds.

@@ -4,6 +4,7 @@ import WavelineAPI
 import WavelineCore
 import WavelineServer
 import WavelineStore
+import WavelineTesting
 
 /// A person's actions on a deployment under way, against the real server: pause, resume, abort, retry, skip,
 /// approve, rollback, and the answers when an action does not fit the deployment's state.

@@ -4,6 +4,7 @@ import WavelineAPI
 import WavelineCore
 import WavelineServer
 import WavelineStore
+import WavelineTesting
 
 /// Parameter values are data: they reach a step as one argv element or an environment variable, byte for byte,
 /// and never as shell text; a catalog that would splice them into text is refused before the server starts.

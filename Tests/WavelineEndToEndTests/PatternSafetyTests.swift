@@ -3,6 +3,7 @@ import Testing
 import WavelineAPI
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// A catalog pattern cannot stall the server: a backtracking-prone one is refused before the server starts, and
 /// checking a value against the costliest accepted one neither hangs nor holds up other requests.

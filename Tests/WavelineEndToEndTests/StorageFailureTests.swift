@@ -3,6 +3,7 @@ import Testing
 import WavelineAPI
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// A store that refuses writes (its disk is full) pauses the deployment with that reason instead of leaving a
 /// node "running" forever; nothing already stored is lost, and once there is room again it goes on.

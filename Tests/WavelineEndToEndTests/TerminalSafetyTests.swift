@@ -3,6 +3,7 @@ import Testing
 import WavelineAPI
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// A node's output printed by the CLI cannot drive the terminal: escape sequences, carriage returns and C1
 /// controls are shown as visible notation, tabs stay.

@@ -7,6 +7,7 @@ import SQLKit
 import Testing
 import WavelineCore
 import WavelineStore
+import WavelineTesting
 
 /// The audit trail's hash chain on a real SQLite file: rows edited, deleted, reordered and inserted with raw
 /// SQL, as someone with the file would, and `verify` naming the entry.

@@ -1,16 +1,7 @@
 import Foundation
 import Testing
 import WavelineStore
-
-/// A database the store suite runs on. Each test gets a fresh, empty one, and may open a new store over
-/// the same data (a server restart). A backend that needs a server (PostgreSQL) creates a database per test
-/// in `makeFactory` and drops it in `destroy`.
-protocol StoreFactory: Sendable {
-    /// Opens a store on this test's database; migrations run here.
-    func open() async throws -> any DeploymentStore
-    /// Removes the database once every store opened on it is closed.
-    func destroy() async throws
-}
+import WavelineTesting
 
 /// One backend of the suite. Every store test takes `StoreBackend.all` as its arguments, so adding a
 /// backend is one line in `all`.
@@ -23,21 +14,6 @@ struct StoreBackend: Sendable, CustomTestStringConvertible {
     static let all: [StoreBackend] = [.sqlite]
 
     static let sqlite = StoreBackend(name: "SQLite") { try SQLiteStoreFactory() }
-}
-
-/// A SQLite file in a fresh temporary directory (the directory also holds the WAL and shared-memory files).
-struct SQLiteStoreFactory: StoreFactory {
-    let directory: String
-    var path: String { directory + "/waveline.sqlite" }
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("waveline-store-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    func open() async throws -> any DeploymentStore { try await SQLDeploymentStore.sqlite(path: path) }
-
-    func destroy() async throws { try FileManager.default.removeItem(atPath: directory) }
 }
 
 /// The store under test, which a test may reopen over the same database.

@@ -19,6 +19,8 @@ struct WebController {
     let accounts: Accounts
     let logger: Logger
     let secureCookies: Bool
+    /// "Now" for the pages' elapsed times and gates (`ServerOptions.time`).
+    let time: any TimeSource
     /// The summary's live region, rendered once per store change rather than per request.
     let summaryCache = SummaryCache()
 
@@ -49,7 +51,7 @@ struct WebController {
                 environment: query["environment"].map(String.init), product: query["product"].map(String.init),
                 state: query["state"].map(String.init), person: query["person"].map(String.init)
             )
-            let page = try await SummaryPage.load(engine: engine, filters: filters, viewer: viewer, cache: summaryCache)
+            let page = try await SummaryPage.load(engine: engine, filters: filters, viewer: viewer, cache: summaryCache, now: time.now())
             return isFragment(request) ? page.renderLive() : page.render(viewer: viewer)
         }
     }
@@ -58,7 +60,7 @@ struct WebController {
         await page(request, context) { viewer in
             let id = try Self.id(context)
             try context.authorize(.read, on: try await DeploymentsController.deployment(id, store: engine.store))
-            let page = try await DeploymentPage.load(engine: engine, id: id)
+            let page = try await DeploymentPage.load(engine: engine, id: id, now: time.now())
             return isFragment(request) ? page.renderLive(viewer: viewer) : page.render(viewer: viewer)
         }
     }
@@ -68,7 +70,7 @@ struct WebController {
             try context.authorize(.read, on: try await DeploymentsController.deployment(try Self.id(context), store: engine.store))
             let node = Self.parameter("node", context)
             let query = request.uri.queryParameters["q"].map(String.init)
-            return try await NodeLogPage.load(engine: engine, id: try Self.id(context), node: node, query: query).render(viewer: viewer)
+            return try await NodeLogPage.load(engine: engine, id: try Self.id(context), node: node, query: query, now: time.now()).render(viewer: viewer)
         }
     }
 

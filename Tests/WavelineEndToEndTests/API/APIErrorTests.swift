@@ -6,6 +6,7 @@ import Testing
 import WavelineAPI
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// Every route, asked badly, answers a 4xx in the one error shape of the document, with a message naming what
 /// was wrong (the field, parameter or id) and what was expected; never a 500, never a dropped connection.

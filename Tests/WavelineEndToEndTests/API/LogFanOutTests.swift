@@ -12,6 +12,7 @@ import WavelineEngine
 import WavelineExecutors
 import WavelineServer
 import WavelineStore
+import WavelineTesting
 
 /// Many viewers of one log cost the store one read, not one per viewer and line: followers of the log stream
 /// read the backlog once and then follow the in-memory feed. A follower too slow for the feed is ended and

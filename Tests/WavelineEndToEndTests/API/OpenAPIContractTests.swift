@@ -8,6 +8,7 @@ import WavelineEngine
 import WavelineExecutors
 import WavelineServer
 import WavelineStore
+import WavelineTesting
 
 /// The OpenAPI document is the API's contract: the server has exactly its routes, serves it, and answers in
 /// its shapes.

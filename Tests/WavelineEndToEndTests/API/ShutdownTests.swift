@@ -3,6 +3,7 @@ import Testing
 import WavelineAPI
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// A server asked to stop (SIGTERM) stops, even with log followers and live pages connected and a command
 /// running: the streams end, the command is ended, and the next start finds the step interrupted.

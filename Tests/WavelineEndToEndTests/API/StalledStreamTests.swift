@@ -5,6 +5,7 @@ import WavelineCore
 import WavelineServer
 #if canImport(Glibc)
 import Glibc
+import WavelineTesting
 #endif
 
 /// A follower that stops reading a busy log is ended: its connection is closed, while the deployment it followed

@@ -3,6 +3,7 @@ import Testing
 import WavelineAPI
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// Starting a server: every failure is a one-line message and a non-zero exit (on the debug binary too, whose
 /// assertions a release build leaves out), and one data folder is served by one process at a time.

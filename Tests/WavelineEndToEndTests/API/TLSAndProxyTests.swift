@@ -8,6 +8,7 @@ import Testing
 import WavelineAPI
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// `serve --tls-cert --tls-key` speaks HTTPS; `X-Forwarded-For` is believed only from `--trusted-proxy`
 /// addresses; plain HTTP on another address than loopback is said to break browser sign-in.

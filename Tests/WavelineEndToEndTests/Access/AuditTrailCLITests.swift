@@ -9,6 +9,7 @@ import WavelineAPI
 import WavelineCore
 import WavelineServer
 import WavelineStore
+import WavelineTesting
 
 /// `waveline audit verify|export`, through the server and offline on a copy of the data folder.
 @Suite(.serialized) struct AuditTrailCLITests {

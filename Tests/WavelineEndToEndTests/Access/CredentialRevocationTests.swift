@@ -7,6 +7,7 @@ import Testing
 import WavelineAPI
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// Taking a credential back works for real: a changed password needs the old one, a token never makes one
 /// that outlives it, and a revoked token, a changed password or a removed user ends the open live streams too.

@@ -4,6 +4,7 @@ import WavelineAPI
 import WavelineCore
 import WavelineServer
 import WavelineStore
+import WavelineTesting
 
 /// Protected environments: a ticket, and a second person's approval before the deployment starts and at every
 /// manual gate; approvals expire while a deployment waits for busy nodes.

@@ -6,6 +6,7 @@ import Testing
 import WavelineAPI
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// Every role × action × scope through the API. The expected answer of each cell comes from the rules written
 /// out here (the least role per action, and what a scope covers), not from the server's permission table, so

@@ -3,6 +3,7 @@ import Testing
 import WavelineAPI
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// What a caller sends is never compared with the server's secrets in what it is answered: an answer that
 /// quotes the caller's text quotes it as sent, so a request full of guesses gets the same answer whether or not

@@ -3,6 +3,7 @@ import Testing
 import WavelineAPI
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// Secrets in every shape a step can print them (several lines, CRLF, split across writes, on stderr, across
 /// the cut of a line longer than 64 KiB), in failure reasons, step names and parameters, are masked wherever a

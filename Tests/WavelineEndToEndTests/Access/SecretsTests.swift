@@ -4,6 +4,7 @@ import WavelineAPI
 import WavelineCore
 import WavelineServer
 import WavelineStore
+import WavelineTesting
 
 /// Inventory secrets reach steps as environment variables and nowhere else: every stored log line, event,
 /// failure reason and API answer shows `********`, and the database file never holds the value.

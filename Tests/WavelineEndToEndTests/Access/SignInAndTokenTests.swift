@@ -5,6 +5,7 @@ import WavelineAPI
 import WavelineCore
 import WavelineServer
 import WavelineStore
+import WavelineTesting
 
 /// Signing in: API tokens (shown once, stored hashed, expiring, revocable), browser sessions with CSRF
 /// protection, the rate limit on passwords, and the first start's admin.

@@ -5,6 +5,7 @@ import WavelineCore
 @testable import WavelineServer
 #if canImport(Glibc)
 import Glibc
+import WavelineTesting
 #endif
 
 /// Failing sign-ins under someone's name slow down the address that fails, never the person: they still sign

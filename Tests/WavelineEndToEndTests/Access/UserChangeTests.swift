@@ -3,6 +3,7 @@ import Testing
 import WavelineAPI
 import WavelineCore
 import WavelineServer
+import WavelineTesting
 
 /// Changes to users made at the same time: each applies to the user as stored when it is written, so a slow
 /// password change (bcrypt at the real cost) neither undoes a demotion nor brings back a removed user, and

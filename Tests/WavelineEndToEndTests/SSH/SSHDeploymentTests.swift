@@ -6,6 +6,7 @@ import WavelineAPI
 import WavelineCore
 import WavelineServer
 import WavelineStore
+import WavelineTesting
 
 /// The real `waveline serve` driving real sshd hosts on loopback (the "remote" side is this machine, so its
 /// files and processes are checked directly).

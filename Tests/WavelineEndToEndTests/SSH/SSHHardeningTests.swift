@@ -4,6 +4,7 @@ import WavelineAPI
 import WavelineCore
 import WavelineServer
 import WavelineStore
+import WavelineTesting
 
 /// The real server against hosts that refuse it, keys that are refused, and a server environment full of
 /// secrets: one bad host never takes the server down, a node never borrows another's authenticated

@@ -2,6 +2,7 @@ import Foundation
 import Subprocess
 import SystemPackage
 import Testing
+import WavelineTesting
 
 /// sshd test hosts on loopback, started by `scripts/sshd-hosts.sh` for the length of a suite (see
 /// `SSHHostsTrait`) and stopped afterwards, even when a test fails.

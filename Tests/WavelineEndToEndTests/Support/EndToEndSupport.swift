@@ -6,59 +6,9 @@ import WavelineAPI
 import WavelineCore
 import WavelineServer
 import WavelineStore
+import WavelineTesting
 
-// Shared helpers of the operator, busy-node, parameter, CLI and HTTP end-to-end suites.
-
-/// An inventory of `count` local nodes n1…nN in one cluster and one zone, so a single batch holds them all and
-/// the order they run in is the inventory order.
-func oneZoneInventory(nodes count: Int, cluster: String = "app-test") -> String {
-    var text = """
-        environments:
-          - {name: test}
-        products:
-          - {name: app, owner: team}
-        clusters:
-          - name: \(cluster)
-            product: app
-            environment: test
-            zones: [a]
-            nodes:
-
-        """
-    for index in 1...count { text += "      - {name: n\(index), zone: a}\n" }
-    return text
-}
-
-/// A one-phase strategy: every node in one batch, `parallelism` at a time.
-func singlePhaseStrategy(_ name: String, parallelism: Int, failureBudget: String = "0") -> String {
-    "name: \(name)\nfailure_budget: \(failureBudget)\nphases:\n  - {name: all, size: rest, batch_size: 100%, parallelism: \(parallelism)}\n"
-}
-
-extension Workbench {
-    /// Puts an empty `file` in each node's folder (made if the node has not run yet): the release of a step that
-    /// waits for it, so a test decides when a step ends instead of guessing with a sleep.
-    func release(_ file: String = "go", on nodes: [String]) throws {
-        for node in nodes {
-            try FileManager.default.createDirectory(atPath: nodeDirectory(node), withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: nodeDirectory(node) + "/" + file, contents: Data()) else {
-                throw HarnessError("cannot put \(file) in \(nodeDirectory(node))")
-            }
-        }
-    }
-
-    /// The lines of a node's `journal` file (steps append to it), empty when there is none.
-    func journal(_ node: String) -> [String] {
-        (read(node, "journal") ?? "").split(separator: "\n").map(String.init)
-    }
-
-    /// Creates a file in a node's directory (made if missing), optionally executable.
-    func write(_ node: String, _ file: String, _ text: String, executable: Bool = false) throws {
-        try FileManager.default.createDirectory(atPath: nodeDirectory(node), withIntermediateDirectories: true)
-        let path = nodeDirectory(node) + "/" + file
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        if executable { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path) }
-    }
-}
+// Helpers of the end-to-end suites only (what other test targets share is in WavelineTesting).
 
 extension RunningServer {
     /// A request expected to fail: its status and the API's error message (the body must have the one error shape).
@@ -105,28 +55,6 @@ extension RunningServer {
     /// `waveline ARGUMENTS --server URL --token TOKEN`: the CLI against this server, as this server's user.
     func cli(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> CLIRun {
         try await runWaveline(arguments + ["--server", url] + (token.map { ["--token", $0] } ?? []), timeout: timeout)
-    }
-}
-
-extension DeploymentDetail {
-    func target(_ node: String, kind: TargetKind = .deploy) -> TargetView? {
-        targets.last { $0.node == node && $0.kind == kind }
-    }
-
-    /// Nodes that have started at least once (running or beyond).
-    var startedNodes: Set<String> {
-        Set(targets.filter { $0.kind == .deploy && $0.status != .pending }.map(\.node))
-    }
-}
-
-/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let clock = ContinuousClock()
-    let deadline = clock.now + timeout
-    while true {
-        if try await condition() { return true }
-        if clock.now > deadline { return false }
-        try? await Task.sleep(for: .milliseconds(50))
     }
 }
 

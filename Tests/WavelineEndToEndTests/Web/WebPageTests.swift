@@ -11,6 +11,7 @@ import WavelineAPI
 import WavelineCore
 import WavelineStore
 @testable import WavelineServer
+import WavelineTesting
 
 /// The one escaping helper, and the typed rendering built on it.
 struct HTMLEscapingTests {

@@ -4,6 +4,7 @@ import Testing
 import WavelineAPI
 import WavelineCore
 @testable import WavelineServer
+import WavelineTesting
 
 /// What a browser is told to enforce, and where it is sent: after signing in only to a path on this server,
 /// and every answer with a Content-Security-Policy that allows no inline script or style.

@@ -13,7 +13,7 @@ struct DeploymentPage {
     var events: [EventRecord]
     var now: Double
 
-    static func load(engine: Engine, id: Int64) async throws -> DeploymentPage {
+    static func load(engine: Engine, id: Int64, now: Double) async throws -> DeploymentPage {
         let detail = try await DeploymentView.detail(id, store: engine.store)
         let record = try await engine.store.deployment(id)
         let operation = try? record?.decodedOperation()
@@ -27,7 +27,7 @@ struct DeploymentPage {
         }
         return DeploymentPage(
             detail: detail, hasRollbackSteps: !(operation?.rollback.isEmpty ?? true),
-            events: Array(events.suffix(15).reversed()), now: Clock.now()
+            events: Array(events.suffix(15).reversed()), now: now
         )
     }
 

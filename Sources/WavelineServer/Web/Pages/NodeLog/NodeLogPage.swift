@@ -22,7 +22,7 @@ struct NodeLogPage {
 
     static let lineLimit = 20_000
 
-    static func load(engine: Engine, id: Int64, node: String, query: String?) async throws -> NodeLogPage {
+    static func load(engine: Engine, id: Int64, node: String, query: String?, now: Double) async throws -> NodeLogPage {
         guard let record = try await engine.store.deployment(id) else { throw APIError(.notFound, "no deployment #\(id)") }
         let targets = try await engine.store.targets(of: id).filter { $0.node == node }
         guard !targets.isEmpty else { throw APIError(.notFound, "node \(node.callerQuoted) is not part of deployment #\(id)") }
@@ -37,7 +37,7 @@ struct NodeLogPage {
         return NodeLogPage(
             deployment: DeploymentSummary(record), node: node, targets: targets.map(TargetView.init),
             steps: steps.sorted { ($0.startedAt, $0.targetIndex) < ($1.startedAt, $1.targetIndex) },
-            lines: shown, cursor: all.last?.id ?? 0, truncated: records.count == lineLimit, query: query, now: Clock.now()
+            lines: shown, cursor: all.last?.id ?? 0, truncated: records.count == lineLimit, query: query, now: now
         )
     }
 

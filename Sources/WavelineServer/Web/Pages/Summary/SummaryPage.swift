@@ -84,20 +84,20 @@ struct SummaryPage {
 
     /// The page, its live region from `SummaryCache` when the store has not changed since it was rendered. The
     /// cards are those the viewer may read, so viewers share a cached region only when their grants are the same.
-    static func load(engine: Engine, filters: Filters, viewer: Viewer, cache: SummaryCache) async throws -> SummaryPage {
+    static func load(engine: Engine, filters: Filters, viewer: Viewer, cache: SummaryCache, now: Double) async throws -> SummaryPage {
         let inventory = await engine.workspace.inventory
         let grants = viewer.identity?.grants ?? []
         let live = try await cache.live(filters, grants: grants, store: engine.store) {
-            try await loadLive(engine: engine, filters: filters, visible: { viewer.identity?.may(.read, places: $0.places) ?? false }).renderLive()
+            try await loadLive(engine: engine, filters: filters, now: now, visible: { viewer.identity?.may(.read, places: $0.places) ?? false }).renderLive()
         }
         return SummaryPage(
             filters: filters, environments: inventory.environments.map(\.name), products: inventory.products.map(\.name),
-            active: [], finished: [], problem: nil, now: Clock.now(), renderedLive: live
+            active: [], finished: [], problem: nil, now: now, renderedLive: live
         )
     }
 
     /// The page read from the store, for its live region; `visible` says which deployments the viewer may read.
-    static func loadLive(engine: Engine, filters: Filters, visible: (DeploymentRecord) -> Bool) async throws -> SummaryPage {
+    static func loadLive(engine: Engine, filters: Filters, now: Double, visible: (DeploymentRecord) -> Bool) async throws -> SummaryPage {
         let inventory = await engine.workspace.inventory
         var query = DeploymentQuery(environment: filters.environment, product: filters.product, requestedBy: filters.person, limit: limit)
         var problem: String?
@@ -121,7 +121,7 @@ struct SummaryPage {
             active: details.filter { !$0.deployment.status.isFinal },
             finished: details.filter { $0.deployment.status.isFinal },
             problem: problem,
-            now: Clock.now()
+            now: now
         )
     }
 
