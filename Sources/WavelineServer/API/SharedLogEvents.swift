@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Synchronization
+import WavelineCore
 import WavelineStore
 
 /// The server-sent events of one batch of log lines, encoded once for every follower that shows that batch
@@ -96,7 +97,7 @@ final class SharedLogEvents: Sendable {
             let node = nodeNames[record.targetIndex] ?? "?"
             let time = jsonNumber(record.time)
             let sameRun = previous.map { $0.targetIndex == record.targetIndex && $0.stream == record.stream && $0.step == record.step } ?? false
-            let header = sameRun ? 0 : node.utf8.count + record.stream.utf8.count + (record.step?.utf8.count ?? 0)
+            let header = sameRun ? 0 : node.utf8.count + record.stream.rawValue.utf8.count + (record.step?.utf8.count ?? 0)
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 128 + time.utf8.count + 6 * (header + record.text.utf8.count)) { raw in
                 var out = RawWriter(base: raw.baseAddress!)
                 if sameRun {
@@ -128,7 +129,7 @@ final class SharedLogEvents: Sendable {
     /// it can take (every string byte escaped as \u00XX): one capacity check per event instead of one per piece.
     static func writeEvent(_ record: LogLineRecord, node: String, into buffer: inout ByteBuffer) {
         let time = jsonNumber(record.time)
-        let strings = node.utf8.count + record.stream.utf8.count + (record.step?.utf8.count ?? 0) + record.text.utf8.count
+        let strings = node.utf8.count + record.stream.rawValue.utf8.count + (record.step?.utf8.count ?? 0) + record.text.utf8.count
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 160 + time.utf8.count + 6 * strings) { raw in
             var out = RawWriter(base: raw.baseAddress!)
             out.literal("event: log\nid: ")
@@ -200,7 +201,7 @@ final class SharedLogEvents: Sendable {
         /// `,"stream":…` and, for a line of a step, `,"step":…`: the fields of a line and of a run alike.
         mutating func streamAndStep(of record: LogLineRecord) {
             literal(",\"stream\":")
-            jsonString(record.stream)
+            jsonString(record.stream.rawValue)
             if let step = record.step {
                 literal(",\"step\":")
                 jsonString(step)

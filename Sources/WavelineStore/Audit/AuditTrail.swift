@@ -5,7 +5,7 @@ import NIOPosix
 import SQLiteKit
 import SQLKit
 
-extension DeploymentStore {
+extension DeploymentReader {
     /// Every event in id order (after `after`), page by page.
     public func allEvents(after start: Int64 = 0, pageSize: Int = 5000, _ body: ([EventRecord]) throws -> Void) async throws {
         var after = start

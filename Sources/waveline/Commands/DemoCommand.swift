@@ -67,7 +67,7 @@ struct DemoCommand: AsyncParsableCommand {
     static func startDeployments(port: Int, server: WavelineServer) async {
         let url = "http://127.0.0.1:\(port)"
         do {
-            let accounts = server.accounts
+            let accounts = server.identities
             _ = try await accounts.createUser(name: "demo", password: nil, grants: [Grant(role: .deployer)], by: "admin", origin: "demo")
             _ = try await accounts.createUser(name: DemoInventory.approver, password: nil, grants: [Grant(role: .approver)], by: "admin", origin: "demo")
             let api = APIClient(baseURL: url, token: try await accounts.createToken(for: "demo", name: "demo", lifetimeDays: 1, by: "admin", origin: "demo").token)
