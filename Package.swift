@@ -112,6 +112,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Fills a data folder for the UI/API benchmarks through the store's write path (bench/ui-api.sh).
+        .executableTarget(
+            name: "bench-fill",
+            dependencies: ["WavelineCore", "WavelineStore"],
+            path: "Sources/BenchFill",
+            swiftSettings: swiftSettings
+        ),
         // What tests share: fixtures, a manual time, store factories.
         .target(
             name: "WavelineTesting",
