@@ -1,6 +1,5 @@
 import Foundation
 import WavelineCore
-import WavelineStore
 
 /// Pieces shared by several pages: progress bars, failure points, log lines.
 enum Components {

@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import WavelineCore
 import WavelineEngine
-import WavelineStore
 
 /// `/deployments/{id}/nodes/{node}`: one node's log, streams marked, step boundaries as headings, timings.
 /// Without the script it is the log as stored when the page was read, filtered by `?q=`; with it, new lines are
@@ -11,7 +10,7 @@ struct NodeLogPage {
     var deployment: DeploymentSummary
     var node: String
     var targets: [TargetView]
-    var steps: [StepRunRecord]
+    var steps: [NodeLogRead.StepRow]
     var lines: [LogLineView]
     /// Lines read in all (before the search filter); the stream continues after the last one.
     var cursor: Int64
@@ -94,8 +93,8 @@ struct NodeLogPage {
         let rows: [HTML] = steps.map { step in
             let duration: HTML = step.finishedAt.map { "\(Formatting.duration($0 - step.startedAt))" } ?? Formatting.elapsed(from: step.startedAt, to: nil, now: now)
             return """
-                <tr class="step-\(step.status.rawValue)"><td>\(Formatting.stage(step.stage))</td><td>\(step.name)</td><td>\(step.attempt)</td>\
-                <td>\(step.status.rawValue.replacingOccurrences(of: "_", with: " "))</td><td>\(step.exitCode.map { "\($0)" } ?? "")</td>\
+                <tr class="step-\(step.status)"><td>\(Formatting.stage(step.stage))</td><td>\(step.name)</td><td>\(step.attempt)</td>\
+                <td>\(step.status.replacingOccurrences(of: "_", with: " "))</td><td>\(step.exitCode.map { "\($0)" } ?? "")</td>\
                 <td><time>\(Formatting.clock(step.startedAt))</time></td><td>\(duration)</td><td>\(step.reason)</td></tr>
                 """
         }
