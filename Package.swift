@@ -126,6 +126,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Fills a data folder for the UI/API benchmarks through the store's write path (bench/ui-api.sh).
+        .executableTarget(
+            name: "bench-fill",
+            dependencies: ["WavelineCore", "WavelineStore"],
+            path: "Sources/BenchFill",
+            swiftSettings: swiftSettings
+        ),
         // What tests share: fixtures, a manual time, store factories, the workbench (a temporary installation and
         // the real binary or the in-process server on it).
         .target(

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark (issue 4): the summary page `/` and `GET /api/v1/deployments` with wrk on loopback, against a
-# store filled by bench/fill-store.py. Prints p50/p99 latency and requests/s per run, the load average, and
+# store filled by bench-fill (Sources/BenchFill). Prints p50/p99 latency and requests/s per run, the load average, and
 # the medians over the runs.
 #   bench/ui-api.sh DIR [RUNS] [DURATION] [CONNECTIONS]     (defaults: 3 runs, 20s, 32 connections, 2 threads)
 # WAVELINE_BIN: the release binary (default .build-release/release/waveline).
@@ -14,7 +14,7 @@ duration=${3:-20s}
 connections=${4:-32}
 bin="${WAVELINE_BIN:-$PWD/.build-release/release/waveline}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
-[ -f "$dir/data/waveline.sqlite" ] || { echo "no store in $dir: run bench/fill-store.py $dir first" >&2; exit 1; }
+[ -f "$dir/data/waveline.sqlite" ] || { echo "no store in $dir: run .build-release/release/bench-fill $dir first (docs/benchmarks.md)" >&2; exit 1; }
 
 out=$(mktemp /tmp/waveline-ui-api.XXXXXX)
 trap 'kill "${server:-0}" 2>/dev/null || true; rm -f "$out"' EXIT

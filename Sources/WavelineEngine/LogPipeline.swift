@@ -89,7 +89,7 @@ final class LogPipeline: Sendable {
                 seq += 1
                 state.buffer.append(LogLineRecord(
                     id: state.nextID, deploymentId: deployment, targetIndex: target, seq: seq, time: line.time,
-                    stream: line.stream.rawValue, step: step, text: text
+                    stream: line.stream, step: step, text: text
                 ))
                 state.nextID += 1
             }

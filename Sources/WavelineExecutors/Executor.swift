@@ -82,12 +82,8 @@ public enum StepSettlement: Sendable, Hashable {
 }
 
 public struct OutputLine: Sendable, Hashable {
-    public enum Stream: String, Sendable, Hashable, Codable {
-        case stdout
-        case stderr
-        /// Lines Waveline itself writes into a node's log: step boundaries, retries, reasons.
-        case system
-    }
+    /// One enum for the stream of a line, from the process to the store (`LogLineRecord.stream`).
+    public typealias Stream = LogStream
 
     public var stream: Stream
     public var text: String

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Subprocess
+import WavelineCore
 
 /// Runs a configured process and reads its stdout and stderr concurrently until both end: what every
 /// executor does, each with its own way of turning a stream into log lines.

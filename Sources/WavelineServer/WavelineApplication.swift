@@ -40,7 +40,8 @@ public struct ServerOptions: Sendable {
     public var tlsKeyPath: String?
     /// Proxies whose `X-Forwarded-For` is believed; nobody's by default.
     public var trustedProxies: TrustedProxies = .none
-    /// Where "now" comes from; the system's, unless a test fixes it.
+    /// Where pages and the identity service get "now" (elapsed times, sessions' and tokens' expiry); tests
+    /// fix it.
     public var time: any TimeSource = .system
 
     public init(
@@ -61,10 +62,11 @@ public struct ServerOptions: Sendable {
 /// in, `run`, the bootstrap credentials and `makeDemoUser`: never the engine or the store.
 public struct WavelineServer: Sendable {
     let engine: Engine
-    let accounts: Accounts
+    /// Users, tokens and sessions.
+    let identities: IdentityService
     public let application: Application<RouterResponder<WavelineRequestContext>>
     /// What the first start did (the admin it created), to print once; nil on later starts.
-    public let bootstrap: Accounts.Bootstrap?
+    public let bootstrap: IdentityService.Bootstrap?
     /// Held for as long as the server runs: no other process serves this data folder meanwhile.
     public let dataFolder: DataFolderLock
     let listenAddress: String
@@ -102,11 +104,16 @@ public enum WavelineServerBuilder {
                 approvalValidity: options.approvalValiditySeconds, masker: masker,
                 parameterSeal: try ParameterSeal.loadOrCreate(in: options.dataDirectory)
             )
-            let accounts = Accounts(store: store, passwordCost: options.passwordCost)
-            let bootstrap = try await accounts.bootstrap(password: options.initialAdminPassword, token: options.initialAdminToken)
-            let router = makeRouter(engine: engine, accounts: accounts, logger: logger, secureCookies: options.secureCookies,
+            let identities = IdentityService(store: store, passwordCost: options.passwordCost, time: options.time)
+            let bootstrap = try await identities.bootstrap(password: options.initialAdminPassword, token: options.initialAdminToken)
+            // Pages and routes read the store directly, not through the engine; the engine only writes it.
+            let router = makeRouter(engine: engine, reader: store, identities: identities, logger: logger, secureCookies: options.secureCookies,
                                     trustedProxies: options.trustedProxies)
-            WebController(engine: engine, accounts: accounts, logger: logger, secureCookies: options.secureCookies, time: options.time).addRoutes(to: router)
+            let reads = ReadSide(reader: store)
+            WebController(
+                engine: engine, reads: reads, actions: DeploymentActions(engine: engine, reads: reads), identities: identities,
+                logger: logger, secureCookies: options.secureCookies, time: options.time
+            ).addRoutes(to: router)
             let application = Application(
                 router: router,
                 server: try serverBuilder(options),
@@ -116,7 +123,7 @@ public enum WavelineServerBuilder {
                 logger: logger
             )
             return WavelineServer(
-                engine: engine, accounts: accounts, application: application, bootstrap: bootstrap, dataFolder: lock,
+                engine: engine, identities: identities, application: application, bootstrap: bootstrap, dataFolder: lock,
                 listenAddress: "\(options.host):\(options.port)"
             )
         } catch {

@@ -55,13 +55,13 @@ public struct NodeRunRecord: Sendable, Hashable, Codable {
     public var status: TargetStatus
     public var attempt: Int
     public var currentStep: String?
-    public var failureJson: String?
+    var failureJson: String?
     public var startedAt: Double?
     public var finishedAt: Double?
     public var operation: String
     public var deploymentStatus: DeploymentStatus
     public var requestedBy: String
-    public var parametersJson: String
+    var parametersJson: String
 
     public var failure: FailurePoint? { failureJson.flatMap { try? JSONText.decode(FailurePoint.self, from: $0) } }
     public var parameters: [String: String] { (try? JSONText.decode([String: String].self, from: parametersJson)) ?? [:] }

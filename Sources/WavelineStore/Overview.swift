@@ -5,7 +5,7 @@ import WavelineCore
 /// The summary page reads this instead of every listed deployment's full detail (all targets, one log query
 /// per failed node).
 public struct DeploymentOverview: Sendable, Hashable {
-    /// Without their batches (`batchesJson` is `[]`): a list does not show them, and they are the long part.
+    /// Without their batches (`batches` is empty): a list does not show them, and they are the long part.
     public var phases: [PhaseRecord]
     public var counts: [TargetStatusCount]
     /// Failed or interrupted nodes with a failure point, in target order, at most the `failureLimit` asked for.
@@ -51,7 +51,7 @@ public struct FailedTarget: Sendable, Hashable {
     }
 }
 
-extension DeploymentStore {
+extension DeploymentReader {
     /// Reads the overview one deployment at a time through the other reads; stores answer it in a few queries.
     public func overviews(of deploymentIDs: [Int64], failureLimit: Int, lastLines: Int, window: Int) async throws -> [Int64: DeploymentOverview] {
         var result: [Int64: DeploymentOverview] = [:]
@@ -71,7 +71,7 @@ extension DeploymentStore {
                 guard failures.count < failureLimit, target.status == .failed || target.status == .interrupted,
                       let failure = target.failure else { continue }
                 let lines = try await lastLogLines(of: id, target: target.targetIndex, count: window)
-                    .filter { $0.stream != "system" }.suffix(lastLines)
+                    .filter { $0.stream != .system }.suffix(lastLines)
                 failures.append(FailedTarget(targetIndex: target.targetIndex, node: target.node, status: target.status, failure: failure, lastLines: Array(lines)))
             }
             let phases = try await phases(of: id).map { phase in

@@ -1,16 +1,17 @@
 import WavelineCore
 
 /// Rows of the store, shaped for reading back as they were written. Nested values (the operation snapshot,
-/// the plan) are JSON text so the schema stays the same on every backend.
+/// the plan) are JSON text so the schema stays the same on every backend; those columns are the store's own
+/// (`*Json`, internal), and records show them decoded (`parameters`, `gate`, `failure`, ...).
 
 public struct DeploymentRecord: Sendable, Hashable, Codable {
     public var id: Int64
     public var operation: String
     /// The operation as it was when the deployment was created, so catalog edits never change a run.
-    public var operationJson: String
+    var operationJson: String
     public var strategy: String
-    public var parametersJson: String
-    public var selectionJson: String
+    var parametersJson: String
+    var selectionJson: String
     /// Comma-joined, for filtering and display.
     public var environments: String
     public var products: String
@@ -64,7 +65,11 @@ public struct DeploymentRecord: Sendable, Hashable, Codable {
     }
 
     public func decodedOperation() throws -> Operation { try JSONText.decode(Operation.self, from: operationJson) }
-    public var parameters: [String: String] { (try? JSONText.decodeMemoized([String: String].self, from: parametersJson)) ?? [:] }
+    /// The parameters as shown (sensitive values as `********`; the real ones are in `sealedParameters`).
+    public var parameters: [String: String] {
+        get { (try? JSONText.decodeMemoized([String: String].self, from: parametersJson)) ?? [:] }
+        set { parametersJson = JSONText.encode(newValue) }
+    }
     public var selection: Selection { (try? JSONText.decodeMemoized(Selection.self, from: selectionJson)) ?? Selection() }
 
     /// Column names, spelled out: no key conversion per field per row on the write path.
@@ -83,10 +88,10 @@ public struct PhaseRecord: Sendable, Hashable, Codable {
     public var phaseIndex: Int
     public var name: String
     public var kind: TargetKind
-    public var gateJson: String
+    var gateJson: String
     public var parallelism: Int
     public var failureBudget: Int?
-    public var batchesJson: String
+    var batchesJson: String
     public var status: PhaseStatus
     public var gateOpensAt: Double?
     public var approvedBy: String?
@@ -107,12 +112,22 @@ public struct PhaseRecord: Sendable, Hashable, Codable {
         self.approvedBy = state.approvedBy
     }
 
+    /// What opens the phase once the one before has finished.
+    public var gate: PhaseSpec.Gate {
+        get { (try? JSONText.decodeMemoized(PhaseSpec.Gate.self, from: gateJson)) ?? .automatic }
+        set { gateJson = JSONText.encode(newValue) }
+    }
+
+    /// Target indices, batch by batch; empty when read without them (`DeploymentOverview`).
+    public var batches: [[Int]] {
+        get { (try? JSONText.decode([[Int]].self, from: batchesJson)) ?? [] }
+        set { batchesJson = JSONText.encode(newValue) }
+    }
+
     public var state: PhaseState {
         PhaseState(
             name: name, kind: kind,
-            gate: (try? JSONText.decodeMemoized(PhaseSpec.Gate.self, from: gateJson)) ?? .automatic,
-            parallelism: parallelism, failureBudget: failureBudget,
-            batches: (try? JSONText.decode([[Int]].self, from: batchesJson)) ?? [],
+            gate: gate, parallelism: parallelism, failureBudget: failureBudget, batches: batches,
             status: status, gateOpensAt: gateOpensAt, approvedBy: approvedBy
         )
     }
@@ -132,7 +147,7 @@ public struct TargetRecord: Sendable, Hashable, Codable {
     public var environment: String
     public var product: String
     /// The node as planned (connection, variables, labels), so a run does not depend on today's inventory.
-    public var nodeJson: String
+    var nodeJson: String
     public var kind: TargetKind
     public var phaseIndex: Int
     public var batchIndex: Int
@@ -140,7 +155,7 @@ public struct TargetRecord: Sendable, Hashable, Codable {
     /// How many times this node's run was started.
     public var attempt: Int
     public var currentStep: String?
-    public var failureJson: String?
+    var failureJson: String?
     public var startedAt: Double?
     public var finishedAt: Double?
 
@@ -225,12 +240,13 @@ public struct LogLineRecord: Sendable, Hashable, Codable {
     /// Per node run, from 1, in the order lines were read.
     public var seq: Int
     public var time: Double
-    public var stream: String
+    /// Stored as its raw value.
+    public var stream: LogStream
     public var step: String?
     public var text: String
 
     public init(
-        id: Int64, deploymentId: Int64, targetIndex: Int, seq: Int, time: Double, stream: String, step: String?,
+        id: Int64, deploymentId: Int64, targetIndex: Int, seq: Int, time: Double, stream: LogStream, step: String?,
         text: String
     ) {
         self.id = id

@@ -44,21 +44,34 @@ public struct DeploymentQuery: Sendable, Hashable {
     }
 }
 
-/// Durable state of deployments, their runs and logs. The engine writes only through `write`, which returns
-/// once the changes are committed; implementations may commit concurrent writers together (group commit).
-/// One test suite runs against every implementation.
-public protocol DeploymentStore: Sendable {
+/// What the engine needs of durable state: it writes only through `write`, which returns once the changes are
+/// committed (implementations may commit concurrent writers together: group commit), and reads back what
+/// recovery and the drivers resume from.
+public protocol DeploymentWriter: Sendable {
     func write(_ changes: [StoreChange]) async throws
 
     /// The id a new deployment should get (one more than the highest so far).
     func nextDeploymentID() async throws -> Int64
     /// The highest log line id stored, 0 if none: where new ids continue.
     func maxLogLineID() async throws -> Int64
-
-    func deployment(_ id: Int64) async throws -> DeploymentRecord?
-    func deployments(_ query: DeploymentQuery) async throws -> [DeploymentRecord]
     /// Deployments not in a final state, oldest first: what the engine resumes at start.
     func unfinishedDeployments() async throws -> [DeploymentRecord]
+
+    func deployment(_ id: Int64) async throws -> DeploymentRecord?
+    func phases(of deploymentID: Int64) async throws -> [PhaseRecord]
+    func targets(of deploymentID: Int64) async throws -> [TargetRecord]
+    func stepRuns(of deploymentID: Int64, target: Int?) async throws -> [StepRunRecord]
+    /// The last `count` lines of one node's log, in order.
+    func lastLogLines(of deploymentID: Int64, target: Int, count: Int) async throws -> [LogLineRecord]
+
+    func close() async throws
+}
+
+/// What pages and API routes read: deployments and their runs, logs, events, node states and histories. Never
+/// writes; the server is handed one directly, not through the engine.
+public protocol DeploymentReader: Sendable {
+    func deployment(_ id: Int64) async throws -> DeploymentRecord?
+    func deployments(_ query: DeploymentQuery) async throws -> [DeploymentRecord]
     func phases(of deploymentID: Int64) async throws -> [PhaseRecord]
     func targets(of deploymentID: Int64) async throws -> [TargetRecord]
     func stepRuns(of deploymentID: Int64, target: Int?) async throws -> [StepRunRecord]
@@ -72,7 +85,8 @@ public protocol DeploymentStore: Sendable {
     /// what a list of deployments shows (see `DeploymentOverview`).
     func overviews(of deploymentIDs: [Int64], failureLimit: Int, lastLines: Int, window: Int) async throws -> [Int64: DeploymentOverview]
     func events(of deploymentID: Int64?, afterID: Int64, limit: Int) async throws -> [EventRecord]
-    /// Events in id order after `query.afterID`, filtered by deployment, kinds and actor.
+    /// Events in id order after `query.afterID` (newest first when asked, from `beforeID`), filtered by
+    /// deployment, kinds and actor, at most `query.limit`.
     func events(_ query: EventQuery) async throws -> [EventRecord]
 
     /// What Waveline last put on every node it has run on, by node name.
@@ -84,11 +98,14 @@ public protocol DeploymentStore: Sendable {
 
     /// The newest event as the writer recorded it; nil when no event was ever written.
     func auditHead() async throws -> AuditHead?
-
-    func close() async throws
 }
 
-extension DeploymentStore {
+/// Durable state of deployments, their runs and logs, written and read: one implementation serves both faces
+/// (the engine holds it as a writer, the server's read side as a reader). One test suite runs against every
+/// implementation.
+public protocol DeploymentStore: DeploymentWriter, DeploymentReader {}
+
+extension DeploymentReader {
     public func auditHead() async throws -> AuditHead? { nil }
 }
 

@@ -3,7 +3,7 @@ import Testing
 import WavelineCore
 import WavelineEngine
 import WavelineExecutors
-import WavelineStore
+@testable import WavelineStore
 
 /// The engine in-process, on a real SQLite file and real local processes.
 struct EngineTests {
@@ -77,8 +77,8 @@ struct EngineTests {
 
             let lines = try await fixture.engine.store.logLines(of: record.id, targets: nil, afterID: 0, limit: 100_000)
             #expect(lines.map(\.seq) == Array(1...lines.count))
-            #expect(lines.filter { $0.stream == "stdout" }.map(\.text) == (1...20000).map(String.init))
-            #expect(lines.contains { $0.stream == "stderr" && $0.text == "done" })
+            #expect(lines.filter { $0.stream == .stdout }.map(\.text) == (1...20000).map(String.init))
+            #expect(lines.contains { $0.stream == .stderr && $0.text == "done" })
 
             // Every viewer saw exactly the stored lines, in order, once.
             let storedIDs = lines.map(\.id)

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import WavelineCore
 @testable import WavelineEngine
 import WavelineExecutors
 import WavelineStore

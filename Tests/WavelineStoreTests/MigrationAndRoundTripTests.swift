@@ -102,8 +102,8 @@ struct MigrationAndRoundTripTests {
             cleared.finishedAt = nil
             cleared.status = .completed
             cleared.kind = .rollback
-            cleared.gateJson = JSONText.encode(PhaseSpec.Gate.manual)
-            cleared.batchesJson = JSONText.encode([[2, 1, 0]])
+            cleared.gate = .manual
+            cleared.batches = [[2, 1, 0]]
             cleared.parallelism = 1
             try await store.write([.savePhase(cleared)])
             #expect(try await store.phases(of: 1) == [cleared, second])

@@ -67,7 +67,7 @@ struct NodeStateAndHistoryTests {
             var changes: [StoreChange] = []
             for id in Int64(1)...5 {
                 var deployment = Fixture.deployment(id, status: id == 5 ? .running : .succeeded)
-                deployment.parametersJson = JSONText.encode(["version": "3.\(id).0"])
+                deployment.parameters = ["version": "3.\(id).0"]
                 changes.append(.saveDeployment(deployment))
                 // n1 is target 1 of each deployment; deployment 4 also rolled n1 back (target 3); n2 is never n1.
                 changes.append(.saveTarget(Self.run(id, 0, node: "n2")))

@@ -83,7 +83,7 @@ enum Fixture {
     static func logLine(_ id: Int64, deployment: Int64, target: Int, seq: Int) -> LogLineRecord {
         LogLineRecord(
             id: id, deploymentId: deployment, targetIndex: target, seq: seq, time: 1_700_000_000 + Double(id) / 8,
-            stream: id % 5 == 0 ? "stderr" : "stdout", step: id % 7 == 0 ? nil : "restart",
+            stream: id % 5 == 0 ? .stderr : .stdout, step: id % 7 == 0 ? nil : "restart",
             text: "line \(id) of target \(target): ünïcödé, 'quotes', \"double\", tab\there"
         )
     }

@@ -4,6 +4,7 @@ import NIOCore
 import Synchronization
 import WavelineAPI
 import WavelineEngine
+import WavelineStore
 
 extension WavelineServerBuilder {
     /// The router with every API route under `/api/v1`, behind the middleware that answers every error in the
@@ -13,32 +14,35 @@ extension WavelineServerBuilder {
     /// Every answer carries the security headers (`SecurityHeadersMiddleware`). Every request is authenticated first (an API token, else a browser session); API routes other than
     /// health, the contract, signing in and making a first token then need an identity.
     public static func makeRouter(
-        engine: Engine, accounts: Accounts, logger: Logger, secureCookies: Bool = true, trustedProxies: TrustedProxies = .none
+        engine: Engine, reader: any DeploymentReader, identities: IdentityService, logger: Logger, secureCookies: Bool = true,
+        trustedProxies: TrustedProxies = .none
     ) -> Router<WavelineRequestContext> {
+        let reads = ReadSide(reader: reader)
+        let actions = DeploymentActions(engine: engine, reads: reads)
         let router = Router(context: WavelineRequestContext.self)
         let table = RouteTable()
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: TrustedProxyMiddleware(proxies: trustedProxies))
         router.add(middleware: JSONErrorMiddleware(logger: logger, routes: table))
-        router.add(middleware: BearerTokenAuthenticator(accounts: accounts))
-        router.add(middleware: SessionAuthenticator(accounts: accounts))
+        router.add(middleware: BearerTokenAuthenticator(identities: identities))
+        router.add(middleware: SessionAuthenticator(identities: identities))
         let open = router.group("api/v1")
         let api = router.group("api/v1").add(middleware: RequireIdentityMiddleware())
         let catalog = CatalogController(engine: engine)
-        let session = SessionController(accounts: accounts, secureCookies: secureCookies)
-        let tokens = TokensController(accounts: accounts)
+        let session = SessionController(identities: identities, secureCookies: secureCookies)
+        let tokens = TokensController(identities: identities)
         catalog.addPublicRoutes(to: open)
         session.addPublicRoutes(to: open)
         tokens.addPublicRoutes(to: open)
-        DeploymentsController(engine: engine).addRoutes(to: api)
-        LogsController(engine: engine, accounts: accounts).addRoutes(to: api)
+        DeploymentsController(engine: engine, reads: reads, actions: actions).addRoutes(to: api)
+        LogsController(engine: engine, reads: reads, identities: identities).addRoutes(to: api)
         catalog.addRoutes(to: api)
-        InventoryController(engine: engine).addRoutes(to: api)
-        EventsController(engine: engine).addRoutes(to: api)
-        AuditController(engine: engine).addRoutes(to: api)
+        InventoryController(engine: engine, reads: reads).addRoutes(to: api)
+        EventsController(reads: reads).addRoutes(to: api)
+        AuditController(reads: reads).addRoutes(to: api)
         session.addRoutes(to: api)
         tokens.addRoutes(to: api)
-        UsersController(accounts: accounts, engine: engine).addRoutes(to: api)
+        UsersController(identities: identities, engine: engine).addRoutes(to: api)
         open.get("openapi.yaml") { request, _ in
             _ = try QueryValues(request, allowed: [])
             return Response(

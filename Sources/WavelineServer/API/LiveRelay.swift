@@ -55,7 +55,7 @@ struct LiveWatch: Sendable {
     /// Closes the connection: the only way to end a response whose write waits on a client that does not read.
     var closeConnection: @Sendable () -> Void
 
-    init(context: WavelineRequestContext, accounts: Accounts) {
+    init(context: WavelineRequestContext, accounts: IdentityService) {
         let identity = context.identity
         stillAllowed = {
             guard let identity else { return false }

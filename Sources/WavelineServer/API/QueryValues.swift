@@ -45,7 +45,7 @@ struct QueryValues {
     func userName(_ key: String, orEveryone: Bool = false) throws(APIError) -> String? {
         guard let value = string(key) else { return nil }
         if orEveryone && value == "*" { return value }
-        guard Accounts.isUserName(value) else {
+        guard IdentityService.isUserName(value) else {
             throw APIError(.badRequest, "query '\(key)' must be a user name (1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit)\(orEveryone ? " or '*'" : ""), got '\(value.prefix(80))'")
         }
         return value

@@ -1,6 +1,7 @@
 import NIOCore
 import Synchronization
 import WavelineAPI
+import WavelineCore
 import WavelineStore
 
 /// The server-sent events of one batch of log lines, encoded once for every follower that shows that batch
@@ -66,7 +67,7 @@ final class SharedLogEvents: Sendable {
             for record in records where log.targets?.contains(record.targetIndex) ?? true {
                 LogEventWriter.writeLine(
                     id: record.id, node: log.nodeNames[record.targetIndex] ?? "?", seq: record.seq, time: record.time,
-                    stream: record.stream, step: record.step, text: record.text, into: &buffer
+                    stream: record.stream.rawValue, step: record.step, text: record.text, into: &buffer
                 )
             }
         case .batches:
@@ -90,7 +91,7 @@ final class SharedLogEvents: Sendable {
         for record in records {
             let sameRun = previous.map { $0.targetIndex == record.targetIndex && $0.stream == record.stream && $0.step == record.step } ?? false
             if !sameRun {
-                event.startRun(node: nodeNames[record.targetIndex] ?? "?", stream: record.stream, step: record.step, into: &buffer)
+                event.startRun(node: nodeNames[record.targetIndex] ?? "?", stream: record.stream.rawValue, step: record.step, into: &buffer)
             }
             event.appendLine(id: record.id, seq: record.seq, time: record.time, text: record.text, into: &buffer)
             previous = record

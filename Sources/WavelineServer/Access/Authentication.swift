@@ -20,11 +20,11 @@ enum CredentialFreeRoutes {
 /// revoked is refused here with the reason, rather than treated as no credential at all.
 struct BearerTokenAuthenticator: AuthenticatorMiddleware {
     typealias Context = WavelineRequestContext
-    let accounts: Accounts
+    let identities: IdentityService
 
     func authenticate(request: Request, context: Context) async throws -> Identity? {
         guard !CredentialFreeRoutes.contains(request), let bearer = request.headers.bearer else { return nil }
-        return try await accounts.identity(token: bearer.token)
+        return try await identities.identity(token: bearer.token)
     }
 }
 
@@ -32,11 +32,11 @@ struct BearerTokenAuthenticator: AuthenticatorMiddleware {
 /// sent to sign in again.
 struct SessionAuthenticator: AuthenticatorMiddleware {
     typealias Context = WavelineRequestContext
-    let accounts: Accounts
+    let identities: IdentityService
 
     func authenticate(request: Request, context: Context) async throws -> Identity? {
         guard context.identity == nil, !CredentialFreeRoutes.contains(request), let cookie = request.cookies[SessionCookie.name], !cookie.value.isEmpty else { return nil }
-        return try await accounts.identity(sessionID: cookie.value)
+        return try await identities.identity(sessionID: cookie.value)
     }
 }
 

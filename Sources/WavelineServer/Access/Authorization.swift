@@ -2,7 +2,6 @@ import HTTPTypes
 import Hummingbird
 import WavelineCore
 import WavelineEngine
-import WavelineStore
 
 /// What the permission table (`Permissions`) says of one person: every access check of the server, page or
 /// API, asks here.
@@ -50,29 +49,8 @@ extension WavelineRequestContext {
         return identity
     }
 
-    /// Allows an action on a stored deployment.
-    @discardableResult
-    func authorize(_ action: Action, on deployment: DeploymentRecord) throws -> Identity {
-        try authorize(action, places: deployment.places)
-    }
-
-    /// Whether the caller may see the deployment (lists leave out the others).
-    func mayRead(_ deployment: DeploymentRecord) -> Bool {
-        identity?.may(.read, places: deployment.places) ?? false
-    }
-
     func mayRead(environment: String, product: String) -> Bool {
         identity?.may(.read, places: [DeploymentScope.Place(environment: environment, product: product)]) ?? false
-    }
-}
-
-extension DeploymentRecord {
-    /// The environment/product pairs a deployment may touch. Stored as two lists, so this is their product:
-    /// a superset of the real pairs when a deployment spans several of each, which can only deny more.
-    var places: [DeploymentScope.Place] {
-        let environments = self.environments.split(separator: ",").map(String.init)
-        let products = self.products.split(separator: ",").map(String.init)
-        return environments.flatMap { environment in products.map { DeploymentScope.Place(environment: environment, product: $0) } }
     }
 }
 

@@ -16,7 +16,7 @@ public struct Identity: Sendable, Hashable {
     public var credential: Credential
     /// When the credential (token or session) expires; nil for one made from a password just checked.
     public var expiresAt: Double? = nil
-    /// How `Accounts` finds the credential again (the hash of the token or session id), to check that a live
+    /// How `IdentityService` finds the credential again (the hash of the token or session id), to check that a live
     /// stream's caller may still follow it.
     var credentialKey: String? = nil
 

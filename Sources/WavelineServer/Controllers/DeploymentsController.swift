@@ -2,12 +2,13 @@ import Hummingbird
 import WavelineAPI
 import WavelineCore
 import WavelineEngine
-import WavelineStore
 
 /// `/api/v1/deployments`: create, list, read, act on deployments.
 struct DeploymentsController {
     typealias Context = WavelineRequestContext
     let engine: Engine
+    let reads: ReadSide
+    let actions: DeploymentActions
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.get("deployments", use: list)
@@ -19,21 +20,7 @@ struct DeploymentsController {
 
     @Sendable func list(_ request: Request, context: Context) async throws -> DeploymentList {
         let query = try QueryValues(request, allowed: ["status", "environment", "product", "requested_by", "q", "before", "limit"])
-        var filter = DeploymentQuery()
-        filter.statuses = try query.values("status", of: DeploymentStatus.self)
-        filter.environment = try query.name("environment")
-        filter.product = try query.name("product")
-        filter.requestedBy = try query.userName("requested_by")
-        filter.text = query.string("q")
-        filter.beforeID = try query.id("before", what: "a deployment id (a positive whole number)")
-        filter.limit = try query.int("limit", in: 1...500) ?? filter.limit
-        _ = try context.signedIn()
-        let records = try await engine.store.deployments(filter)
-        // Deployments outside the caller's read scope are left out; the cursor still follows the store's page.
-        return DeploymentList(
-            deployments: records.filter(context.mayRead).map(DeploymentSummary.init),
-            nextBefore: records.count == filter.limit ? records.last?.id : nil
-        )
+        return try await reads.deploymentList.page(query, context: context)
     }
 
     @Sendable func create(_ request: Request, context: Context) async throws -> EditedResponse<DeploymentDetail> {
@@ -54,14 +41,13 @@ struct DeploymentsController {
         let scope = try await engine.scope(of: deploymentRequest)
         try context.authorize(.deploy(requiredRole: scope.requiredRole), places: scope.places)
         let record = try await engine.create(deploymentRequest)
-        return EditedResponse(status: .created, response: try await DeploymentView.detail(record.id, store: engine.store))
+        return EditedResponse(status: .created, response: try await reads.deploymentDetail.detail(ofCreated: record))
     }
 
     @Sendable func detail(_ request: Request, context: Context) async throws -> DeploymentDetail {
         _ = try QueryValues(request, allowed: [])
         let id = try deploymentID(context)
-        try context.authorize(.read, on: try await Self.deployment(id, store: engine.store))
-        var detail = try await DeploymentView.detail(id, store: engine.store)
+        var detail = try await reads.deploymentDetail.detail(id, context: context)
         // Paused because the store refuses writes: said before the store can hold it.
         if let refusal = engine.storeRefusals.reason(for: id) {
             detail.deployment.status = .paused
@@ -72,31 +58,17 @@ struct DeploymentsController {
 
     @Sendable func act(_ request: Request, context: Context) async throws -> DeploymentDetail {
         let id = try deploymentID(context)
-        let name = context.parameters.get("action") ?? ""
-        guard let action = OperatorAction(rawValue: name) else {
-            throw APIError(.badRequest, "unknown action \(name.callerQuoted); expected one of \(OperatorAction.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let action = try DeploymentActions.action(named: context.parameters.get("action") ?? "")
         _ = try QueryValues(request, allowed: [])
         let body = try await request.decodeJSON(ActionBody.self, context: context, emptyMeans: ActionBody())
-        let deployment = try await Self.deployment(id, store: engine.store)
-        let actor = try context.authorize(action.permission(deploymentStatus: deployment.status), on: deployment)
-        try await engine.perform(action, on: id, nodes: body.nodes ?? [], actor: actor.name, reason: body.reason, origin: request.origin(context: context))
-        return try await DeploymentView.detail(id, store: engine.store)
+        try await actions.perform(action, on: id, nodes: body.nodes ?? [], reason: body.reason, request: request, context: context)
+        return try await reads.deploymentDetail.detail(id)
     }
 
     @Sendable func events(_ request: Request, context: Context) async throws -> EventList {
         let id = try deploymentID(context)
         let query = try QueryValues(request, allowed: ["kind", "actor", "after", "limit"])
-        try context.authorize(.read, on: try await Self.deployment(id, store: engine.store))
-        return try await EventsController.read(query, deployment: id, store: engine.store)
-    }
-}
-
-extension DeploymentsController {
-    /// A stored deployment, or a 404.
-    static func deployment(_ id: Int64, store: any DeploymentStore) async throws -> DeploymentRecord {
-        guard let record = try await store.deployment(id) else { throw APIError(.notFound, "no deployment #\(id)") }
-        return record
+        return try await reads.events.page(query, deployment: id, context: context)
     }
 }
 
@@ -108,42 +80,6 @@ func deploymentID(_ context: some RequestContext) throws -> Int64 {
     return id
 }
 
-
-/// Builds the read views of a deployment from the store.
-enum DeploymentView {
-    static func detail(_ id: Int64, store: any DeploymentStore) async throws -> DeploymentDetail {
-        guard let record = try await store.deployment(id) else { throw APIError(.notFound, "no deployment #\(id)") }
-        let phases = try await store.phases(of: id)
-        let targets = try await store.targets(of: id)
-        var counts = StatusCounts()
-        for target in targets where target.kind == (phases.last?.kind ?? .deploy) { counts.add(target.status) }
-        let phaseViews = phases.map { phase in
-            let state = phase.state
-            var phaseCounts = StatusCounts()
-            for target in targets where target.phaseIndex == phase.phaseIndex { phaseCounts.add(target.status) }
-            return PhaseView(
-                index: phase.phaseIndex, name: phase.name, kind: phase.kind, status: phase.status,
-                gate: state.gate.description, gateOpensAt: phase.gateOpensAt, approvedBy: phase.approvedBy,
-                parallelism: phase.parallelism, failureBudget: phase.failureBudget,
-                batches: state.batches.map { $0.compactMap { targets.indices.contains($0) ? targets[$0].node : nil } },
-                counts: phaseCounts, startedAt: phase.startedAt, finishedAt: phase.finishedAt
-            )
-        }
-        var failures: [FailureView] = []
-        for target in targets where target.failure != nil && (target.status == .failed || target.status == .interrupted) {
-            guard failures.count < 20, let failure = target.failure else { continue }
-            let lines = try await store.lastLogLines(of: id, target: target.targetIndex, count: 8)
-            failures.append(FailureView(
-                node: target.node, stage: failure.stage, step: failure.step, exitCode: failure.exitCode,
-                reason: failure.reason, lastLines: lines.map { LogLineView($0, node: target.node) }
-            ))
-        }
-        return DeploymentDetail(
-            deployment: DeploymentSummary(record), phases: phaseViews, targets: targets.map(TargetView.init),
-            failures: failures, counts: counts
-        )
-    }
-}
 
 extension DeploymentDetail: ResponseEncodable {}
 extension DeploymentList: ResponseEncodable {}

@@ -2,13 +2,13 @@ import Hummingbird
 import WavelineAPI
 import WavelineCore
 import WavelineEngine
-import WavelineStore
 
 /// `/api/v1/clusters`, `/nodes`, `/nodes/:name`: the inventory with what Waveline last put on each node, the
 /// deployment holding it now, and a node's history.
 struct InventoryController {
     typealias Context = WavelineRequestContext
     let engine: Engine
+    let reads: ReadSide
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.get("clusters", use: clusters)
@@ -20,7 +20,7 @@ struct InventoryController {
         let query = try QueryValues(request, allowed: ["environment", "product"])
         let inventory = await engine.workspace.inventory
         let selected = try Self.clusters(of: inventory, query: query).filter { context.mayRead(environment: $0.environment, product: $0.product) }
-        let lookup = try await Lookup(engine: engine)
+        let lookup = try await Lookup(engine: engine, reads: reads)
         return ClusterList(clusters: selected.map { cluster in
             ClusterView(
                 name: cluster.name, product: cluster.product, environment: cluster.environment, zones: cluster.zones,
@@ -39,7 +39,7 @@ struct InventoryController {
             }
             selected = selected.filter { $0.name == name }
         }
-        let lookup = try await Lookup(engine: engine)
+        let lookup = try await Lookup(engine: engine, reads: reads)
         return NodeList(nodes: selected.flatMap { cluster in cluster.nodes.map { lookup.view($0, in: cluster) } })
     }
 
@@ -53,20 +53,13 @@ struct InventoryController {
         }
         try context.authorize(.read, places: [DeploymentScope.Place(environment: cluster.environment, product: cluster.product)])
         let limit = try query.int("limit", in: 1...500) ?? 50
-        var before: NodeRunCursor?
-        if let raw = query.string("before") {
-            guard let cursor = NodeRunCursor(raw) else {
-                throw APIError(.badRequest, "query 'before' must be a history cursor such as '12' or '12-3' (a deployment id, then a run index), got \(raw.callerQuoted)")
-            }
-            before = cursor
+        let history = try await reads.inventory.history(of: name, limit: limit, before: query.string("before")) { raw in
+            APIError(.badRequest, "query 'before' must be a history cursor such as '12' or '12-3' (a deployment id, then a run index), got \(raw.callerQuoted)")
         }
         let busy = await engine.busyNodes()
-        let state = try await engine.store.nodeState(named: name)
-        let history = try await engine.store.nodeHistory(node: name, limit: limit, before: before)
         return NodeDetail(
-            node: Self.view(node, in: cluster, busyWith: busy[name], state: state),
-            history: history.map(NodeRunView.init),
-            nextBefore: history.count == limit ? history.last?.cursor.description : nil
+            node: Self.view(node, in: cluster, busyWith: busy[name], state: history.state),
+            history: history.runs, nextBefore: history.nextBefore
         )
     }
 
@@ -88,21 +81,21 @@ struct InventoryController {
         return clusters
     }
 
-    static func view(_ node: Node, in cluster: Cluster, busyWith: Int64?, state: NodeStateRecord?) -> NodeView {
+    static func view(_ node: Node, in cluster: Cluster, busyWith: Int64?, state: NodeStateView?) -> NodeView {
         NodeView(
             name: node.name, cluster: cluster.name, environment: cluster.environment, product: cluster.product,
-            zone: node.zone, labels: node.labels, busyWith: busyWith, state: state.map(NodeStateView.init)
+            zone: node.zone, labels: node.labels, busyWith: busyWith, state: state
         )
     }
 
     /// Busy nodes and node states, read once per request (one query for every node's state).
     struct Lookup {
         var busy: [String: Int64]
-        var states: [String: NodeStateRecord]
+        var states: [String: NodeStateView]
 
-        init(engine: Engine) async throws {
+        init(engine: Engine, reads: ReadSide) async throws {
             busy = await engine.busyNodes()
-            states = Dictionary(try await engine.store.nodeStates().map { ($0.node, $0) }, uniquingKeysWith: { $1 })
+            states = try await reads.inventory.states()
         }
 
         func view(_ node: Node, in cluster: Cluster) -> NodeView {

@@ -8,7 +8,7 @@ import WavelineCore
 /// `/api/v1/session` (sign in and out with a password; for scripts in a browser) and `/api/v1/me`.
 struct SessionController {
     typealias Context = WavelineRequestContext
-    let accounts: Accounts
+    let identities: IdentityService
     let secureCookies: Bool
 
     /// Routes open to anyone (signing in).
@@ -25,17 +25,17 @@ struct SessionController {
         _ = try QueryValues(request, allowed: [])
         let body = try await request.decodeJSON(SignInBody.self, context: context)
         let origin = request.origin(context: context)
-        let user = try await accounts.verify(user: body.user, password: body.password, origin: origin)
-        let session = try await accounts.startSession(for: user, origin: origin)
+        let user = try await identities.verify(user: body.user, password: body.password, origin: origin)
+        let session = try await identities.startSession(for: user, origin: origin)
         let view = SessionView(user: user.name, grants: user.grants.map(GrantBody.init), credential: "session", tokenName: nil, csrfToken: session.record.csrfToken)
         var response = try EditedResponse(status: .ok, response: view).response(from: request, context: context)
-        response.setCookie(Self.cookie(session.cookie, maxAge: Int(accounts.sessionLifetime), secure: secureCookies))
+        response.setCookie(Self.cookie(session.cookie, maxAge: Int(identities.sessionLifetime), secure: secureCookies))
         return response
     }
 
     @Sendable func signOut(_ request: Request, context: Context) async throws -> Response {
         _ = try QueryValues(request, allowed: [])
-        try await accounts.endSession(try context.signedIn(), origin: request.origin(context: context))
+        try await identities.endSession(try context.signedIn(), origin: request.origin(context: context))
         var response = Response(status: .noContent)
         response.setCookie(Self.cookie("", maxAge: 0, secure: secureCookies))
         return response

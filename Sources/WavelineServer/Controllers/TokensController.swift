@@ -10,7 +10,7 @@ import WavelineStore
 /// password (HTTP Basic) instead of a token: that is how `waveline login` gets its first token.
 struct TokensController {
     typealias Context = WavelineRequestContext
-    let accounts: Accounts
+    let identities: IdentityService
 
     func addPublicRoutes(to group: RouterGroup<Context>) {
         group.post("tokens", use: create)
@@ -30,7 +30,7 @@ struct TokensController {
             guard let basic = request.headers.basic else {
                 throw APIError(.unauthorized, "sign in first: send your user name and password (HTTP Basic) or an API token (Bearer) to make a token")
             }
-            let user = try await accounts.verify(user: basic.username, password: basic.password, origin: origin)
+            let user = try await identities.verify(user: basic.username, password: basic.password, origin: origin)
             verified = user
             context.identity = Identity(name: user.name, grants: user.grants, credential: .token(id: "", name: "password"))
         } else if let identity = context.identity {
@@ -46,14 +46,14 @@ struct TokensController {
         if case .token = caller.credential, let expiry = caller.expiresAt {
             notAfter = expiry
             // A lifetime outside 1…366 days is malformed (400, from createToken), whatever the token's own.
-            if let days = body.expiresInDays, (1...Accounts.maximumTokenLifetimeDays).contains(days),
-               Clock.now() + Double(days) * 86400 > expiry + 60 {
-                let most = Int((expiry - Clock.now()) / 86400)
-                throw APIError(.unprocessableContent, "field 'expiresInDays': a token cannot make one that outlives it; this token expires at \(Accounts.timestamp(expiry)), so ask for at most \(most) days (or none: it then ends with this one), or sign in with a password for a longer one")
+            if let days = body.expiresInDays, (1...IdentityService.maximumTokenLifetimeDays).contains(days),
+               identities.time.now() + Double(days) * 86400 > expiry + 60 {
+                let most = Int((expiry - identities.time.now()) / 86400)
+                throw APIError(.unprocessableContent, "field 'expiresInDays': a token cannot make one that outlives it; this token expires at \(IdentityService.timestamp(expiry)), so ask for at most \(most) days (or none: it then ends with this one), or sign in with a password for a longer one")
             }
         }
-        let made = try await accounts.createToken(
-            for: owner, name: body.name, lifetimeDays: body.expiresInDays ?? Accounts.defaultTokenLifetimeDays, by: caller.name, origin: origin,
+        let made = try await identities.createToken(
+            for: owner, name: body.name, lifetimeDays: body.expiresInDays ?? IdentityService.defaultTokenLifetimeDays, by: caller.name, origin: origin,
             signedInWith: verified, notAfter: notAfter
         )
         return EditedResponse(status: .created, response: CreatedToken(token: made.token, details: TokenView(made.record)))
@@ -65,7 +65,7 @@ struct TokensController {
         // `?user=NAME` for one user's, `?user=*` for everyone's; default: one's own.
         let user = try query.userName("user", orEveryone: true) ?? caller.name
         try context.authorize(user == caller.name ? .manageOwnTokens : .manageTokens)
-        let tokens = try await accounts.store.tokens(ofUser: user == "*" ? nil : user)
+        let tokens = try await identities.tokens(ofUser: user == "*" ? nil : user)
         return TokenList(tokens: tokens.map(TokenView.init))
     }
 
@@ -73,9 +73,9 @@ struct TokensController {
         _ = try QueryValues(request, allowed: [])
         let caller = try context.signedIn()
         let id = context.parameters.get("tokenID") ?? ""
-        guard let token = try await accounts.store.token(id: id) else { throw APIError(.notFound, "no API token with id \(id.callerQuoted)") }
+        guard let token = try await identities.token(id: id) else { throw APIError(.notFound, "no API token with id \(id.callerQuoted)") }
         try context.authorize(token.userName == caller.name ? .manageOwnTokens : .manageTokens)
-        return TokenView(try await accounts.revokeToken(token, by: caller.name, origin: request.origin(context: context)))
+        return TokenView(try await identities.revokeToken(token, by: caller.name, origin: request.origin(context: context)))
     }
 }
 

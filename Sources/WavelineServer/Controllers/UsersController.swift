@@ -10,7 +10,7 @@ import WavelineStore
 /// themselves and change their own password.
 struct UsersController {
     typealias Context = WavelineRequestContext
-    let accounts: Accounts
+    let identities: IdentityService
     /// Grants are checked against its inventory: each environment and product they name must exist.
     let engine: Engine
 
@@ -25,7 +25,7 @@ struct UsersController {
     @Sendable func list(_ request: Request, context: Context) async throws -> UserList {
         _ = try QueryValues(request, allowed: [])
         try context.authorize(.manageUsers)
-        return UserList(users: try await accounts.store.users().map { UserView($0) })
+        return UserList(users: try await identities.users().map { UserView($0) })
     }
 
     @Sendable func create(_ request: Request, context: Context) async throws -> EditedResponse<UserView> {
@@ -33,7 +33,7 @@ struct UsersController {
         let caller = try context.authorize(.manageUsers)
         let body = try await request.decodeJSON(CreateUserBody.self, context: context)
         try await checkScopes(of: body.grants.map(\.grant))
-        let user = try await accounts.createUser(
+        let user = try await identities.createUser(
             name: body.name, password: body.password, grants: try GrantBody.grants(body.grants), by: caller.name, origin: request.origin(context: context)
         )
         return EditedResponse(status: .created, response: UserView(user))
@@ -58,9 +58,9 @@ struct UsersController {
         if body.grants != nil || name != caller.name { try context.authorize(.manageUsers) }
         if let grants = body.grants { try await checkScopes(of: grants.map(\.grant)) }
         if body.password != nil && name == caller.name {
-            try await accounts.verifyCurrentPassword(of: try await accounts.storedUser(named: name), body.currentPassword, origin: origin)
+            try await identities.verifyCurrentPassword(of: try await identities.storedUser(named: name), body.currentPassword, origin: origin)
         }
-        let change = try await accounts.updateUser(
+        let change = try await identities.updateUser(
             named: name, password: body.password, grants: try body.grants.map { try GrantBody.grants($0) }, revokeTokens: body.revokeTokens ?? false,
             by: caller.name, origin: origin
         )
@@ -82,7 +82,7 @@ struct UsersController {
     @Sendable func remove(_ request: Request, context: Context) async throws -> Response {
         _ = try QueryValues(request, allowed: [])
         let caller = try context.authorize(.manageUsers)
-        try await accounts.removeUser(named: context.parameters.get("name") ?? "", by: caller.name, origin: request.origin(context: context))
+        try await identities.removeUser(named: context.parameters.get("name") ?? "", by: caller.name, origin: request.origin(context: context))
         return Response(status: .noContent)
     }
 
@@ -94,7 +94,7 @@ struct UsersController {
     }
 
     private func user(_ context: Context) async throws -> UserRecord {
-        try await accounts.storedUser(named: context.parameters.get("name") ?? "")
+        try await identities.storedUser(named: context.parameters.get("name") ?? "")
     }
 }
 

@@ -7,7 +7,6 @@ import ServiceLifecycle
 import WavelineAPI
 import WavelineCore
 import WavelineEngine
-import WavelineStore
 
 /// The web UI: server-rendered pages, the forms that act on deployments, the assets, and `/ui/events`, the
 /// server-sent events that tell open pages a deployment changed (they then fetch their live region again).
@@ -16,10 +15,12 @@ import WavelineStore
 struct WebController {
     typealias Context = WavelineRequestContext
     let engine: Engine
-    let accounts: Accounts
+    let reads: ReadSide
+    let actions: DeploymentActions
+    let identities: IdentityService
     let logger: Logger
     let secureCookies: Bool
-    /// "Now" for the pages' elapsed times and gates (`ServerOptions.time`).
+    /// "Now" on the pages (elapsed times).
     let time: any TimeSource
     /// The summary's live region, rendered once per store change rather than per request.
     let summaryCache = SummaryCache()
@@ -51,7 +52,7 @@ struct WebController {
                 environment: query["environment"].map(String.init), product: query["product"].map(String.init),
                 state: query["state"].map(String.init), person: query["person"].map(String.init)
             )
-            let page = try await SummaryPage.load(engine: engine, filters: filters, viewer: viewer, cache: summaryCache, now: time.now())
+            let page = try await SummaryPage.load(engine: engine, reads: reads, filters: filters, viewer: viewer, cache: summaryCache, now: time.now())
             return isFragment(request) ? page.renderLive() : page.render(viewer: viewer)
         }
     }
@@ -59,31 +60,30 @@ struct WebController {
     @Sendable func deployment(_ request: Request, context: Context) async throws -> Response {
         await page(request, context) { viewer in
             let id = try Self.id(context)
-            try context.authorize(.read, on: try await DeploymentsController.deployment(id, store: engine.store))
-            let page = try await DeploymentPage.load(engine: engine, id: id, now: time.now())
+            let page = try await DeploymentPage.load(reads: reads, id: id, context: context, now: time.now())
             return isFragment(request) ? page.renderLive(viewer: viewer) : page.render(viewer: viewer)
         }
     }
 
     @Sendable func nodeLog(_ request: Request, context: Context) async throws -> Response {
         await page(request, context) { viewer in
-            try context.authorize(.read, on: try await DeploymentsController.deployment(try Self.id(context), store: engine.store))
             let node = Self.parameter("node", context)
             let query = request.uri.queryParameters["q"].map(String.init)
-            return try await NodeLogPage.load(engine: engine, id: try Self.id(context), node: node, query: query, now: time.now()).render(viewer: viewer)
+            return try await NodeLogPage.load(reads: reads, id: try Self.id(context), node: node, query: query, context: context, now: time.now())
+                .render(viewer: viewer)
         }
     }
 
     @Sendable func inventory(_ request: Request, context: Context) async throws -> Response {
         await page(request, context) { viewer in
-            try await InventoryPage.load(engine: engine, visible: { context.mayRead(environment: $0.environment, product: $0.product) }).render(viewer: viewer)
+            try await InventoryPage.load(engine: engine, reads: reads, visible: { context.mayRead(environment: $0.environment, product: $0.product) }).render(viewer: viewer)
         }
     }
 
     @Sendable func inventoryNode(_ request: Request, context: Context) async throws -> Response {
         await page(request, context) { viewer in
             let before = request.uri.queryParameters["before"].map(String.init)
-            let page = try await InventoryNodePage.load(engine: engine, node: Self.parameter("node", context), before: before)
+            let page = try await InventoryNodePage.load(engine: engine, reads: reads, node: Self.parameter("node", context), before: before)
             if let cluster = page.cluster {
                 try context.authorize(.read, places: [DeploymentScope.Place(environment: cluster.environment, product: cluster.product)])
             }
@@ -102,16 +102,10 @@ struct WebController {
         do {
             try Self.checkCSRF(form, identity)
             let id = try Self.id(context)
-            let name = Self.parameter("action", context)
-            guard let action = OperatorAction(rawValue: name) else {
-                throw APIError(.badRequest, "unknown action \(name.callerQuoted)")
-            }
-            let deployment = try await DeploymentsController.deployment(id, store: engine.store)
-            try context.authorize(action.permission(deploymentStatus: deployment.status), on: deployment)
+            let action = try DeploymentActions.action(named: Self.parameter("action", context))
             let nodes = (form["node"] ?? []).filter { !$0.isEmpty }
             let reason = form["reason"]?.first.flatMap { $0.isEmpty ? nil : $0 }
-            try await engine.perform(action, on: id, nodes: nodes, actor: identity.name, reason: reason ?? "from the web page",
-                                     origin: request.origin(context: context))
+            try await actions.perform(action, on: id, nodes: nodes, reason: reason ?? "from the web page", request: request, context: context)
             let what = nodes.isEmpty ? "" : " " + nodes.joined(separator: ", ")
             return WebResponse.redirect(to: back, flash: "\(Self.pastTense(action))\(what) on deployment #\(id), as \(identity.name).")
         } catch {
@@ -138,10 +132,10 @@ struct WebController {
             return WebResponse.html(SignInPage.render(next: next, user: user, problem: "This sign-in came from another site and was refused.", viewer: viewer), status: .forbidden)
         }
         do {
-            let record = try await accounts.verify(user: user, password: form["password"]?.first ?? "", origin: request.origin(context: context))
-            let session = try await accounts.startSession(for: record, origin: request.origin(context: context))
-            var response = WebResponse.redirect(to: next, flash: "Signed in as \(record.name).")
-            response.setCookie(SessionController.cookie(session.cookie, maxAge: Int(accounts.sessionLifetime), secure: secureCookies))
+            let record = try await identities.verify(user: user, password: form["password"]?.first ?? "", origin: request.origin(context: context))
+            let session = try await identities.startSession(for: record, origin: request.origin(context: context))
+            var response = WebResponse.redirect(to: next, flash: "Signed in as \(user).")
+            response.setCookie(SessionController.cookie(session.cookie, maxAge: Int(identities.sessionLifetime), secure: secureCookies))
             return response
         } catch let error as APIError {
             var response = WebResponse.html(SignInPage.render(next: next, user: user, problem: error.message, viewer: viewer), status: error.status)
@@ -158,7 +152,7 @@ struct WebController {
         } catch {
             return WebResponse.redirect(to: WebResponse.safeReturn(form["return"]?.first ?? "/"), flash: message(error), isError: true)
         }
-        try await accounts.endSession(identity, origin: request.origin(context: context))
+        try await identities.endSession(identity, origin: request.origin(context: context))
         var response = WebResponse.redirect(to: "/login", flash: "Signed out.")
         response.setCookie(SessionController.cookie("", maxAge: 0, secure: secureCookies))
         return response
@@ -168,14 +162,13 @@ struct WebController {
 
     @Sendable func audit(_ request: Request, context: Context) async throws -> Response {
         await page(request, context) { viewer in
-            try context.authorize(.readAudit)
             let query = request.uri.queryParameters
             let filters = AuditPage.Filters(
                 actor: query["actor"].map(String.init), kind: query["kind"].map(String.init),
                 deployment: query["deployment"].map(String.init), before: query["before"].map(String.init),
                 verify: query["verify"] == "1"
             )
-            return try await AuditPage.load(store: engine.store, filters: filters).render(viewer: viewer)
+            return try await AuditPage.load(reads: reads, filters: filters, context: context).render(viewer: viewer)
         }
     }
 
@@ -192,13 +185,13 @@ struct WebController {
             deploymentID = value
         }
         if let deploymentID {
-            try context.authorize(.read, on: try await DeploymentsController.deployment(deploymentID, store: engine.store))
+            try await reads.access.authorizeRead(deploymentID, context: context)
         }
         let updates = engine.feed.subscribe(deploymentID: deploymentID)
-        let store = engine.store
-        let watch = LiveWatch(context: context, accounts: accounts)
+        let reads = reads
+        let watch = LiveWatch(context: context, accounts: identities)
         let body = ResponseBody { writer in
-            var visible = ReadableDeployments(identity: identity, store: store)
+            var visible = ReadableDeployments(identity: identity, reads: reads)
             try await watch.timed { try await writer.write(ServerSentEvent.retry(milliseconds: 1000, comment: "listening")) }
             try await withLiveRelay(updates, limit: engine.feed.bufferLimit, watch: watch) { events in
                 var sequence = 0
@@ -208,7 +201,7 @@ struct WebController {
                     case .update(.deploymentChanged(let id)): changed = id
                     case .update(.logLines(let lines)):
                         // Step boundaries (system lines) move a node's current step.
-                        changed = lines.first { $0.stream == "system" }?.deploymentId
+                        changed = ReadableDeployments.movingStep(lines)
                     case .heartbeat:
                         try await watch.timed { try await writer.write(ServerSentEvent.heartbeat) }
                         continue
@@ -339,30 +332,6 @@ struct WebController {
         case .approve: return "Approved the gate"
         case .rollback: return "Started the rollback"
         }
-    }
-}
-
-/// Which deployments a live stream may name to its viewer: asked of the store once per deployment, and not at
-/// all for someone who may read everything.
-struct ReadableDeployments {
-    private let identity: Identity
-    private let store: any DeploymentStore
-    private let readsEverything: Bool
-    private var known: [Int64: Bool] = [:]
-
-    init(identity: Identity, store: any DeploymentStore) {
-        self.identity = identity
-        self.store = store
-        readsEverything = identity.grants.contains { $0.role >= .viewer && $0.coversEverything }
-    }
-
-    mutating func contains(_ id: Int64) async throws -> Bool {
-        if readsEverything { return true }
-        if let answer = known[id] { return answer }
-        let places = try await store.deployment(id)?.places ?? []
-        let answer = !places.isEmpty && identity.may(.read, places: places)
-        known[id] = answer
-        return answer
     }
 }
 

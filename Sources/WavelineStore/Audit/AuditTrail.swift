@@ -6,7 +6,7 @@ import SQLiteKit
 import SQLKit
 import WavelineCore
 
-extension DeploymentStore {
+extension DeploymentReader {
     /// Every event in id order (after `after`), page by page.
     public func allEvents(after start: Int64 = 0, pageSize: Int = 5000, _ body: ([EventRecord]) throws -> Void) async throws {
         var after = start

@@ -7,7 +7,7 @@ public struct UserRecord: Sendable, Hashable, Codable {
     /// bcrypt; nil for a token-only account.
     public var passwordHash: String?
     /// The user's grants (`[Grant]`) as JSON.
-    public var grantsJson: String
+    var grantsJson: String
     public var createdAt: Double
     public var updatedAt: Double
     public var createdBy: String

@@ -1,5 +1,6 @@
 import Logging
 import SQLKit
+import WavelineCore
 
 /// A schema change: plain SQL, numbered, applied once, in its own transaction, never edited after it ships.
 /// The SQL uses types both SQLite and PostgreSQL accept (BIGINT, INTEGER, DOUBLE PRECISION, TEXT).
@@ -39,7 +40,7 @@ enum Migrator {
                 }
                 try await database.insert(into: "schema_migrations")
                     .columns("version", "name", "applied_at")
-                    .values(SQLBind(migration.version), SQLBind(migration.name), SQLBind(Clock.now()))
+                    .values(SQLBind(migration.version), SQLBind(migration.name), SQLBind(SystemTime().now()))
                     .run()
                 try await database.raw("COMMIT").run()
             } catch {

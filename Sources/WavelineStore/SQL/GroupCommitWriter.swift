@@ -218,7 +218,7 @@ actor GroupCommitWriter {
                 query.appendLiteral(index == start ? "(" : ", (")
                 query.appendInterpolation(SQLList([
                     SQLBind(line.id), SQLBind(line.deploymentId), SQLBind(line.targetIndex), SQLBind(line.seq),
-                    SQLBind(line.time), SQLBind(line.stream), line.step.map { SQLBind($0) as any SQLExpression } ?? SQLLiteral.null,
+                    SQLBind(line.time), SQLBind(line.stream.rawValue), line.step.map { SQLBind($0) as any SQLExpression } ?? SQLLiteral.null,
                     SQLBind(line.text),
                 ]))
                 query.appendLiteral(")")

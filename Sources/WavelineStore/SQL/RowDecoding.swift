@@ -79,7 +79,7 @@ extension LogLineRecord {
         targetIndex = try row.int("target_index")
         seq = try row.int("seq")
         time = try row.double("time")
-        stream = try row.text("stream")
+        stream = try row.value("stream")
         step = try row.optionalText("step")
         text = try row.text("text")
     }

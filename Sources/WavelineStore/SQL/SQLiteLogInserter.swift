@@ -1,4 +1,5 @@
 import SQLiteKit
+import WavelineCore
 
 /// Inserts log lines on the SQLite writer connection, inside the transaction the group commit opened there.
 ///
@@ -31,7 +32,7 @@ struct SQLiteLogInserter: LogLineInserter {
                 binds.append(.integer(line.targetIndex))
                 binds.append(.integer(line.seq))
                 binds.append(.float(line.time))
-                binds.append(.text(line.stream))
+                binds.append(.text(line.stream.rawValue))
                 binds.append(line.step.map { .text($0) } ?? .null)
                 binds.append(.text(line.text))
             }

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import Testing
 import WavelineAPI
+import WavelineCore
 import WavelineStore
 @testable import WavelineServer
 
@@ -21,7 +22,7 @@ struct LogEventEncodingTests {
                 let id = Int64(records.count + 1)
                 records.append(LogLineRecord(
                     id: id, deploymentId: 3, targetIndex: (i + j) % 3, seq: records.count * 7 + 1, time: time,
-                    stream: ["stdout", "stderr", "system"][j % 3], step: j % 4 == 1 ? nil : "step \"\(j)\" ✓", text: text
+                    stream: [LogStream.stdout, .stderr, .system][j % 3], step: j % 4 == 1 ? nil : "step \"\(j)\" ✓", text: text
                 ))
             }
         }
@@ -92,7 +93,7 @@ struct LogEventEncodingTests {
         let count = LogBatchView.maximumLines * 2 + 500
         let records = (1...count).map { index in
             LogLineRecord(id: Int64(index) * 2, deploymentId: 3, targetIndex: index % 2, seq: index, time: Double(index) / 4,
-                          stream: "stdout", step: "print", text: "line \(index)")
+                          stream: .stdout, step: "print", text: "line \(index)")
         }
         let names = [0: "even", 1: "odd"]
         let all = try Self.batches(SharedLogEvents.encode(records, of: .init(deployment: 3, targets: nil, nodeNames: names, format: .batches)))

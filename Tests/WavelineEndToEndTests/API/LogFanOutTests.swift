@@ -108,7 +108,7 @@ import WavelineTesting
         let inventory = Inventory(environments: [Environment(name: "test")], products: [Product(name: "app", owner: "team")], clusters: [cluster])
         let sql = try await SQLDeploymentStore.sqlite(path: directory + "/waveline.sqlite")
         let store = CountingStore(sql, deploymentReadDelay: deploymentReadDelay)
-        let accounts = Accounts(store: sql, passwordCost: 4)
+        let accounts = IdentityService(store: sql, passwordCost: 4)
         _ = try await accounts.bootstrap(password: nil, token: Workbench.adminToken)
         let engine = try await Engine(
             store: store, workspace: Workspace(inventory: inventory, operations: [operation], strategies: Strategy.builtIn),
@@ -118,7 +118,7 @@ import WavelineTesting
         logger.logLevel = .warning
         let (ports, portInbox) = AsyncStream<Int>.makeStream()
         let application = Application(
-            router: WavelineServerBuilder.makeRouter(engine: engine, accounts: accounts, logger: logger),
+            router: WavelineServerBuilder.makeRouter(engine: engine, reader: store, identities: accounts, logger: logger),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in portInbox.yield(channel.localAddress?.port ?? 0) },
             logger: logger

@@ -118,8 +118,8 @@ enum SnapshotInstallation {
             changes.append(nodeState(number, deployment: id, outcome: .succeeded, at: time + 12 + Double(index)))
         }
         changes.append(.appendLogs([
-            LogLineRecord(id: 1, deploymentId: id, targetIndex: 0, seq: 1, time: time + 2, stream: "stdout", step: "mark", text: "marked n1"),
-            LogLineRecord(id: 2, deploymentId: id, targetIndex: 1, seq: 1, time: time + 2.5, stream: "stdout", step: "mark", text: "marked n2"),
+            LogLineRecord(id: 1, deploymentId: id, targetIndex: 0, seq: 1, time: time + 2, stream: .stdout, step: "mark", text: "marked n1"),
+            LogLineRecord(id: 2, deploymentId: id, targetIndex: 1, seq: 1, time: time + 2.5, stream: .stdout, step: "mark", text: "marked n2"),
         ]))
         changes.append(event(id, time, "deployment.created", "quick on 2 node(s) with all-at-once"))
         changes.append(event(id, time + 1, "deployment.started", "started", by: "waveline"))
@@ -146,10 +146,10 @@ enum SnapshotInstallation {
             nodeState(4, deployment: id, outcome: .succeeded, at: time + 20),
         ]
         changes.append(.appendLogs([
-            LogLineRecord(id: 3, deploymentId: id, targetIndex: 0, seq: 1, time: time + 3, stream: "stdout", step: "mark", text: "checking <disk> & \"quota\""),
-            LogLineRecord(id: 4, deploymentId: id, targetIndex: 1, seq: 1, time: time + 3.5, stream: "stdout", step: "mark", text: "marked n4"),
-            LogLineRecord(id: 5, deploymentId: id, targetIndex: 0, seq: 2, time: time + 90, stream: "stderr", step: "mark", text: "disk full: /var/lib/app"),
-            LogLineRecord(id: 6, deploymentId: id, targetIndex: 0, seq: 3, time: time + 93.75, stream: "system", step: "mark", text: "■ step 'mark' failed: exited 3"),
+            LogLineRecord(id: 3, deploymentId: id, targetIndex: 0, seq: 1, time: time + 3, stream: .stdout, step: "mark", text: "checking <disk> & \"quota\""),
+            LogLineRecord(id: 4, deploymentId: id, targetIndex: 1, seq: 1, time: time + 3.5, stream: .stdout, step: "mark", text: "marked n4"),
+            LogLineRecord(id: 5, deploymentId: id, targetIndex: 0, seq: 2, time: time + 90, stream: .stderr, step: "mark", text: "disk full: /var/lib/app"),
+            LogLineRecord(id: 6, deploymentId: id, targetIndex: 0, seq: 3, time: time + 93.75, stream: .system, step: "mark", text: "■ step 'mark' failed: exited 3"),
         ]))
         changes.append(event(id, time, "deployment.created", "quick on 2 node(s) with all-at-once", by: "dora"))
         changes.append(event(id, time + 1, "deployment.started", "started", by: "waveline"))

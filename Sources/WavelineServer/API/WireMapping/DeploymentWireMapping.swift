@@ -59,7 +59,7 @@ extension TargetView {
 extension LogLineView {
     /// A stored line under its node's name (a line knows its target's index, not the node).
     init(_ record: LogLineRecord, node: String) {
-        self.init(id: record.id, node: node, seq: record.seq, time: record.time, stream: record.stream, step: record.step, text: record.text)
+        self.init(id: record.id, node: node, seq: record.seq, time: record.time, stream: record.stream.rawValue, step: record.step, text: record.text)
     }
 }
 

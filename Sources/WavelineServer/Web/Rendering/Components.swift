@@ -1,7 +1,6 @@
 import Foundation
 import WavelineAPI
 import WavelineCore
-import WavelineStore
 
 /// Pieces shared by several pages: progress bars, failure points, log lines.
 enum Components {

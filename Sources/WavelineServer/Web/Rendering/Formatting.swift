@@ -1,6 +1,5 @@
 import Foundation
 import WavelineCore
-import WavelineStore
 
 /// How states, times and durations read on the pages. A state is always shown as text plus a symbol, with
 /// color only as a third cue (`state-<name>` classes in the style sheet), so it reads without color too.

@@ -14,11 +14,6 @@ struct AuditPage {
         var verify = false
     }
 
-    /// Kinds of entry, by the prefix of their `kind`.
-    static let kinds: [(prefix: String, label: String)] = [
-        ("deployment.", "Deployments"), ("action.", "Operator actions"), ("target.", "Nodes"), ("phase.", "Phases"),
-        ("auth.", "Sign-ins"), ("user.", "Users"), ("token.", "API tokens"),
-    ]
     static let pageSize = 100
 
     var filters: Filters
@@ -26,26 +21,17 @@ struct AuditPage {
     var report: AuditReport?
     var problem: String?
 
-    static func load(store: any DeploymentStore, filters: Filters) async throws -> AuditPage {
-        var query = EventQuery(newestFirst: true, limit: pageSize)
-        var problems: [String] = []
-        query.actor = filters.actor.flatMap { $0.isEmpty ? nil : $0 }
-        if let kind = filters.kind, !kind.isEmpty {
-            if kinds.contains(where: { $0.prefix == kind }) { query.kindPrefix = kind } else { problems.append("Unknown kind '\(kind)': showing every kind.") }
-        }
-        if let raw = filters.deployment, !raw.isEmpty {
-            if let id = Int64(raw.hasPrefix("#") ? String(raw.dropFirst()) : raw), id > 0 { query.deploymentID = id } else { problems.append("'\(raw)' is not a deployment number: showing every deployment.") }
-        }
-        if let raw = filters.before, !raw.isEmpty {
-            if let id = Int64(raw), id > 0 { query.beforeID = id } else { problems.append("'\(raw)' is not an entry number: showing the newest.") }
-        }
-        let events = try await store.events(query)
-        return AuditPage(filters: filters, events: events, report: filters.verify ? try await store.verifyAuditTrail() : nil,
-                         problem: problems.isEmpty ? nil : problems.joined(separator: " "))
+    /// For a caller who may read the audit trail (403 otherwise).
+    static func load(reads: ReadSide, filters: Filters, context: WavelineRequestContext) async throws -> AuditPage {
+        let entries = try await reads.audit.entries(
+            actor: filters.actor, kind: filters.kind, deployment: filters.deployment, before: filters.before, verify: filters.verify,
+            pageSize: pageSize, context: context
+        )
+        return AuditPage(filters: filters, events: entries.events, report: entries.report, problem: entries.problem)
     }
 
     func render(viewer: Viewer) -> HTML {
-        let kindOptions: [HTML] = Self.kinds.map { kind in
+        let kindOptions: [HTML] = AuditRead.kinds.map { kind in
             "<option value=\"\(kind.prefix)\"\(filters.kind == kind.prefix ? HTML(unsafeMarkup: " selected") : .empty)>\(kind.label)</option>"
         }
         let rows: [HTML] = events.map { event in

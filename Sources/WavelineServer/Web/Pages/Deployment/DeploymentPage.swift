@@ -3,31 +3,24 @@ import HTTPTypes
 import WavelineAPI
 import WavelineCore
 import WavelineEngine
-import WavelineStore
 
 /// `/deployments/{id}`: the phases and batches as a timeline, the nodes as a grid grouped by cluster and zone,
 /// the gate waiting for approval, the operator actions valid now, failure points and the latest events.
 struct DeploymentPage {
     var detail: DeploymentDetail
     var hasRollbackSteps: Bool
-    var events: [EventRecord]
+    /// The latest, newest first.
+    var events: [EventView]
     var now: Double
 
-    static func load(engine: Engine, id: Int64, now: Double) async throws -> DeploymentPage {
-        let detail = try await DeploymentView.detail(id, store: engine.store)
-        let record = try await engine.store.deployment(id)
-        let operation = try? record?.decodedOperation()
-        var events: [EventRecord] = []
-        var cursor: Int64 = 0
-        while true {
-            let page = try await engine.store.events(of: id, afterID: cursor, limit: 1000)
-            events += page
-            guard page.count == 1000, let last = page.last else { break }
-            cursor = last.id
-        }
+    static let eventCount = 15
+
+    /// For a caller who may read the deployment (404, 403 otherwise).
+    static func load(reads: ReadSide, id: Int64, context: WavelineRequestContext, now: Double) async throws -> DeploymentPage {
+        let detail = try await reads.deploymentDetail.detail(id, context: context)
         return DeploymentPage(
-            detail: detail, hasRollbackSteps: !(operation?.rollback.isEmpty ?? true),
-            events: Array(events.suffix(15).reversed()), now: now
+            detail: detail, hasRollbackSteps: try await reads.deploymentDetail.hasRollbackSteps(id),
+            events: try await reads.events.latest(of: id, count: eventCount), now: now
         )
     }
 

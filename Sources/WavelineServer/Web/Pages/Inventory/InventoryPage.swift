@@ -1,26 +1,21 @@
 import Foundation
 import HTTPTypes
+import WavelineAPI
 import WavelineCore
 import WavelineEngine
-import WavelineStore
 
 /// `/inventory`: every cluster of the inventory with its nodes and what Waveline last put on each (version,
 /// configuration digest, last deployment and its outcome), and the deployment holding a node now.
 struct InventoryPage {
     var inventory: Inventory
-    var states: [String: NodeStateRecord]
+    var states: [String: NodeStateView]
     var busy: [String: Int64]
 
     /// `visible`: whether the viewer may read a cluster; the others are left out.
-    static func load(engine: Engine, visible: (Cluster) -> Bool) async throws -> InventoryPage {
+    static func load(engine: Engine, reads: ReadSide, visible: (Cluster) -> Bool) async throws -> InventoryPage {
         var inventory = await engine.workspace.inventory
         inventory.clusters = inventory.clusters.filter(visible)
-        let states = try await engine.store.nodeStates()
-        return InventoryPage(
-            inventory: inventory,
-            states: Dictionary(states.map { ($0.node, $0) }, uniquingKeysWith: { $1 }),
-            busy: await engine.busyNodes()
-        )
+        return InventoryPage(inventory: inventory, states: try await reads.inventory.states(), busy: await engine.busyNodes())
     }
 
     func render(viewer: Viewer) -> HTML {
@@ -73,28 +68,26 @@ struct InventoryPage {
 struct InventoryNodePage {
     var node: Node
     var cluster: Cluster?
-    var state: NodeStateRecord?
-    var runs: [NodeRunRecord]
-    var next: NodeRunCursor?
+    var state: NodeStateView?
+    /// Newest first.
+    var runs: [NodeRunView]
+    /// Where the next page starts.
+    var next: String?
     var busyWith: Int64?
 
     static let pageSize = 50
 
-    static func load(engine: Engine, node name: String, before: String? = nil) async throws -> InventoryNodePage {
+    static func load(engine: Engine, reads: ReadSide, node name: String, before: String? = nil) async throws -> InventoryNodePage {
         let inventory = await engine.workspace.inventory
         guard let node = inventory.nodes.first(where: { $0.name == name }) else {
             throw APIError(.notFound, "no node \(name.callerQuoted) in the inventory")
         }
-        var cursor: NodeRunCursor?
-        if let before {
-            guard let parsed = NodeRunCursor(before) else { throw APIError(.badRequest, "'before' must be a history position like 12 or 12-3, got \(before.callerQuoted)") }
-            cursor = parsed
+        let history = try await reads.inventory.history(of: name, limit: pageSize, before: before) { raw in
+            APIError(.badRequest, "'before' must be a history position like 12 or 12-3, got \(raw.callerQuoted)")
         }
-        let runs = try await engine.store.nodeHistory(node: name, limit: pageSize, before: cursor)
         return InventoryNodePage(
             node: node, cluster: inventory.clusters.first { $0.name == node.cluster },
-            state: try await engine.store.nodeState(named: name),
-            runs: runs, next: runs.count == pageSize ? runs.last?.cursor : nil,
+            state: history.state, runs: history.runs, next: history.nextBefore,
             busyWith: await engine.busyNodes()[name]
         )
     }
@@ -110,9 +103,9 @@ struct InventoryNodePage {
             return """
                 <tr><th scope="row"><a href="/deployments/\(run.deploymentId)">#\(run.deploymentId)</a></th>\
                 <td>\(run.operation)\(run.kind == .rollback ? " (rollback)" : "")</td>\
-                <td>\(run.parameters["version"] ?? "—")</td>\
+                <td>\(run.version ?? "—")</td>\
                 <td>\(Formatting.badge(run.status))</td>\
-                <td><a href="/deployments/\(run.deploymentId)/nodes/\(urlComponent(run.node))">log</a></td>\
+                <td><a href="/deployments/\(run.deploymentId)/nodes/\(urlComponent(node.name))">log</a></td>\
                 <td>\(run.startedAt.map { Formatting.timestamp($0) } ?? "—")</td><td>\(took)</td>\
                 <td>\(run.requestedBy)</td><td>\(failure)</td></tr>
                 """
@@ -122,7 +115,7 @@ struct InventoryNodePage {
             <thead><tr><th scope="col">Deployment</th><th scope="col">Operation</th><th scope="col">Version</th><th scope="col">Outcome</th><th scope="col">Log</th><th scope="col">Started</th><th scope="col">Took</th><th scope="col">Requested by</th><th scope="col">Failure point</th></tr></thead>
             <tbody>\(rows)</tbody>
             </table>
-            \(next.map { "<p><a href=\"/inventory/nodes/\(urlComponent(node.name))?before=\(urlComponent($0.description))\">Older runs</a></p>" as HTML })
+            \(next.map { "<p><a href=\"/inventory/nodes/\(urlComponent(node.name))?before=\(urlComponent($0))\">Older runs</a></p>" as HTML })
             """
         return Layout.page(title: node.name, viewer: viewer, current: "/inventory", body: """
             <p class="crumbs"><a href="/inventory">Inventory</a> / \(node.cluster) / \(node.name)</p>

@@ -3,7 +3,6 @@ import HTTPTypes
 import WavelineAPI
 import WavelineCore
 import WavelineEngine
-import WavelineStore
 
 /// `/deployments/{id}/nodes/{node}`: one node's log, streams marked, step boundaries as headings, timings.
 /// Without the script it is the log as stored when the page was read, filtered by `?q=`; with it, new lines are
@@ -12,7 +11,7 @@ struct NodeLogPage {
     var deployment: DeploymentSummary
     var node: String
     var targets: [TargetView]
-    var steps: [StepRunRecord]
+    var steps: [NodeLogRead.StepRow]
     var lines: [LogLineView]
     /// Lines read in all (before the search filter); the stream continues after the last one.
     var cursor: Int64
@@ -22,22 +21,14 @@ struct NodeLogPage {
 
     static let lineLimit = 20_000
 
-    static func load(engine: Engine, id: Int64, node: String, query: String?, now: Double) async throws -> NodeLogPage {
-        guard let record = try await engine.store.deployment(id) else { throw APIError(.notFound, "no deployment #\(id)") }
-        let targets = try await engine.store.targets(of: id).filter { $0.node == node }
-        guard !targets.isEmpty else { throw APIError(.notFound, "node \(node.callerQuoted) is not part of deployment #\(id)") }
-        var steps: [StepRunRecord] = []
-        for target in targets { steps += try await engine.store.stepRuns(of: id, target: target.targetIndex) }
-        let records = try await engine.store.logLines(
-            of: id, targets: targets.map(\.targetIndex), afterID: 0, limit: lineLimit
-        )
-        let all = records.map { LogLineView($0, node: node) }
+    /// For a caller who may read the deployment (404, 403 otherwise).
+    static func load(reads: ReadSide, id: Int64, node: String, query: String?, context: WavelineRequestContext, now: Double) async throws -> NodeLogPage {
+        let log = try await reads.nodeLog.log(of: node, in: id, lineLimit: lineLimit, context: context)
         let query = query.flatMap { $0.isEmpty ? nil : $0 }
-        let shown = query.map { query in all.filter { $0.text.localizedCaseInsensitiveContains(query) } } ?? all
+        let shown = query.map { query in log.lines.filter { $0.text.localizedCaseInsensitiveContains(query) } } ?? log.lines
         return NodeLogPage(
-            deployment: DeploymentSummary(record), node: node, targets: targets.map(TargetView.init),
-            steps: steps.sorted { ($0.startedAt, $0.targetIndex) < ($1.startedAt, $1.targetIndex) },
-            lines: shown, cursor: all.last?.id ?? 0, truncated: records.count == lineLimit, query: query, now: now
+            deployment: log.deployment, node: node, targets: log.targets, steps: log.steps,
+            lines: shown, cursor: log.lines.last?.id ?? 0, truncated: log.truncated, query: query, now: now
         )
     }
 
@@ -103,8 +94,8 @@ struct NodeLogPage {
         let rows: [HTML] = steps.map { step in
             let duration: HTML = step.finishedAt.map { "\(Formatting.duration($0 - step.startedAt))" } ?? Formatting.elapsed(from: step.startedAt, to: nil, now: now)
             return """
-                <tr class="step-\(step.status.rawValue)"><td>\(Formatting.stage(step.stage))</td><td>\(step.name)</td><td>\(step.attempt)</td>\
-                <td>\(step.status.rawValue.replacingOccurrences(of: "_", with: " "))</td><td>\(step.exitCode.map { "\($0)" } ?? "")</td>\
+                <tr class="step-\(step.status)"><td>\(Formatting.stage(step.stage))</td><td>\(step.name)</td><td>\(step.attempt)</td>\
+                <td>\(step.status.replacingOccurrences(of: "_", with: " "))</td><td>\(step.exitCode.map { "\($0)" } ?? "")</td>\
                 <td><time>\(Formatting.clock(step.startedAt))</time></td><td>\(duration)</td><td>\(step.reason)</td></tr>
                 """
         }

@@ -1,6 +1,5 @@
 import Synchronization
 import WavelineCore
-import WavelineStore
 
 /// The summary page's live region, rendered once for all the requests that arrive while the store is unchanged,
 /// instead of once per request (the page reads 50 deployments with their phases, counts and failures).
@@ -9,7 +8,7 @@ import WavelineStore
 /// `maxAge` (its elapsed times move on). The engine announces a change only after its write returned, and the
 /// count grows before that, so a page fetched because of an announcement always sees the change. While an entry
 /// is being loaded, requests for the same filters at the same count wait for it rather than load too.
-/// Without a store that counts its writes (`WriteCounting`) nothing is cached.
+/// Without a store that counts its writes (`ReadSide.writeCount`) nothing is cached.
 /// One per `WebController`, so per server and store.
 final class SummaryCache: Sendable {
     static let maxAge: Duration = .seconds(1)
@@ -39,9 +38,9 @@ final class SummaryCache: Sendable {
     /// The live region for `filters`, from the cache when current, else from `load` (once for all the requests
     /// that ask meanwhile).
     func live(
-        _ filters: SummaryPage.Filters, grants: [Grant], store: any DeploymentStore, load: @escaping @Sendable () async throws -> HTML
+        _ filters: SummaryPage.Filters, grants: [Grant], writeCount: UInt64?, load: @escaping @Sendable () async throws -> HTML
     ) async throws -> HTML {
-        guard let writeCount = (store as? any WriteCounting)?.writeCount else { return try await load() }
+        guard let writeCount else { return try await load() }
         let key = Key(filters: filters, grants: grants, writeCount: writeCount)
         let filters = Slot(filters: filters, grants: grants)
         let now = ContinuousClock.now

@@ -3,7 +3,6 @@ import HTTPTypes
 import WavelineAPI
 import WavelineCore
 import WavelineEngine
-import WavelineStore
 
 /// `/`: every running and recent deployment with its progress per phase and failure points, filtered by a GET
 /// form. The part below the filters is the live region the script replaces when a deployment changes.
@@ -40,55 +39,13 @@ struct SummaryPage {
     /// The live region already rendered (by `SummaryCache`); then `active` and `finished` are not read.
     var renderedLive: HTML?
 
-    static let limit = 50
-    /// Failed nodes read per deployment, as the deployment's detail reads them: the card shows five and counts
-    /// the rest up to this.
-    static let failureLimit = 20
-
-    /// What a card shows of a deployment, as `DeploymentView.detail` computes it (the same counts, phases and
-    /// failures), without the targets and batches the card does not show. A card shows a failed node's last
-    /// line that is not a system line among its last 8 (`Components.failure`), so only that line is read.
-    static func cardDetail(_ record: DeploymentRecord, _ overview: DeploymentOverview) -> DeploymentDetail {
-        func add(_ count: TargetStatusCount, to counts: inout StatusCounts) {
-            switch count.status {
-            case .pending: counts.pending += count.count
-            case .running: counts.running += count.count
-            case .succeeded: counts.succeeded += count.count
-            case .failed: counts.failed += count.count
-            case .skipped: counts.skipped += count.count
-            case .cancelled: counts.cancelled += count.count
-            case .interrupted: counts.interrupted += count.count
-            }
-        }
-        let countedKind = overview.phases.last?.kind ?? .deploy
-        var counts = StatusCounts()
-        for count in overview.counts where count.kind == countedKind { add(count, to: &counts) }
-        let phaseViews = overview.phases.map { phase in
-            var phaseCounts = StatusCounts()
-            for count in overview.counts where count.phaseIndex == phase.phaseIndex { add(count, to: &phaseCounts) }
-            return PhaseView(
-                index: phase.phaseIndex, name: phase.name, kind: phase.kind, status: phase.status,
-                gate: ((try? JSONText.decodeMemoized(PhaseSpec.Gate.self, from: phase.gateJson)) ?? .automatic).description, gateOpensAt: phase.gateOpensAt, approvedBy: phase.approvedBy,
-                parallelism: phase.parallelism, failureBudget: phase.failureBudget, batches: [],
-                counts: phaseCounts, startedAt: phase.startedAt, finishedAt: phase.finishedAt
-            )
-        }
-        let failures = overview.failures.map { failed in
-            FailureView(
-                node: failed.node, stage: failed.failure.stage, step: failed.failure.step, exitCode: failed.failure.exitCode,
-                reason: failed.failure.reason, lastLines: failed.lastLines.map { LogLineView($0, node: failed.node) }
-            )
-        }
-        return DeploymentDetail(deployment: DeploymentSummary(record), phases: phaseViews, targets: [], failures: failures, counts: counts)
-    }
-
     /// The page, its live region from `SummaryCache` when the store has not changed since it was rendered. The
     /// cards are those the viewer may read, so viewers share a cached region only when their grants are the same.
-    static func load(engine: Engine, filters: Filters, viewer: Viewer, cache: SummaryCache, now: Double) async throws -> SummaryPage {
+    static func load(engine: Engine, reads: ReadSide, filters: Filters, viewer: Viewer, cache: SummaryCache, now: Double) async throws -> SummaryPage {
         let inventory = await engine.workspace.inventory
         let grants = viewer.identity?.grants ?? []
-        let live = try await cache.live(filters, grants: grants, store: engine.store) {
-            try await loadLive(engine: engine, filters: filters, now: now, visible: { viewer.identity?.may(.read, places: $0.places) ?? false }).renderLive()
+        let live = try await cache.live(filters, grants: grants, writeCount: reads.writeCount) {
+            try await loadLive(engine: engine, reads: reads, filters: filters, viewer: viewer.identity, now: now).renderLive()
         }
         return SummaryPage(
             filters: filters, environments: inventory.environments.map(\.name), products: inventory.products.map(\.name),
@@ -96,31 +53,19 @@ struct SummaryPage {
         )
     }
 
-    /// The page read from the store, for its live region; `visible` says which deployments the viewer may read.
-    static func loadLive(engine: Engine, filters: Filters, now: Double, visible: (DeploymentRecord) -> Bool) async throws -> SummaryPage {
+    /// The page read from the store, for its live region: the cards `viewer` may read.
+    static func loadLive(engine: Engine, reads: ReadSide, filters: Filters, viewer: Identity?, now: Double) async throws -> SummaryPage {
         let inventory = await engine.workspace.inventory
-        var query = DeploymentQuery(environment: filters.environment, product: filters.product, requestedBy: filters.person, limit: limit)
-        var problem: String?
-        if let state = filters.state {
-            if state == "active" {
-                query.statuses = DeploymentStatus.allCases.filter { !$0.isFinal }
-            } else if let status = DeploymentStatus(rawValue: state) {
-                query.statuses = [status]
-            } else {
-                problem = "Unknown state \(state.callerQuoted): showing every state."
-            }
-        }
-        let records = try await engine.store.deployments(query).filter(visible)
-        // One read for all listed deployments, shaped for the cards: not each one's full detail.
-        let overviews = try await engine.store.overviews(of: records.map(\.id), failureLimit: failureLimit, lastLines: 1, window: 8)
-        let details = records.map { cardDetail($0, overviews[$0.id] ?? DeploymentOverview()) }
+        let cards = try await reads.summaryCards.cards(
+            environment: filters.environment, product: filters.product, state: filters.state, person: filters.person, viewer: viewer
+        )
         return SummaryPage(
             filters: filters,
             environments: inventory.environments.map(\.name),
             products: inventory.products.map(\.name),
-            active: details.filter { !$0.deployment.status.isFinal },
-            finished: details.filter { $0.deployment.status.isFinal },
-            problem: problem,
+            active: cards.details.filter { !$0.deployment.status.isFinal },
+            finished: cards.details.filter { $0.deployment.status.isFinal },
+            problem: cards.problem,
             now: now
         )
     }

@@ -9,8 +9,10 @@ import WavelineStore
 /// Users, their passwords, API tokens and browser sessions: signing in, and the changes an admin makes. Every
 /// change is written with its audit event in one transaction. Only hashes of secrets are stored: bcrypt for
 /// passwords, SHA-256 for tokens and session ids (long random values, so a fast hash is enough).
-public final class Accounts: Sendable {
+public final class IdentityService: Sendable {
     let store: any IdentityStore
+    /// Where "now" comes from: sessions' and tokens' expiry, the throttle's window, what is recorded.
+    let time: any TimeSource
     /// bcrypt's cost (2^cost rounds); 12 by default, lower only to make tests fast.
     let passwordCost: UInt8
     let sessionLifetime: Double
@@ -30,13 +32,27 @@ public final class Accounts: Sendable {
     public static let defaultTokenLifetimeDays = 90
     public static let maximumTokenLifetimeDays = 366
 
-    public init(store: any IdentityStore, passwordCost: UInt8 = 12, sessionLifetime: Double = 12 * 3600, throttle: LoginThrottle = LoginThrottle()) {
+    public init(
+        store: any IdentityStore, passwordCost: UInt8 = 12, sessionLifetime: Double = 12 * 3600, throttle: LoginThrottle = LoginThrottle(),
+        time: any TimeSource = .system
+    ) {
         self.store = store
+        self.time = time
         self.passwordCost = passwordCost
         self.sessionLifetime = sessionLifetime
         self.throttle = throttle
         self.decoyHash = Bcrypt.hash(Self.randomSecret(bytes: 16), cost: passwordCost)
     }
+
+    // MARK: - Reading
+
+    /// Every user, by name.
+    func users() async throws -> [UserRecord] { try await store.users() }
+
+    /// Every token, or one user's; newest first.
+    func tokens(ofUser user: String?) async throws -> [APITokenRecord] { try await store.tokens(ofUser: user) }
+
+    func token(id: String) async throws -> APITokenRecord? { try await store.token(id: id) }
 
     // MARK: - First start
 
@@ -59,7 +75,7 @@ public final class Accounts: Sendable {
             throw APIError(.badRequest, "WAVELINE_INITIAL_ADMIN_TOKEN is too short: a token has at least 32 characters (e.g. `openssl rand -hex 24`)")
         }
         let password = given ?? Self.randomSecret(bytes: 15)
-        let now = Clock.now()
+        let now = time.now()
         let admin = UserRecord(name: "admin", passwordHash: try await hash(password), grants: [Grant(role: .admin)], createdAt: now, createdBy: "waveline")
         var changes: [StoreChange] = [
             .saveUser(admin),
@@ -84,7 +100,7 @@ public final class Accounts: Sendable {
     }
 
     private func identity(tokenHash hash: String) async throws -> Identity {
-        let cached = recent.identity(for: "token:" + hash, now: Clock.now())
+        let cached = recent.identity(for: "token:" + hash, now: time.now())
         if let known = cached.identity { return known }
         guard let record = try await store.token(hash: hash) else {
             throw APIError(.unauthorized, "the API token is not known: it is mistyped, or its user was removed; make one with `waveline login`")
@@ -92,7 +108,7 @@ public final class Accounts: Sendable {
         if let revoked = record.revokedAt {
             throw APIError(.unauthorized, "the API token '\(record.name)' (\(record.id)) was revoked at \(Self.timestamp(revoked))")
         }
-        if record.expiresAt <= Clock.now() {
+        if record.expiresAt <= time.now() {
             throw APIError(.unauthorized, "the API token '\(record.name)' (\(record.id)) expired at \(Self.timestamp(record.expiresAt)); make a new one with `waveline login`")
         }
         guard let user = try await store.user(named: record.userName) else {
@@ -100,7 +116,7 @@ public final class Accounts: Sendable {
         }
         let identity = Identity(name: user.name, grants: user.grants, credential: .token(id: record.id, name: record.name),
                                 expiresAt: record.expiresAt, credentialKey: "token:" + hash)
-        recent.remember(identity, for: "token:" + hash, until: record.expiresAt, now: Clock.now(), generation: cached.generation)
+        recent.remember(identity, for: "token:" + hash, until: record.expiresAt, now: time.now(), generation: cached.generation)
         return identity
     }
 
@@ -110,13 +126,13 @@ public final class Accounts: Sendable {
     }
 
     private func identity(sessionIDHash hash: String) async throws -> Identity? {
-        let cached = recent.identity(for: "session:" + hash, now: Clock.now())
+        let cached = recent.identity(for: "session:" + hash, now: time.now())
         if let known = cached.identity { return known }
-        guard let session = try await store.session(idHash: hash), session.expiresAt > Clock.now(),
+        guard let session = try await store.session(idHash: hash), session.expiresAt > time.now(),
               let user = try await store.user(named: session.userName) else { return nil }
         let identity = Identity(name: user.name, grants: user.grants, credential: .session(idHash: session.idHash, csrfToken: session.csrfToken),
                                 expiresAt: session.expiresAt, credentialKey: "session:" + hash)
-        recent.remember(identity, for: "session:" + hash, until: session.expiresAt, now: Clock.now(), generation: cached.generation)
+        recent.remember(identity, for: "session:" + hash, until: session.expiresAt, now: time.now(), generation: cached.generation)
         return identity
     }
 
@@ -148,7 +164,7 @@ public final class Accounts: Sendable {
             throw APIError(.badRequest, "field 'password': a password cannot contain a NUL character")
         }
         let keys = throttle.keys(name: name, address: origin)
-        let admittedAt = Clock.now()
+        let admittedAt = time.now()
         if let wait = throttle.admit(keys: keys, now: admittedAt) {
             var error = APIError(.tooManyRequests, "too many failed sign-ins for \(name.prefix(64)) from \(origin); try again in \(Int(wait.rounded(.up))) s")
             error.headers[.retryAfter] = "\(Int(wait.rounded(.up)))"
@@ -160,7 +176,7 @@ public final class Accounts: Sendable {
         let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
         guard let user, user.passwordHash != nil, matches else {
             try await store.write([.appendEvent(EventRecord(
-                deploymentId: nil, time: Clock.now(), actor: "anonymous", kind: "auth.sign_in_failed",
+                deploymentId: nil, time: time.now(), actor: "anonymous", kind: "auth.sign_in_failed",
                 message: "sign-in failed for user '\(name.prefix(64))'", origin: origin))])
             throw APIError(.unauthorized, "wrong user name or password")
         }
@@ -173,7 +189,7 @@ public final class Accounts: Sendable {
         try await userChanges.run {
             try await requireUnchangedPassword(user)
             let id = Self.randomSecret(bytes: 32)
-            let now = Clock.now()
+            let now = time.now()
             let record = SessionRecord(idHash: Self.sha256(id), userName: user.name, csrfToken: Self.randomSecret(bytes: 24),
                                        createdAt: now, expiresAt: now + sessionLifetime, origin: origin)
             try await store.write([
@@ -199,7 +215,7 @@ public final class Accounts: Sendable {
         defer { recent.forgetAll() }
         try await store.write([
             .remove(.session(idHash: idHash)),
-            .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: identity.name, kind: "auth.signed_out", message: "signed out", origin: origin)),
+            .appendEvent(EventRecord(deploymentId: nil, time: time.now(), actor: identity.name, kind: "auth.signed_out", message: "signed out", origin: origin)),
         ])
     }
 
@@ -224,7 +240,7 @@ public final class Accounts: Sendable {
             if let verified { try await requireUnchangedPassword(verified) }
             _ = try await storedUser(named: user)
             let token = "wl_" + Self.randomSecret(bytes: 32)
-            let now = Clock.now()
+            let now = time.now()
             let record = APITokenRecord(id: Self.randomID(), userName: user, name: name, tokenHash: Self.sha256(token),
                                         createdAt: now, expiresAt: min(now + Double(lifetimeDays) * 86400, notAfter ?? .infinity), createdBy: actor)
             try await store.write([
@@ -240,10 +256,10 @@ public final class Accounts: Sendable {
         guard record.revokedAt == nil else { return record }
         defer { recent.forgetAll() }
         var revoked = record
-        revoked.revokedAt = Clock.now()
+        revoked.revokedAt = time.now()
         try await store.write([
             .saveToken(revoked),
-            .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "token.revoked",
+            .appendEvent(EventRecord(deploymentId: nil, time: time.now(), actor: actor, kind: "token.revoked",
                                      message: "revoked API token '\(record.name)' (\(record.id)) of \(record.userName)", origin: origin)),
         ])
         return revoked
@@ -257,10 +273,10 @@ public final class Accounts: Sendable {
         let passwordHash = try await password.asyncMap(hash)
         return try await userChanges.run {
             guard try await store.user(named: name) == nil else { throw APIError(.conflict, "user '\(name)' already exists") }
-            let record = UserRecord(name: name, passwordHash: passwordHash, grants: grants, createdAt: Clock.now(), createdBy: actor)
+            let record = UserRecord(name: name, passwordHash: passwordHash, grants: grants, createdAt: time.now(), createdBy: actor)
             try await store.write([
                 .saveUser(record),
-                .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "user.created",
+                .appendEvent(EventRecord(deploymentId: nil, time: time.now(), actor: actor, kind: "user.created",
                                          message: "created user \(name) (\(Self.describe(grants)))\(password == nil ? ", token-only" : "")", origin: origin)),
             ])
             return record
@@ -294,7 +310,7 @@ public final class Accounts: Sendable {
                 updated.passwordHash = passwordHash
                 changes.append(.remove(.sessions(ofUser: user.name)))
                 said.append("changed the password (signed out of every browser)")
-                let now = Clock.now()
+                let now = time.now()
                 let live = try await store.tokens(ofUser: user.name).filter { $0.revokedAt == nil && $0.expiresAt > now }
                 if revokeTokens {
                     for var token in live {
@@ -314,9 +330,9 @@ public final class Accounts: Sendable {
             }
             guard !said.isEmpty else { return change }
             defer { recent.forgetAll() }
-            updated.updatedAt = Clock.now()
+            updated.updatedAt = time.now()
             try await store.write([.saveUser(updated)] + changes + [
-                .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "user.updated",
+                .appendEvent(EventRecord(deploymentId: nil, time: time.now(), actor: actor, kind: "user.updated",
                                          message: "\(user.name): " + said.joined(separator: "; "), origin: origin)),
             ])
             change.user = updated
@@ -347,7 +363,7 @@ public final class Accounts: Sendable {
             defer { recent.forgetAll() }
             try await store.write([
                 .remove(.user(user.name)),
-                .appendEvent(EventRecord(deploymentId: nil, time: Clock.now(), actor: actor, kind: "user.removed",
+                .appendEvent(EventRecord(deploymentId: nil, time: time.now(), actor: actor, kind: "user.removed",
                                          message: "removed user \(user.name) with their tokens and sessions", origin: origin)),
             ])
         }
