@@ -48,7 +48,7 @@ extension DeploymentDriver {
             // The reason goes in the event (its own field, and the end of its message), where the caller's words are
             // kept apart from the server's text that is masked.
             deployment.statusReason = "aborted by \(who)"
-            deployment.finishedAt = Clock.now()
+            deployment.finishedAt = context.time.now()
             message = deployment.statusReason ?? "aborted"
             for task in running.values { task.cancel() }
 

@@ -17,6 +17,8 @@ public actor Engine {
     public private(set) var workspace: Workspace
     private let context: DriverContext
     private let vault: SecretVault
+    /// Where "now" comes from: for what is stored, and for decisions on time (approval expiry).
+    private let time: any TimeSource
     private let logger: Logger
     /// A deployment's running driver: where its commands go, and which launch of this engine it is, so that a
     /// command can tell the driver it asked from a newer one.
@@ -59,12 +61,14 @@ public actor Engine {
         store: any DeploymentStore, workspace: Workspace, executors: ExecutorRegistry,
         logger: Logger = Logger(label: "waveline.engine"), feedBufferLimit: Int = 4096,
         approvalValidity: Double = 24 * 3600, masker: SecretMasker = SecretMasker(),
-        parameterSeal: ParameterSeal = .ephemeral()
+        parameterSeal: ParameterSeal = .ephemeral(), time: any TimeSource = SystemTime(),
+        secrets: any SecretSource = ProcessSecretSource()
     ) async throws {
+        self.time = time
         self.approvalValidity = approvalValidity
         // Secret values are learnt now (the whole inventory's) and masked in everything stored from here on.
         self.masker = masker
-        let vault = SecretVault(masker: masker)
+        let vault = SecretVault(source: secrets, masker: masker)
         vault.learn(workspace)
         self.vault = vault
         let store = MaskingStore(base: store, masker: masker)
@@ -76,7 +80,7 @@ public actor Engine {
         let logs = try await LogPipeline(store: store, feed: feed, masker: masker)
         self.context = DriverContext(
             store: store, logs: logs, feed: feed, executors: executors, logger: logger, vault: vault,
-            seal: parameterSeal, masker: masker, storeRefusals: storeRefusals
+            seal: parameterSeal, masker: masker, storeRefusals: storeRefusals, time: time
         )
         (launches, launchInbox) = AsyncStream<Launch>.makeStream()
     }
@@ -114,7 +118,7 @@ public actor Engine {
 
     /// Where a request would act and the role its operation requires: what access control checks before
     /// anything is stored. Every environment/product pair of the selected nodes' clusters.
-    public func scope(of request: DeploymentRequest) throws(EngineError) -> DeploymentScope {
+    public func requiredAccess(for request: DeploymentRequest) throws(EngineError) -> RequiredAccess {
         let operation = try workspace.operation(named: request.operation)
         let selected: [Node]
         do {
@@ -122,14 +126,14 @@ public actor Engine {
         } catch {
             throw EngineError(.invalidRequest, error.description)
         }
-        var places: [DeploymentScope.Place] = []
+        var places: [RequiredAccess.Place] = []
         for clusterName in unique(selected.map(\.cluster)) {
             guard let cluster = workspace.inventory.cluster(named: clusterName) else { continue }
-            let place = DeploymentScope.Place(environment: cluster.environment, product: cluster.product)
+            let place = RequiredAccess.Place(environment: cluster.environment, product: cluster.product)
             if !places.contains(place) { places.append(place) }
         }
         // The catalog loader accepts only known roles; an unknown one would need the highest.
-        return DeploymentScope(places: places, requiredRole: Role(rawValue: operation.role) ?? .admin)
+        return RequiredAccess(places: places, requiredRole: Role(rawValue: operation.role) ?? .admin)
     }
 
     /// Checks the values off the actor: however long a check takes (bounded by `ValuePattern` and the value
@@ -193,7 +197,7 @@ public actor Engine {
         }
 
         let plan = Planner.plan(nodes: selected, in: workspace.inventory, strategy: strategy)
-        let now = Clock.now()
+        let now = time.now()
         let id = nextDeploymentID
         nextDeploymentID += 1
         let status: DeploymentStatus = needsApproval ? .pendingApproval : busy.isEmpty ? .running : .queued
@@ -265,7 +269,7 @@ public actor Engine {
         guard command.actor != deployment.requestedBy else {
             throw EngineError(.conflict, "cannot approve deployment #\(id): \(command.actor) requested it, and a change to the protected environment \(protected) needs a second person's approval (four-eyes)")
         }
-        let now = Clock.now()
+        let now = time.now()
         var approved = deployment
         approved.approvedBy = command.actor
         approved.approvedAt = now
@@ -313,7 +317,7 @@ public actor Engine {
     private func approvalExpired(_ deployment: DeploymentRecord) -> Bool {
         guard !deployment.protectedEnvironmentList.isEmpty else { return false }
         guard let approvedAt = deployment.approvedAt else { return true }
-        return Clock.now() - approvedAt > approvalValidity
+        return time.now() - approvedAt > approvalValidity
     }
 
     private func voidApproval(_ deployment: DeploymentRecord) async throws {
@@ -322,12 +326,12 @@ public actor Engine {
         waiting.status = .pendingApproval
         waiting.approvedBy = nil
         waiting.approvedAt = nil
-        waiting.updatedAt = Clock.now()
+        waiting.updatedAt = time.now()
         waiting.statusReason = "the approval by \(approver) expired (older than \(Self.duration(approvalValidity))) before the deployment could start; "
             + Self.awaitingApproval(requester: deployment.requestedBy, protected: deployment.protectedEnvironmentList)
         try await store.write([
             .saveDeployment(waiting),
-            .appendEvent(EventRecord(deploymentId: deployment.id, time: Clock.now(), actor: "waveline", kind: "deployment.approval_expired", message: waiting.statusReason ?? "approval expired", ticket: deployment.ticket)),
+            .appendEvent(EventRecord(deploymentId: deployment.id, time: time.now(), actor: "waveline", kind: "deployment.approval_expired", message: waiting.statusReason ?? "approval expired", ticket: deployment.ticket)),
         ])
         feed.publish(.deploymentChanged(deployment.id), deploymentID: deployment.id)
     }
@@ -418,8 +422,8 @@ public actor Engine {
             var cancelled = deployment
             cancelled.status = .cancelled
             cancelled.statusReason = "aborted by \(command.actor) while \(deployment.status == .queued ? "queued" : "waiting for approval")"
-            cancelled.finishedAt = Clock.now()
-            cancelled.updatedAt = Clock.now()
+            cancelled.finishedAt = time.now()
+            cancelled.updatedAt = time.now()
             let cancelledTargets = targets.map { target -> StoreChange in
                 var target = target
                 target.status = .cancelled
@@ -428,7 +432,7 @@ public actor Engine {
             do {
                 try await store.write([.saveDeployment(cancelled)] + cancelledTargets + [
                     .appendEvent(EventRecord(
-                        deploymentId: id, time: Clock.now(), actor: command.actor, kind: "action.abort",
+                        deploymentId: id, time: time.now(), actor: command.actor, kind: "action.abort",
                         message: cancelled.statusReason ?? "aborted", origin: command.origin ?? Self.unknownOrigin,
                         reason: command.reason, ticket: deployment.ticket
                     )),
@@ -536,12 +540,12 @@ public actor Engine {
         var failed = deployment
         failed.status = .failed
         failed.statusReason = "cannot run: \(error); start a new deployment"
-        failed.finishedAt = Clock.now()
-        failed.updatedAt = Clock.now()
+        failed.finishedAt = time.now()
+        failed.updatedAt = time.now()
         do {
             try await store.write([
                 .saveDeployment(failed),
-                .appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: "waveline", kind: "deployment.failed", message: failed.statusReason ?? "failed", ticket: deployment.ticket)),
+                .appendEvent(EventRecord(deploymentId: id, time: time.now(), actor: "waveline", kind: "deployment.failed", message: failed.statusReason ?? "failed", ticket: deployment.ticket)),
             ])
         } catch {
             logger.error("could not store that a deployment cannot run", metadata: ["deployment": "\(id)", "error": "\(error)"])
@@ -582,12 +586,12 @@ public actor Engine {
                 guard targets.allSatisfy({ claims[$0.node] == nil }) else { continue }
                 deployment.status = .running
                 deployment.statusReason = nil
-                deployment.updatedAt = Clock.now()
+                deployment.updatedAt = time.now()
                 claim(targets, for: id)
                 do {
                     try await store.write([
                         .saveDeployment(deployment),
-                        .appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: "waveline", kind: "deployment.dequeued", message: "its nodes are free: starting", ticket: deployment.ticket)),
+                        .appendEvent(EventRecord(deploymentId: id, time: time.now(), actor: "waveline", kind: "deployment.dequeued", message: "its nodes are free: starting", ticket: deployment.ticket)),
                     ])
                 } catch {
                     release(id)
@@ -639,7 +643,7 @@ public actor Engine {
                 var unknown: String?
                 for run in cut {
                     let changesNode = history[run].stage == .step || history[run].stage == .rollback
-                    history[run].finishedAt = Clock.now()
+                    history[run].finishedAt = time.now()
                     switch settlements[run] {
                     case .finished(0)? where changesNode:
                         // It ran to its end before the server could record it: recorded, never run again.
@@ -686,11 +690,11 @@ public actor Engine {
             for line in recoveredLines {
                 await context.logs.prepare(deployment: id, target: line.target)
                 await context.logs.append(deployment: id, target: line.target, step: line.step,
-                                    lines: [OutputLine(stream: .system, text: line.text, time: Clock.now())])
+                                    lines: [OutputLine(stream: .system, text: line.text, time: time.now())])
             }
             if !recoveredLines.isEmpty { await context.logs.flush() }
             if !interruptedNodes.isEmpty {
-                changes.append(.appendEvent(EventRecord(deploymentId: id, time: Clock.now(), actor: "waveline", kind: "deployment.recovered", message: "resumed after a restart; runs interrupted on: \(interruptedNodes.joined(separator: ", "))", ticket: deployment.ticket)))
+                changes.append(.appendEvent(EventRecord(deploymentId: id, time: time.now(), actor: "waveline", kind: "deployment.recovered", message: "resumed after a restart; runs interrupted on: \(interruptedNodes.joined(separator: ", "))", ticket: deployment.ticket)))
             }
             try await store.write(changes)
             claim(targets, for: id)

@@ -8,7 +8,7 @@ import WavelineStore
 /// API, asks here.
 extension Identity {
     /// The decision on an action at every place (environment/product) it touches.
-    func decision(_ action: Action, places: [DeploymentScope.Place]) -> Decision {
+    func decision(_ action: Action, places: [RequiredAccess.Place]) -> Decision {
         AccessPolicy.check(grants: grants, action: action,
                            places: places.map { (environment: $0.environment, product: $0.product) }, person: name)
     }
@@ -18,7 +18,7 @@ extension Identity {
         AccessPolicy.check(grants: grants, action: action, environment: nil, product: nil, person: name)
     }
 
-    func may(_ action: Action, places: [DeploymentScope.Place]) -> Bool { decision(action, places: places).isAllowed }
+    func may(_ action: Action, places: [RequiredAccess.Place]) -> Bool { decision(action, places: places).isAllowed }
 
     func may(_ action: Action) -> Bool { decision(action).isAllowed }
 }
@@ -36,7 +36,7 @@ extension WavelineRequestContext {
     /// Allows an action on every place (environment/product) it touches, or answers 403 naming the missing
     /// permission.
     @discardableResult
-    func authorize(_ action: Action, places: [DeploymentScope.Place]) throws -> Identity {
+    func authorize(_ action: Action, places: [RequiredAccess.Place]) throws -> Identity {
         let identity = try signedIn()
         if case .denied(let message) = identity.decision(action, places: places) { throw APIError(.forbidden, message) }
         return identity
@@ -62,17 +62,17 @@ extension WavelineRequestContext {
     }
 
     func mayRead(environment: String, product: String) -> Bool {
-        identity?.may(.read, places: [DeploymentScope.Place(environment: environment, product: product)]) ?? false
+        identity?.may(.read, places: [RequiredAccess.Place(environment: environment, product: product)]) ?? false
     }
 }
 
 extension DeploymentRecord {
     /// The environment/product pairs a deployment may touch. Stored as two lists, so this is their product:
     /// a superset of the real pairs when a deployment spans several of each, which can only deny more.
-    var places: [DeploymentScope.Place] {
+    var places: [RequiredAccess.Place] {
         let environments = self.environments.split(separator: ",").map(String.init)
         let products = self.products.split(separator: ",").map(String.init)
-        return environments.flatMap { environment in products.map { DeploymentScope.Place(environment: environment, product: $0) } }
+        return environments.flatMap { environment in products.map { RequiredAccess.Place(environment: environment, product: $0) } }
     }
 }
 

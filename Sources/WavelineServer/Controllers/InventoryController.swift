@@ -50,7 +50,7 @@ struct InventoryController {
               let node = cluster.nodes.first(where: { $0.name == name }) else {
             throw APIError(.notFound, "no node \(name.callerQuoted) in the inventory")
         }
-        try context.authorize(.read, places: [DeploymentScope.Place(environment: cluster.environment, product: cluster.product)])
+        try context.authorize(.read, places: [RequiredAccess.Place(environment: cluster.environment, product: cluster.product)])
         let limit = try query.int("limit", in: 1...500) ?? 50
         var before: NodeRunCursor?
         if let raw = query.string("before") {
