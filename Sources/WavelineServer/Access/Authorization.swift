@@ -75,19 +75,3 @@ extension DeploymentRecord {
         return environments.flatMap { environment in products.map { RequiredAccess.Place(environment: environment, product: $0) } }
     }
 }
-
-extension OperatorAction {
-    /// The permission an operator action needs on a deployment in `status`: `approve` lets a deployment to a
-    /// protected environment start, or opens a manual gate.
-    func permission(deploymentStatus status: DeploymentStatus) -> Action {
-        switch self {
-        case .pause: return .pause
-        case .resume: return .resume
-        case .abort: return .abort
-        case .retry: return .retry
-        case .skip: return .skip
-        case .rollback: return .rollback
-        case .approve: return status == .pendingApproval ? .approveDeployment : .approveGate
-        }
-    }
-}
