@@ -115,7 +115,7 @@ let package = Package(
         // What tests share: fixtures, a manual time, store factories.
         .target(
             name: "WavelineTesting",
-            dependencies: ["WavelineCore"],
+            dependencies: ["WavelineCore", "WavelineExecutors"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "WavelineCoreTests", dependencies: ["WavelineCore", "WavelineTesting"], swiftSettings: swiftSettings),

@@ -12,6 +12,12 @@ public enum DeploymentApproval {
     public struct Start: Sendable, Hashable {
         public var status: DeploymentStatus
         public var statusReason: String?
+
+        public init(status: DeploymentStatus, statusReason: String?) {
+            self.status = status
+            self.statusReason = statusReason
+        }
+
         /// Whether its nodes are claimed now (it starts).
         public var claimsNodes: Bool { status == .running }
     }

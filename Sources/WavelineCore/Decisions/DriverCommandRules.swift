@@ -56,6 +56,11 @@ public struct CommandEffect: Sendable, Hashable {
     public struct RollbackRun: Sendable, Hashable {
         public var index: Int
         public var undoes: Int
+
+        public init(index: Int, undoes: Int) {
+            self.index = index
+            self.undoes = undoes
+        }
     }
 
     /// The state after the action.
@@ -155,6 +160,9 @@ public enum DriverCommandRules {
             effect.message = "\(who) skipped \(chosen.map { state.targets[$0].node }.joined(separator: ", "))"
 
         case .approve:
+            // A finished deployment whose driver is still winding down answers as it will once the driver is
+            // gone (`ParkedCommandRules`): its gates no longer open.
+            guard !state.status.isFinal else { throw refuse("it is \(state.status.rawValue)") }
             let current = state.currentPhase
             guard state.phases[current].status == .gate, state.phases[current].gate == .manual,
                   state.phases[current].approvedBy == nil else {
