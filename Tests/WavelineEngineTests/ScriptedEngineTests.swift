@@ -16,20 +16,26 @@ struct ScriptedEngineTests {
         let time: ManualTime
 
         /// Node `n1…` in cluster `c1`, environment `prod` (protected when asked), and one operation.
-        static func make(nodes: Int, operation: WavelineCore.Operation, protected: Bool = false, approvalValidity: Double = 3600) async throws -> Fixture {
+        static func make(
+            nodes: Int, operation: WavelineCore.Operation, protected: Bool = false, approvalValidity: Double = 3600,
+            secrets: [String: SecretReference] = [:], secretValues: [SecretReference: String] = [:]
+        ) async throws -> Fixture {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("waveline-scripted-\(UUID().uuidString.prefix(8))").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let cluster = Cluster(
                 name: "c1", product: "app", environment: "prod", zones: ["a"],
                 nodes: (1...nodes).map { Node(name: "n\($0)", cluster: "c1", zone: "a") }
             )
-            let inventory = Inventory(environments: [Environment(name: "prod", protected: protected)], products: [Product(name: "app", owner: "team")], clusters: [cluster])
+            var environment = Environment(name: "prod", protected: protected)
+            environment.secrets = secrets.isEmpty ? nil : secrets
+            let inventory = Inventory(environments: [environment], products: [Product(name: "app", owner: "team")], clusters: [cluster])
             let executor = ScriptedExecutor()
             let time = ManualTime()
             let engine = try await Engine(
                 store: try await SQLDeploymentStore.sqlite(path: directory + "/waveline.sqlite"),
                 workspace: Workspace(inventory: inventory, operations: [operation], strategies: Strategy.builtIn),
-                executors: ExecutorRegistry(local: executor), approvalValidity: approvalValidity, time: time
+                executors: ExecutorRegistry(local: executor), approvalValidity: approvalValidity, time: time,
+                secrets: FixedSecrets(values: secretValues)
             )
             return Fixture(directory: directory, engine: engine, executor: executor, time: time)
         }
@@ -58,6 +64,15 @@ struct ScriptedEngineTests {
             throw CancellationError()
         }
 
+        func untilFinal(_ id: Int64) async throws -> DeploymentRecord {
+            let updates = engine.feed.subscribe(deploymentID: id)
+            if let record = try await engine.store.deployment(id), record.status.isFinal { return record }
+            for await _ in updates {
+                if let record = try await engine.store.deployment(id), record.status.isFinal { return record }
+            }
+            throw CancellationError()
+        }
+
         func remove() { try? FileManager.default.removeItem(atPath: directory) }
     }
 
@@ -74,7 +89,7 @@ struct ScriptedEngineTests {
         let fixture = try await Fixture.make(nodes: 1, operation: Self.upgrade, protected: true, approvalValidity: 3600)
         defer { fixture.remove() }
         try await fixture.running {
-            fixture.executor.script(step: "install", .held(thenExits: 0))
+            fixture.executor.script(step: "install", .held(thenExits: 0), .exits(0))
             let first = try await fixture.engine.create(request(["n1"]))
             try await fixture.engine.perform(.approve, on: first.id, actor: "bob")
             await fixture.executor.untilStarted(step: "install", node: "n1")
@@ -183,6 +198,32 @@ struct ScriptedEngineTests {
         }
     }
 
+    @Test func secretsComeFromTheSourceTheEngineIsGivenAndAreMaskedInLogs() async throws {
+        // Neither name is set in this process's environment: only the given source knows the value.
+        let known = SecretReference(source: .env, name: "WAVELINE_TEST_SOURCE_ONLY_PASSWORD")
+        let unknown = SecretReference(source: .env, name: "WAVELINE_TEST_SOURCE_UNKNOWN")
+        let fixture = try await Fixture.make(nodes: 1, operation: Self.upgrade, secrets: ["DB_PASSWORD": known], secretValues: [known: "s3cret-from-source"])
+        defer { fixture.remove() }
+        try await fixture.running {
+            fixture.executor.script(step: "install", .exits(0, lines: ["connecting with s3cret-from-source"]))
+            let record = try await fixture.engine.create(request(["n1"]))
+            #expect(try await fixture.untilFinal(record.id).status == .succeeded)
+            let lines = try await fixture.engine.store.logLines(of: record.id, targets: nil, afterID: 0, limit: 100)
+            #expect(lines.contains { $0.text == "connecting with ********" })
+            #expect(!lines.contains { $0.text.contains("s3cret-from-source") })
+        }
+
+        let missing = try await Fixture.make(nodes: 1, operation: Self.upgrade, secrets: ["DB_PASSWORD": unknown])
+        defer { missing.remove() }
+        try await missing.running {
+            let record = try await missing.engine.create(request(["n1"]))
+            #expect(try await missing.untilFinal(record.id).status == .failed)
+            let target = try #require(try await missing.engine.store.targets(of: record.id).first)
+            #expect(target.failure?.reason == "secret DB_PASSWORD: the server's environment variable WAVELINE_TEST_SOURCE_UNKNOWN is not set")
+            #expect(missing.executor.started.isEmpty, "nothing runs without its secrets")
+        }
+    }
+
     /// Waits, following the deployment's updates, until its nodes are in `statuses` (in target order).
     func untilNodes(of id: Int64, in fixture: Fixture, are statuses: [TargetStatus]) async throws {
         let updates = fixture.engine.feed.subscribe(deploymentID: id)
@@ -192,4 +233,10 @@ struct ScriptedEngineTests {
         }
         throw CancellationError()
     }
+}
+
+/// Secret values a test gives, by reference.
+struct FixedSecrets: SecretSource {
+    var values: [SecretReference: String]
+    func value(of reference: SecretReference) -> String? { values[reference] }
 }
