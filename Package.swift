@@ -138,7 +138,7 @@ let package = Package(
         .target(
             name: "WavelineTesting",
             dependencies: [
-                "WavelineAPI", "WavelineCore", "WavelineStore", "WavelineServer",
+                "WavelineAPI", "WavelineCore", "WavelineExecutors", "WavelineStore", "WavelineServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -34,6 +34,8 @@ struct DriverContext: Sendable {
     let masker: SecretMasker
     /// Deployments whose latest state the store refused, with the reason: answered from memory meanwhile.
     let storeRefusals: StoreRefusals
+    /// Where "now" comes from for everything the drivers store and decide.
+    let time: any TimeSource
 }
 
 /// Deployment id → why the store refuses its latest state (the driver paused it): what readers are told while
@@ -138,12 +140,12 @@ struct DeploymentDriver: Sendable {
                 context.storeRefusals.set(deployment.id, nil)
                 context.feed.publish(.deploymentChanged(deployment.id), deploymentID: deployment.id)
             } catch {
-                schedule(at: Clock.now() + 1, inbox: inbox)
+                schedule(at: context.time.now() + 1, inbox: inbox)
                 return
             }
         }
         while !Task.isCancelled {
-            let actions = Scheduler.nextActions(for: state, now: Clock.now())
+            let actions = Scheduler.nextActions(for: state, now: context.time.now())
             guard !actions.isEmpty else { return }
             for action in actions {
                 if case .wakeAt(let time) = action {
@@ -155,7 +157,7 @@ struct DeploymentDriver: Sendable {
                 } catch {
                     // The store refused a transition: act on nothing we could not record.
                     context.logger.error("could not store a transition; retrying shortly", metadata: ["deployment": "\(deployment.id)", "error": "\(error)"])
-                    schedule(at: Clock.now() + 1, inbox: inbox)
+                    schedule(at: context.time.now() + 1, inbox: inbox)
                     return
                 }
             }
@@ -163,7 +165,7 @@ struct DeploymentDriver: Sendable {
     }
 
     mutating func perform(_ action: SchedulerAction, inbox: AsyncStream<DriverEvent>.Continuation) async throws {
-        let now = Clock.now()
+        let now = context.time.now()
         var next = state
         next.apply(action, now: now)
         var changes: [StoreChange] = []
@@ -225,7 +227,7 @@ struct DeploymentDriver: Sendable {
         if includeDeployment || deployment.status != next.status || deployment.currentPhase != next.currentPhase {
             deployment.status = next.status
             deployment.currentPhase = next.currentPhase
-            deployment.updatedAt = Clock.now()
+            deployment.updatedAt = context.time.now()
             changes.append(.saveDeployment(deployment))
         }
         for index in phaseIndices {
@@ -245,7 +247,7 @@ struct DeploymentDriver: Sendable {
     /// Every event carries the deployment's ticket, so the trail says why for each entry.
     func event(_ kind: String, _ message: String, actor: String = "waveline", command: OperatorCommand? = nil) -> StoreChange {
         .appendEvent(EventRecord(
-            deploymentId: deployment.id, time: Clock.now(), actor: actor, kind: kind, message: message,
+            deploymentId: deployment.id, time: context.time.now(), actor: actor, kind: kind, message: message,
             origin: command.map { $0.origin ?? Engine.unknownOrigin } ?? AuditChain.engineOrigin,
             reason: command?.reason, ticket: deployment.ticket
         ))
@@ -276,7 +278,7 @@ struct DeploymentDriver: Sendable {
             deploymentID: deployment.id, target: target, node: node, operation: operation,
             parameters: parameters, shownParameters: deployment.parameters, history: [], secrets: secrets
         )
-        let runner = TargetRunner(store: context.store, logs: context.logs, executor: context.executors.executor(for: node), abort: abort)
+        let runner = TargetRunner(store: context.store, logs: context.logs, executor: context.executors.executor(for: node), abort: abort, time: context.time)
         running[index] = Task {
             let (outcome, record) = await runner.run(job)
             inbox.yield(.targetFinished(index, outcome, record))
@@ -287,8 +289,9 @@ struct DeploymentDriver: Sendable {
         if let timerAt, timerAt <= time, timer != nil { return }
         timer?.cancel()
         timerAt = time
+        let clock = context.time
         timer = Task {
-            let delay = max(0, time - Clock.now())
+            let delay = max(0, time - clock.now())
             do { try await Task.sleep(for: .milliseconds(Int(delay * 1000) + 5)) } catch { return }
             inbox.yield(.tick)
         }
@@ -343,7 +346,7 @@ struct DeploymentDriver: Sendable {
         if record.status != status {
             // An outcome the runner could not store itself (it never started).
             record.status = status
-            record.finishedAt = Clock.now()
+            record.finishedAt = context.time.now()
             unsaved = true
         }
         if unsaved { changes.append(.saveTarget(record)) }

@@ -1,3 +1,5 @@
+import WavelineCore
+
 /// An error the engine returns to a person: which kind (for the HTTP status) and a sentence saying what is wrong.
 public struct EngineError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable {
@@ -27,5 +29,16 @@ extension EngineError {
         var error = EngineError(.conflict, "deployment #\(id) has just finished")
         error.unhandledAtEnd = true
         return error
+    }
+}
+
+extension EngineError {
+    /// A decision's refusal, as the engine answers it.
+    init(_ refusal: Refusal) {
+        switch refusal.kind {
+        case .invalid: self.init(.invalidRequest, refusal.message)
+        case .notFound: self.init(.notFound, refusal.message)
+        case .conflict: self.init(.conflict, refusal.message)
+        }
     }
 }

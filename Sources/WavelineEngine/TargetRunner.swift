@@ -52,6 +52,7 @@ struct TargetRunner: Sendable {
     let logs: LogPipeline
     let executor: any Executor
     let abort: AbortSignal
+    let time: any TimeSource
 
     func run(_ job: TargetJob) async -> (TargetOutcome, TargetRecord) {
         var job = job
@@ -66,7 +67,7 @@ struct TargetRunner: Sendable {
         var runner = Run(job: job, base: self)
         let outcome = await runner.execute()
         var target = runner.job.target
-        target.finishedAt = Clock.now()
+        target.finishedAt = time.now()
         switch outcome {
         case .succeeded: target.status = .succeeded
         case .failed(let failure):
@@ -77,7 +78,7 @@ struct TargetRunner: Sendable {
         }
         // What Waveline last put on the node is committed with the run's outcome, never apart from it.
         var changes = runner.unsaved + [.saveTarget(target)]
-        if let state = NodeStateRecord(job: job, finished: target) { changes.append(.saveNodeState(state)) }
+        if let state = NodeStateRecord(job: job, finished: target, now: time.now()) { changes.append(.saveNodeState(state)) }
         // A store that refuses a write (a full disk) may take it a moment later: a few tries, then the driver
         // is told, so the node is never left "running" with nobody running it.
         var failure = "unknown"
@@ -210,7 +211,7 @@ struct TargetRunner: Sendable {
             attempts[key] = attempt
             var record = StepRunRecord(
                 deploymentId: job.deploymentID, targetIndex: job.target.targetIndex, stage: stage,
-                stepIndex: index, attempt: attempt, name: name, startedAt: Clock.now()
+                stepIndex: index, attempt: attempt, name: name, startedAt: base.time.now()
             )
             job.target.currentStep = name
             // A finished step is committed only after its log lines are.
@@ -242,7 +243,7 @@ struct TargetRunner: Sendable {
             }
             await log(.system, "■ \(label) '\(name)' \(result.reason) in \(Self.format(result.duration))", step: name)
 
-            record.finishedAt = Clock.now()
+            record.finishedAt = base.time.now()
             record.exitCode = result.exitCode
             switch result.outcome {
             case .exited(0): record.status = .succeeded
@@ -273,7 +274,7 @@ struct TargetRunner: Sendable {
         func log(_ stream: OutputLine.Stream, _ text: String, step: String?) async {
             await base.logs.append(
                 deployment: job.deploymentID, target: job.target.targetIndex, step: step,
-                lines: [OutputLine(stream: stream, text: text, time: Clock.now())]
+                lines: [OutputLine(stream: stream, text: text, time: base.time.now())]
             )
         }
 

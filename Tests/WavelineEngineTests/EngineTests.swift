@@ -9,6 +9,8 @@ import WavelineExecutors
 struct EngineTests {
     struct Fixture {
         let directory: String
+        /// The store the engine writes, read directly (the engine keeps its own to itself).
+        let store: any DeploymentStore
         let engine: Engine
 
         static func make(
@@ -27,7 +29,7 @@ struct EngineTests {
                 store: store, workspace: Workspace(inventory: inventory, operations: [operation], strategies: strategies),
                 executors: ExecutorRegistry(local: LocalExecutor(dataDirectory: directory))
             )
-            return Fixture(directory: directory, engine: engine)
+            return Fixture(directory: directory, store: store, engine: engine)
         }
 
         /// Runs `body` while the engine runs, then stops the engine.
@@ -42,7 +44,7 @@ struct EngineTests {
                 // SQLite connection dropped open ends the whole test process.
                 var stopError: (any Error)?
                 do { try await group.next() } catch { stopError = error }
-                try await engine.store.close()
+                try await store.close()
                 if let stopError { throw stopError }
                 return try result.get()
             }
@@ -50,7 +52,7 @@ struct EngineTests {
 
         func waitUntilFinal(_ id: Int64) async throws -> DeploymentRecord {
             for _ in 0..<600 {
-                if let record = try await engine.store.deployment(id), record.status.isFinal { return record }
+                if let record = try await store.deployment(id), record.status.isFinal { return record }
                 try await Task.sleep(for: .milliseconds(50))
             }
             throw CancellationError()
@@ -75,7 +77,7 @@ struct EngineTests {
             let record = try await fixture.engine.create(request("chatty", nodes: ["n1"]))
             #expect(try await fixture.waitUntilFinal(record.id).status == .succeeded)
 
-            let lines = try await fixture.engine.store.logLines(of: record.id, targets: nil, afterID: 0, limit: 100_000)
+            let lines = try await fixture.store.logLines(of: record.id, targets: nil, afterID: 0, limit: 100_000)
             #expect(lines.map(\.seq) == Array(1...lines.count))
             #expect(lines.filter { $0.stream == .stdout }.map(\.text) == (1...20000).map(String.init))
             #expect(lines.contains { $0.stream == .stderr && $0.text == "done" })
@@ -144,7 +146,7 @@ struct EngineTests {
         blank.reason = "  "
         #expect(await message(blank).contains("reason"))
         // Nothing was stored by the refused requests.
-        let stored = (try? await fixture.engine.store.deployments(DeploymentQuery())) ?? []
+        let stored = (try? await fixture.store.deployments(DeploymentQuery())) ?? []
         #expect(stored.isEmpty)
         }
     }
@@ -164,17 +166,17 @@ struct EngineTests {
         try await fixture.running {
             let record = try await fixture.engine.create(request("flaky", nodes: ["n1", "n2"]))
             #expect(try await fixture.waitUntilFinal(record.id).status == .failed)
-            let targets = try await fixture.engine.store.targets(of: record.id)
+            let targets = try await fixture.store.targets(of: record.id)
             let n1 = try #require(targets.first { $0.node == "n1" })
             let n2 = try #require(targets.first { $0.node == "n2" })
             #expect(n1.status == .succeeded)
             #expect(n2.status == .failed)
             #expect(n2.failure?.stage == .postCheck)
             #expect(n2.failure?.reason.contains("after 4 tries") == true, "\(n2.failure?.reason ?? "")")
-            let runs = try await fixture.engine.store.stepRuns(of: record.id, target: n1.targetIndex).filter { $0.stage == .postCheck }
+            let runs = try await fixture.store.stepRuns(of: record.id, target: n1.targetIndex).filter { $0.stage == .postCheck }
             #expect(runs.map(\.attempt) == [1, 2, 3])
             #expect(runs.map(\.status) == [.failed, .failed, .succeeded])
-            #expect(try await fixture.engine.store.stepRuns(of: record.id, target: n2.targetIndex).filter { $0.stage == .postCheck }.count == 4)
+            #expect(try await fixture.store.stepRuns(of: record.id, target: n2.targetIndex).filter { $0.stage == .postCheck }.count == 4)
         }
     }
 
@@ -194,7 +196,7 @@ struct EngineTests {
                 let updates = fixture.engine.feed.subscribe(deploymentID: record.id)
                 var asked = false
                 for await update in updates {
-                    guard case .deploymentChanged = update, let stored = try await fixture.engine.store.deployment(record.id),
+                    guard case .deploymentChanged = update, let stored = try await fixture.store.deployment(record.id),
                           stored.status == .succeeded else { continue }
                     try await fixture.engine.perform(.rollback, on: record.id, actor: "tester")
                     asked = true
@@ -218,7 +220,7 @@ struct EngineTests {
             for _ in 0..<20 {
                 let updates = fixture.engine.feed.subscribe(deploymentID: record.id)
                 for await update in updates {
-                    guard case .deploymentChanged = update, let stored = try await fixture.engine.store.deployment(record.id),
+                    guard case .deploymentChanged = update, let stored = try await fixture.store.deployment(record.id),
                           stored.status.isFinal else { continue }
                     #expect(stored.status == .succeeded)
                     break
@@ -286,9 +288,9 @@ struct EngineTests {
                 let answers = await concurrently(.approve, on: record.id, by: ["ann", "bob", "cy"], in: fixture)
                 #expect(answers.filter { $0 == "done" }.count == 1, "\(answers)")
                 #expect(answers.filter { $0.contains("no gate is waiting for approval; it was approved by") }.count == 2, "\(answers)")
-                let approvals = try await fixture.engine.store.events(of: record.id, afterID: 0, limit: 100).filter { $0.kind == "action.approve" }
+                let approvals = try await fixture.store.events(of: record.id, afterID: 0, limit: 100).filter { $0.kind == "action.approve" }
                 #expect(approvals.count == 1)
-                #expect(try await fixture.engine.store.deployment(record.id)?.status == .running)
+                #expect(try await fixture.store.deployment(record.id)?.status == .running)
                 try await fixture.engine.perform(.abort, on: record.id, actor: "tester")
                 #expect(try await fixture.waitUntilFinal(record.id).status == .cancelled)
             }
@@ -309,7 +311,7 @@ struct EngineTests {
             #expect(answers.filter { $0 == "done" }.count == 1, "\(answers)")
             #expect(answers.filter { $0.contains("already roll") }.count == 2, "\(answers)")
             #expect(try await fixture.waitUntilFinal(record.id).status == .rolledBack)
-            let phases = try await fixture.engine.store.phases(of: record.id)
+            let phases = try await fixture.store.phases(of: record.id)
             #expect(phases.filter { $0.kind == .rollback }.count == 1)
         }
     }
@@ -340,18 +342,18 @@ struct EngineTests {
         defer { first.remove() }
         try await first.running {
             let record = try await first.engine.create(request("slow", nodes: ["n1"]))
-            for _ in 0..<100 where try await first.engine.store.targets(of: record.id).first?.status != .running {
+            for _ in 0..<100 where try await first.store.targets(of: record.id).first?.status != .running {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            var damaged = try #require(try await first.engine.store.deployment(record.id))
+            var damaged = try #require(try await first.store.deployment(record.id))
             damaged.operationJson = "{\"name\": \"slow\", \"steps\": 7}"
-            try await first.engine.store.write([.saveDeployment(damaged)])
+            try await first.store.write([.saveDeployment(damaged)])
         }
         // The next start cannot resume it: it fails, saying why, and n1 is free for a new deployment.
         let second = try await Fixture.make(nodes: 1, operation: operation, directory: first.directory)
         try await second.running {
             let next = try await second.engine.create(request("slow", nodes: ["n1"]))
-            let stored = try #require(try await second.engine.store.deployment(1))
+            let stored = try #require(try await second.store.deployment(1))
             #expect(stored.status == .failed)
             #expect(stored.statusReason?.contains("stored operation 'slow' is unreadable") == true, "\(stored.statusReason ?? "")")
             #expect(await second.engine.busyNodes() == ["n1": next.id])
@@ -367,7 +369,7 @@ struct EngineTests {
         try await first.running {
             let record = try await first.engine.create(request("slow", nodes: ["n1"]))
             #expect(record.id == 1)
-            for _ in 0..<100 where try await first.engine.store.targets(of: 1).first?.status != .running {
+            for _ in 0..<100 where try await first.store.targets(of: 1).first?.status != .running {
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
@@ -397,7 +399,7 @@ struct EngineTests {
             try await group.next()
         } } catch { failure = error }
         // Closed on every path: a SQLite connection dropped open ends the whole test process.
-        try await second.engine.store.close()
+        try await second.store.close()
         if let failure { throw failure }
     }
 }

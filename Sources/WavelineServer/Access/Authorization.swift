@@ -7,7 +7,7 @@ import WavelineEngine
 /// API, asks here.
 extension Identity {
     /// The decision on an action at every place (environment/product) it touches.
-    func decision(_ action: Action, places: [DeploymentScope.Place]) -> Decision {
+    func decision(_ action: Action, places: [RequiredAccess.Place]) -> Decision {
         AccessPolicy.check(grants: grants, action: action,
                            places: places.map { (environment: $0.environment, product: $0.product) }, person: name)
     }
@@ -17,7 +17,7 @@ extension Identity {
         AccessPolicy.check(grants: grants, action: action, environment: nil, product: nil, person: name)
     }
 
-    func may(_ action: Action, places: [DeploymentScope.Place]) -> Bool { decision(action, places: places).isAllowed }
+    func may(_ action: Action, places: [RequiredAccess.Place]) -> Bool { decision(action, places: places).isAllowed }
 
     func may(_ action: Action) -> Bool { decision(action).isAllowed }
 }
@@ -35,7 +35,7 @@ extension WavelineRequestContext {
     /// Allows an action on every place (environment/product) it touches, or answers 403 naming the missing
     /// permission.
     @discardableResult
-    func authorize(_ action: Action, places: [DeploymentScope.Place]) throws -> Identity {
+    func authorize(_ action: Action, places: [RequiredAccess.Place]) throws -> Identity {
         let identity = try signedIn()
         if case .denied(let message) = identity.decision(action, places: places) { throw APIError(.forbidden, message) }
         return identity
@@ -50,22 +50,6 @@ extension WavelineRequestContext {
     }
 
     func mayRead(environment: String, product: String) -> Bool {
-        identity?.may(.read, places: [DeploymentScope.Place(environment: environment, product: product)]) ?? false
-    }
-}
-
-extension OperatorAction {
-    /// The permission an operator action needs on a deployment in `status`: `approve` lets a deployment to a
-    /// protected environment start, or opens a manual gate.
-    func permission(deploymentStatus status: DeploymentStatus) -> Action {
-        switch self {
-        case .pause: return .pause
-        case .resume: return .resume
-        case .abort: return .abort
-        case .retry: return .retry
-        case .skip: return .skip
-        case .rollback: return .rollback
-        case .approve: return status == .pendingApproval ? .approveDeployment : .approveGate
-        }
+        identity?.may(.read, places: [RequiredAccess.Place(environment: environment, product: product)]) ?? false
     }
 }

@@ -38,8 +38,8 @@ struct DeploymentsController {
             strategy: body.strategy ?? Strategy.lightningThunder.name, reason: body.reason, ticket: body.ticket,
             requestedBy: requester.name, queue: body.queue ?? false, origin: request.origin(context: context)
         )
-        let scope = try await engine.scope(of: deploymentRequest)
-        try context.authorize(.deploy(requiredRole: scope.requiredRole), places: scope.places)
+        let access = try await engine.requiredAccess(for: deploymentRequest)
+        try context.authorize(.deploy(requiredRole: access.requiredRole), places: access.places)
         let record = try await engine.create(deploymentRequest)
         return EditedResponse(status: .created, response: try await reads.deploymentDetail.detail(ofCreated: record))
     }

@@ -51,7 +51,7 @@ struct InventoryController {
               let node = cluster.nodes.first(where: { $0.name == name }) else {
             throw APIError(.notFound, "no node \(name.callerQuoted) in the inventory")
         }
-        try context.authorize(.read, places: [DeploymentScope.Place(environment: cluster.environment, product: cluster.product)])
+        try context.authorize(.read, places: [RequiredAccess.Place(environment: cluster.environment, product: cluster.product)])
         let limit = try query.int("limit", in: 1...500) ?? 50
         let history = try await reads.inventory.history(of: name, limit: limit, before: query.string("before")) { raw in
             APIError(.badRequest, "query 'before' must be a history cursor such as '12' or '12-3' (a deployment id, then a run index), got \(raw.callerQuoted)")

@@ -34,10 +34,10 @@ struct DeploymentAccess: Sendable {
 extension DeploymentRecord {
     /// The environment/product pairs a deployment may touch. Stored as two lists, so this is their product:
     /// a superset of the real pairs when a deployment spans several of each, which can only deny more.
-    var places: [DeploymentScope.Place] {
+    var places: [RequiredAccess.Place] {
         let environments = self.environments.split(separator: ",").map(String.init)
         let products = self.products.split(separator: ",").map(String.init)
-        return environments.flatMap { environment in products.map { DeploymentScope.Place(environment: environment, product: $0) } }
+        return environments.flatMap { environment in products.map { RequiredAccess.Place(environment: environment, product: $0) } }
     }
 }
 

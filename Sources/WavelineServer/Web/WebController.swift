@@ -85,7 +85,7 @@ struct WebController {
             let before = request.uri.queryParameters["before"].map(String.init)
             let page = try await InventoryNodePage.load(engine: engine, reads: reads, node: Self.parameter("node", context), before: before)
             if let cluster = page.cluster {
-                try context.authorize(.read, places: [DeploymentScope.Place(environment: cluster.environment, product: cluster.product)])
+                try context.authorize(.read, places: [RequiredAccess.Place(environment: cluster.environment, product: cluster.product)])
             }
             return page.render(viewer: viewer)
         }

@@ -38,7 +38,7 @@ struct Viewer: Sendable {
 
     /// Whether the permission table lets the viewer do `action` on every environment/product pair given.
     func may(_ action: Action, environments: [String], products: [String]) -> Bool {
-        let places = environments.flatMap { environment in products.map { DeploymentScope.Place(environment: environment, product: $0) } }
+        let places = environments.flatMap { environment in products.map { RequiredAccess.Place(environment: environment, product: $0) } }
         return identity?.may(action, places: places) ?? false
     }
 

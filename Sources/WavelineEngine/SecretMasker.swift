@@ -1,7 +1,6 @@
 import Foundation
 import Synchronization
 import WavelineCore
-import WavelineStore
 
 /// Replaces every secret value the server has read with `********`. Values are learnt when read (at start for
 /// the whole inventory, and whenever a step's secrets are read), and never forgotten while the server runs.
@@ -125,96 +124,4 @@ public final class SecretMasker: Sendable {
     }
 
     public var isEmpty: Bool { known.withLock { $0.global.isEmpty && $0.byDeployment.isEmpty } }
-}
-
-/// Reads secret values from where the inventory says: the server's environment variables or files. A failure
-/// names the secret and its source, never a value.
-struct SecretVault: Sendable {
-    let masker: SecretMasker
-
-    func value(of reference: SecretReference, named name: String) throws(EngineError) -> String {
-        let value: String
-        switch reference.source {
-        case .env:
-            guard let found = ProcessInfo.processInfo.environment[reference.name] else {
-                throw EngineError(.invalidRequest, "secret \(name): the server's environment variable \(reference.name) is not set")
-            }
-            value = found
-        case .file:
-            guard let data = FileManager.default.contents(atPath: reference.name) else {
-                throw EngineError(.invalidRequest, "secret \(name): cannot read the file \(reference.name) on the server")
-            }
-            var text = String(decoding: data, as: UTF8.self)
-            if text.hasSuffix("\n") { text.removeLast() }
-            value = text
-        }
-        guard value.count >= SecretReference.minimumLength else {
-            throw EngineError(.invalidRequest, "secret \(name) (\(reference)) is shorter than \(SecretReference.minimumLength) characters: too short to mask in logs")
-        }
-        masker.learn(value)
-        return value
-    }
-
-    /// Every secret of a node, by variable name.
-    func values(for node: Node) throws(EngineError) -> [String: String] {
-        var values: [String: String] = [:]
-        for (name, reference) in (node.secrets ?? [:]).sorted(by: { $0.key < $1.key }) {
-            values[name] = try value(of: reference, named: name)
-        }
-        return values
-    }
-
-    /// Learns every value the inventory refers to, so they are masked before any step uses them; unreadable
-    /// ones are skipped here (the node that needs one fails, saying which).
-    func learn(_ workspace: Workspace) {
-        for reference in workspace.allSecretReferences {
-            _ = try? value(of: reference, named: reference.name)
-        }
-    }
-}
-
-/// The store as the engine and the API see it: what is written is masked first (events, log lines, failure
-/// reasons, status reasons), so no secret value reaches the database or, through it, an API response.
-final class MaskingStore: DeploymentStoreDecorator {
-    let base: any DeploymentStore
-    let masker: SecretMasker
-
-    init(base: any DeploymentStore, masker: SecretMasker) {
-        self.base = base
-        self.masker = masker
-    }
-
-    func write(_ changes: [StoreChange]) async throws {
-        guard !masker.isEmpty else { return try await base.write(changes) }
-        try await base.write(changes.map(mask))
-    }
-
-    /// Text from the server, nodes and steps is masked; what a caller typed (a reason, a ticket) is kept as
-    /// typed, since masking it would tell them which of the strings they sent is a secret. A deployment's
-    /// parameters are hidden by the engine when it is created (`HiddenParameters`).
-    private func mask(_ change: StoreChange) -> StoreChange {
-        switch change {
-        case .saveDeployment(var record):
-            record.statusReason = record.statusReason.map { masker.mask($0, deployment: record.id) }
-            return .saveDeployment(record)
-        case .saveTarget(var record):
-            if var failure = record.failure {
-                failure.reason = masker.mask(failure.reason, deployment: record.deploymentId)
-                failure.step = masker.mask(failure.step, deployment: record.deploymentId)
-                record.failure = failure
-            }
-            record.currentStep = record.currentStep.map { masker.mask($0, deployment: record.deploymentId) }
-            return .saveTarget(record)
-        case .saveStepRun(var record):
-            record.reason = record.reason.map { masker.mask($0, deployment: record.deploymentId) }
-            record.name = masker.mask(record.name, deployment: record.deploymentId)
-            return .saveStepRun(record)
-        case .appendEvent(var event):
-            event.message = masker.mask(event.message, deployment: event.deploymentId, keepingSuffix: event.reason)
-            return .appendEvent(event)
-        case .appendLogs, .savePhase, .saveNodeState, .saveUser, .saveToken, .saveSession, .remove:
-            // Log lines are masked by the log pipeline, before live viewers see them too.
-            return change
-        }
-    }
 }
