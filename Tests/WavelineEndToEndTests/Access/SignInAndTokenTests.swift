@@ -58,7 +58,7 @@ import WavelineTesting
             let other: CreatedToken = try await ops.post("/api/v1/tokens", json: CreateTokenBody(name: "laptop", expiresInDays: 1))
             let found = try? await store.token(id: other.details.id)
             if var record = found ?? nil {
-                record.expiresAt = Clock.now() - 60
+                record.expiresAt = SystemTime().now() - 60
                 try await store.write([.saveToken(record)])
             }
             try await store.close()
