@@ -31,6 +31,22 @@ public struct TargetStatusCount: Sendable, Hashable {
         self.status = status
         self.count = count
     }
+
+    /// Targets tallied per phase, kind and status, in the order each first appears: what an overview counts.
+    public static func tally(_ targets: [TargetRecord]) -> [TargetStatusCount] {
+        var counts: [TargetStatusCount] = []
+        var positions: [String: Int] = [:]
+        for target in targets {
+            let key = "\(target.phaseIndex)/\(target.kind.rawValue)/\(target.status.rawValue)"
+            if let position = positions[key] {
+                counts[position].count += 1
+            } else {
+                positions[key] = counts.count
+                counts.append(TargetStatusCount(phaseIndex: target.phaseIndex, kind: target.kind, status: target.status, count: 1))
+            }
+        }
+        return counts
+    }
 }
 
 /// A failed (or interrupted) node of a deployment: where it failed and the last lines of its log (not system
@@ -57,17 +73,9 @@ extension DeploymentReader {
         var result: [Int64: DeploymentOverview] = [:]
         for id in deploymentIDs {
             let targets = try await targets(of: id)
-            var counts: [TargetStatusCount] = []
-            var positions: [String: Int] = [:]
+            let counts = TargetStatusCount.tally(targets)
             var failures: [FailedTarget] = []
             for target in targets {
-                let key = "\(target.phaseIndex)/\(target.kind.rawValue)/\(target.status.rawValue)"
-                if let position = positions[key] {
-                    counts[position].count += 1
-                } else {
-                    positions[key] = counts.count
-                    counts.append(TargetStatusCount(phaseIndex: target.phaseIndex, kind: target.kind, status: target.status, count: 1))
-                }
                 guard failures.count < failureLimit, target.status == .failed || target.status == .interrupted,
                       let failure = target.failure else { continue }
                 let lines = try await lastLogLines(of: id, target: target.targetIndex, count: window)

@@ -5,22 +5,6 @@ import WavelineStore
 /// How a deployment's progress is counted, for its page (from every target) and its summary card (from the
 /// store's counts per phase, kind and status) alike: one counting.
 enum DeploymentCounting {
-    /// Targets tallied per phase, kind and status, as the store's overview counts them.
-    static func tally(_ targets: [TargetRecord]) -> [TargetStatusCount] {
-        var counts: [TargetStatusCount] = []
-        var positions: [String: Int] = [:]
-        for target in targets {
-            let key = "\(target.phaseIndex)/\(target.kind.rawValue)/\(target.status.rawValue)"
-            if let position = positions[key] {
-                counts[position].count += 1
-            } else {
-                positions[key] = counts.count
-                counts.append(TargetStatusCount(phaseIndex: target.phaseIndex, kind: target.kind, status: target.status, count: 1))
-            }
-        }
-        return counts
-    }
-
     /// The whole deployment's counts: nodes of the last phase's kind (deploy, or rollback once it rolls back).
     static func total(_ counts: [TargetStatusCount], phases: [PhaseRecord]) -> StatusCounts {
         let countedKind = phases.last?.kind ?? .deploy

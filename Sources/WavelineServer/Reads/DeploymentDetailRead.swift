@@ -23,7 +23,7 @@ struct DeploymentDetailRead: Sendable {
         let record = try await DeploymentAccess(reader: reader).record(id)
         let phases = try await reader.phases(of: id)
         let targets = try await reader.targets(of: id)
-        let counts = DeploymentCounting.tally(targets)
+        let counts = TargetStatusCount.tally(targets)
         let phaseViews = DeploymentCounting.phaseViews(phases, counts: counts) { phase in
             phase.batches.map { $0.compactMap { targets.indices.contains($0) ? targets[$0].node : nil } }
         }
