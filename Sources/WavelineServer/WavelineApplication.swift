@@ -107,9 +107,9 @@ public enum WavelineServerBuilder {
             let identities = IdentityService(store: store, passwordCost: options.passwordCost, time: options.time)
             let bootstrap = try await identities.bootstrap(password: options.initialAdminPassword, token: options.initialAdminToken)
             // Pages and routes read the store directly, not through the engine; the engine only writes it.
-            let router = makeRouter(engine: engine, reader: store, identities: identities, logger: logger, secureCookies: options.secureCookies,
-                                    trustedProxies: options.trustedProxies)
             let reads = ReadSide(reader: store)
+            let router = makeRouter(engine: engine, reads: reads, identities: identities, logger: logger, secureCookies: options.secureCookies,
+                                    trustedProxies: options.trustedProxies)
             WebController(
                 engine: engine, reads: reads, actions: DeploymentActions(engine: engine, reads: reads), identities: identities,
                 logger: logger, secureCookies: options.secureCookies, time: options.time
