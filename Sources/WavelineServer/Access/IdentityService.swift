@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdBcrypt
 import NIOPosix
+import WavelineAPI
 import WavelineCore
 import WavelineStore
 
@@ -47,12 +48,15 @@ public final class IdentityService: Sendable {
     // MARK: - Reading
 
     /// Every user, by name.
-    func users() async throws -> [UserRecord] { try await store.users() }
+    func users() async throws -> [UserView] { try await store.users().map { UserView($0) } }
+
+    /// The user as stored, or a 404 naming them.
+    func user(named name: String) async throws -> UserView { UserView(try await storedUser(named: name)) }
 
     /// Every token, or one user's; newest first.
-    func tokens(ofUser user: String?) async throws -> [APITokenRecord] { try await store.tokens(ofUser: user) }
+    func tokens(ofUser user: String?) async throws -> [TokenView] { try await store.tokens(ofUser: user).map(TokenView.init) }
 
-    func token(id: String) async throws -> APITokenRecord? { try await store.token(id: id) }
+    func token(id: String) async throws -> TokenView? { try await store.token(id: id).map(TokenView.init) }
 
     // MARK: - First start
 
@@ -158,7 +162,7 @@ public final class IdentityService: Sendable {
 
     /// Checks a user's password, slowed down per user name from one address and per address (`LoginThrottle`).
     /// Failures are audited.
-    func verify(user name: String, password: String, origin: String) async throws -> UserRecord {
+    func verify(user name: String, password: String, origin: String) async throws -> VerifiedUser {
         guard !password.utf8.contains(0) else {
             // bcrypt stops at a NUL: what follows it would not count.
             throw APIError(.badRequest, "field 'password': a password cannot contain a NUL character")
@@ -174,18 +178,19 @@ public final class IdentityService: Sendable {
         // A missing user costs the same bcrypt as a wrong password, so timing does not tell which names exist.
         let hash = user?.passwordHash ?? decoyHash
         let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
-        guard let user, user.passwordHash != nil, matches else {
+        guard let user, let passwordHash = user.passwordHash, matches else {
             try await store.write([.appendEvent(EventRecord(
                 deploymentId: nil, time: time.now(), actor: "anonymous", kind: "auth.sign_in_failed",
                 message: "sign-in failed for user '\(name.prefix(64))'", origin: origin))])
             throw APIError(.unauthorized, "wrong user name or password")
         }
         throttle.succeeded(keys: keys, admittedAt: admittedAt)
-        return user
+        return VerifiedUser(name: user.name, grants: user.grants, passwordHash: passwordHash)
     }
 
-    /// A new browser session for a verified user: the cookie value (shown to the browser only) and its record.
-    func startSession(for user: UserRecord, origin: String) async throws -> (cookie: String, record: SessionRecord) {
+    /// A new browser session for a verified user: the cookie value (shown to the browser only) and the session's
+    /// CSRF token (state-changing requests carry it).
+    func startSession(for user: VerifiedUser, origin: String) async throws -> (cookie: String, csrfToken: String) {
         try await userChanges.run {
             try await requireUnchangedPassword(user)
             let id = Self.randomSecret(bytes: 32)
@@ -197,15 +202,14 @@ public final class IdentityService: Sendable {
                 .saveSession(record),
                 .appendEvent(EventRecord(deploymentId: nil, time: now, actor: user.name, kind: "auth.signed_in", message: "signed in to the web UI", origin: origin)),
             ])
-            return (id, record)
+            return (id, record.csrfToken)
         }
     }
 
     /// In the user section, before a session or token is made from a checked password: a password changed
     /// (or a user removed) while bcrypt checked the old one must not leave a way in.
-    private func requireUnchangedPassword(_ verified: UserRecord) async throws {
-        guard let stored = try await store.user(named: verified.name), stored.passwordHash != nil,
-              stored.passwordHash == verified.passwordHash else {
+    private func requireUnchangedPassword(_ verified: VerifiedUser) async throws {
+        guard let stored = try await store.user(named: verified.name), stored.passwordHash == verified.passwordHash else {
             throw APIError(.unauthorized, "the password of \(verified.name) was changed while signing in; sign in again")
         }
     }
@@ -225,9 +229,9 @@ public final class IdentityService: Sendable {
     /// `signedInWith`: the user whose password was just checked to ask for it (HTTP Basic), if so.
     /// `notAfter`: the latest expiry allowed (the expiry of the token that asks for this one).
     public func createToken(
-        for user: String, name: String, lifetimeDays: Int, by actor: String, origin: String, signedInWith verified: UserRecord? = nil,
+        for user: String, name: String, lifetimeDays: Int, by actor: String, origin: String, signedInWith verified: VerifiedUser? = nil,
         notAfter: Double? = nil
-    ) async throws -> (record: APITokenRecord, token: String) {
+    ) async throws -> (details: TokenView, token: String) {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 64, !name.contains(where: \.isNewline) else {
             throw APIError(.badRequest, "field 'name': a token needs a name of 1 to 64 characters on one line (say what uses it: `laptop`, `ci`)")
@@ -248,12 +252,14 @@ public final class IdentityService: Sendable {
                 .appendEvent(EventRecord(deploymentId: nil, time: now, actor: actor, kind: "token.created",
                                          message: "created API token '\(name)' (\(record.id)) for \(user), expires \(Self.timestamp(record.expiresAt))", origin: origin)),
             ])
-            return (record, token)
+            return (TokenView(record), token)
         }
     }
 
-    func revokeToken(_ record: APITokenRecord, by actor: String, origin: String) async throws -> APITokenRecord {
-        guard record.revokedAt == nil else { return record }
+    /// Revokes the token with `id` (a 404 when there is none); one already revoked stays as it was.
+    func revokeToken(id: String, by actor: String, origin: String) async throws -> TokenView {
+        guard let record = try await store.token(id: id) else { throw APIError(.notFound, "no API token with id \(id.callerQuoted)") }
+        guard record.revokedAt == nil else { return TokenView(record) }
         defer { recent.forgetAll() }
         var revoked = record
         revoked.revokedAt = time.now()
@@ -262,12 +268,12 @@ public final class IdentityService: Sendable {
             .appendEvent(EventRecord(deploymentId: nil, time: time.now(), actor: actor, kind: "token.revoked",
                                      message: "revoked API token '\(record.name)' (\(record.id)) of \(record.userName)", origin: origin)),
         ])
-        return revoked
+        return TokenView(revoked)
     }
 
     // MARK: - Users
 
-    public func createUser(name: String, password: String?, grants: [Grant], by actor: String, origin: String) async throws -> UserRecord {
+    public func createUser(name: String, password: String?, grants: [Grant], by actor: String, origin: String) async throws -> UserView {
         try Self.validate(userName: name)
         if let password { try Self.validate(password: password) }
         let passwordHash = try await password.asyncMap(hash)
@@ -279,13 +285,13 @@ public final class IdentityService: Sendable {
                 .appendEvent(EventRecord(deploymentId: nil, time: time.now(), actor: actor, kind: "user.created",
                                          message: "created user \(name) (\(Self.describe(grants)))\(password == nil ? ", token-only" : "")", origin: origin)),
             ])
-            return record
+            return UserView(record)
         }
     }
 
     /// What a change did to a user: the user as stored, and what became of their API tokens after a new password.
     struct UserChange {
-        var user: UserRecord
+        var user: UserView
         /// Tokens revoked with the password change (`revokeTokens`), and those that still work.
         var revokedTokens = 0
         var keptTokens = 0
@@ -305,7 +311,7 @@ public final class IdentityService: Sendable {
             var updated = user
             var changes: [StoreChange] = []
             var said: [String] = []
-            var change = UserChange(user: user)
+            var change = UserChange(user: UserView(user))
             if let passwordHash {
                 updated.passwordHash = passwordHash
                 changes.append(.remove(.sessions(ofUser: user.name)))
@@ -335,14 +341,15 @@ public final class IdentityService: Sendable {
                 .appendEvent(EventRecord(deploymentId: nil, time: time.now(), actor: actor, kind: "user.updated",
                                          message: "\(user.name): " + said.joined(separator: "; "), origin: origin)),
             ])
-            change.user = updated
+            change.user = UserView(updated)
             return change
         }
     }
 
     /// Changing one's own password needs the current one: a session or token left open somewhere must not be
     /// enough to take the account over. Checked like a sign-in (slowed down, audited when wrong).
-    func verifyCurrentPassword(of user: UserRecord, _ current: String?, origin: String) async throws {
+    func verifyCurrentPassword(ofUserNamed name: String, _ current: String?, origin: String) async throws {
+        let user = try await storedUser(named: name)
         guard user.passwordHash != nil else {
             throw APIError(.forbidden, "\(user.name) has no password (a token-only account): an admin sets the first one")
         }
@@ -370,7 +377,7 @@ public final class IdentityService: Sendable {
     }
 
     /// The user as stored, or a 404 naming them.
-    func storedUser(named name: String) async throws -> UserRecord {
+    private func storedUser(named name: String) async throws -> UserRecord {
         guard let user = try await store.user(named: name) else { throw APIError(.notFound, "no user \(name.callerQuoted)") }
         return user
     }
