@@ -158,6 +158,7 @@ let package = Package(
         ),
         .testTarget(name: "WavelineCoreTests", dependencies: ["WavelineCore", "WavelineTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "WavelineStoreTests", dependencies: ["WavelineStore", "WavelineTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "WavelineIdentityTests", dependencies: ["WavelineIdentity", "WavelineStore", "WavelineTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "WavelineExecutorsTests", dependencies: ["WavelineExecutors"], swiftSettings: swiftSettings),
         .testTarget(name: "WavelineAPITests", dependencies: ["WavelineAPI", "WavelineCore"], swiftSettings: swiftSettings),
         .testTarget(name: "WavelineEngineTests", dependencies: ["WavelineEngine", "WavelineTesting"], swiftSettings: swiftSettings),
