@@ -94,12 +94,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Users, API tokens and browser sessions as the server's access layer keeps them: plain values and the
+        // ledger that maps them to the store's records, so the server's access code never sees a store type.
+        .target(
+            name: "WavelineIdentity",
+            dependencies: ["WavelineCore", "WavelineStore"],
+            swiftSettings: swiftSettings
+        ),
         // HTTP JSON API over the engine.
         .target(
             name: "WavelineServer",
             dependencies: [
                 "WavelineEngine",
                 "WavelineAPI",
+                "WavelineIdentity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -150,6 +158,7 @@ let package = Package(
         ),
         .testTarget(name: "WavelineCoreTests", dependencies: ["WavelineCore", "WavelineTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "WavelineStoreTests", dependencies: ["WavelineStore", "WavelineTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "WavelineIdentityTests", dependencies: ["WavelineIdentity", "WavelineStore", "WavelineTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "WavelineExecutorsTests", dependencies: ["WavelineExecutors"], swiftSettings: swiftSettings),
         .testTarget(name: "WavelineAPITests", dependencies: ["WavelineAPI", "WavelineCore"], swiftSettings: swiftSettings),
         .testTarget(name: "WavelineEngineTests", dependencies: ["WavelineEngine", "WavelineTesting"], swiftSettings: swiftSettings),

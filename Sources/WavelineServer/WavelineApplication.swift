@@ -9,6 +9,7 @@ import ServiceLifecycle
 import WavelineCore
 import WavelineEngine
 import WavelineExecutors
+import WavelineIdentity
 import WavelineStore
 
 /// How to start a server: where its data, inventory, catalog and strategies are, and where to listen.
@@ -107,9 +108,9 @@ public enum WavelineServerBuilder {
             let identities = IdentityService(store: store, passwordCost: options.passwordCost, time: options.time)
             let bootstrap = try await identities.bootstrap(password: options.initialAdminPassword, token: options.initialAdminToken)
             // Pages and routes read the store directly, not through the engine; the engine only writes it.
-            let router = makeRouter(engine: engine, reader: store, identities: identities, logger: logger, secureCookies: options.secureCookies,
-                                    trustedProxies: options.trustedProxies)
             let reads = ReadSide(reader: store)
+            let router = makeRouter(engine: engine, reads: reads, identities: identities, logger: logger, secureCookies: options.secureCookies,
+                                    trustedProxies: options.trustedProxies)
             WebController(
                 engine: engine, reads: reads, actions: DeploymentActions(engine: engine, reads: reads), identities: identities,
                 logger: logger, secureCookies: options.secureCookies, time: options.time
@@ -196,5 +197,15 @@ struct EngineService: Service {
         }
         await executors.shutdown()
         try await store.close()
+    }
+}
+
+extension IdentityService {
+    /// The identity service on the store's identity records (the wiring joins the two; tests build it so too).
+    public convenience init(
+        store: any IdentityStore, passwordCost: UInt8 = 12, sessionLifetime: Double = 12 * 3600, throttle: LoginThrottle = LoginThrottle(),
+        time: any TimeSource = .system
+    ) {
+        self.init(ledger: IdentityLedger(store: store), passwordCost: passwordCost, sessionLifetime: sessionLifetime, throttle: throttle, time: time)
     }
 }

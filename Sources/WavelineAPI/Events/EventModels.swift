@@ -7,14 +7,25 @@ public struct EventView: Codable, Sendable {
     public var actor: String
     public var kind: String
     public var message: String
+    /// Why and from where, as the audit trail holds them: filled for auditors (the audit page) only. The events
+    /// feed, open to every viewer, leaves them out, so a person's address is not shown to everyone.
+    public var reason: String?
+    public var ticket: String?
+    public var origin: String?
 
-    public init(id: Int64, deploymentId: Int64?, time: Double, actor: String, kind: String, message: String) {
+    public init(
+        id: Int64, deploymentId: Int64?, time: Double, actor: String, kind: String, message: String, reason: String? = nil, ticket: String? = nil,
+        origin: String? = nil
+    ) {
         self.id = id
         self.deploymentId = deploymentId
         self.time = time
         self.actor = actor
         self.kind = kind
         self.message = message
+        self.reason = reason
+        self.ticket = ticket
+        self.origin = origin
     }
 }
 

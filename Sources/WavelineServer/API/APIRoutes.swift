@@ -4,7 +4,6 @@ import NIOCore
 import Synchronization
 import WavelineAPI
 import WavelineEngine
-import WavelineStore
 
 extension WavelineServerBuilder {
     /// The router with every API route under `/api/v1`, behind the middleware that answers every error in the
@@ -14,10 +13,9 @@ extension WavelineServerBuilder {
     /// Every answer carries the security headers (`SecurityHeadersMiddleware`). Every request is authenticated first (an API token, else a browser session); API routes other than
     /// health, the contract, signing in and making a first token then need an identity.
     public static func makeRouter(
-        engine: Engine, reader: any DeploymentReader, identities: IdentityService, logger: Logger, secureCookies: Bool = true,
+        engine: Engine, reads: ReadSide, identities: IdentityService, logger: Logger, secureCookies: Bool = true,
         trustedProxies: TrustedProxies = .none
     ) -> Router<WavelineRequestContext> {
-        let reads = ReadSide(reader: reader)
         let actions = DeploymentActions(engine: engine, reads: reads)
         let router = Router(context: WavelineRequestContext.self)
         let table = RouteTable()

@@ -2,7 +2,6 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 import WavelineEngine
-import WavelineStore
 
 /// What a live response receives: an update from the engine's feed, or a heartbeat.
 enum LiveRelayEvent: Sendable {
@@ -12,7 +11,7 @@ enum LiveRelayEvent: Sendable {
     /// About how many bytes the event holds while it waits in a relay.
     var weight: Int {
         guard case .update(.logLines(let lines)) = self else { return 64 }
-        return lines.reduce(64) { $0 + 64 + $1.text.utf8.count }
+        return SharedLogEvents.weight(of: lines)
     }
 }
 

@@ -3,14 +3,16 @@ import Foundation
 import HTTPTypes
 import HummingbirdBcrypt
 import NIOPosix
+import WavelineAPI
 import WavelineCore
-import WavelineStore
+import WavelineIdentity
 
 /// Users, their passwords, API tokens and browser sessions: signing in, and the changes an admin makes. Every
 /// change is written with its audit event in one transaction. Only hashes of secrets are stored: bcrypt for
 /// passwords, SHA-256 for tokens and session ids (long random values, so a fast hash is enough).
 public final class IdentityService: Sendable {
-    let store: any IdentityStore
+    /// Users, tokens and sessions as stored; every change is written with its audit entries.
+    let store: IdentityLedger
     /// Where "now" comes from: sessions' and tokens' expiry, the throttle's window, what is recorded.
     let time: any TimeSource
     /// bcrypt's cost (2^cost rounds); 12 by default, lower only to make tests fast.
@@ -33,7 +35,7 @@ public final class IdentityService: Sendable {
     public static let maximumTokenLifetimeDays = 366
 
     public init(
-        store: any IdentityStore, passwordCost: UInt8 = 12, sessionLifetime: Double = 12 * 3600, throttle: LoginThrottle = LoginThrottle(),
+        ledger store: IdentityLedger, passwordCost: UInt8 = 12, sessionLifetime: Double = 12 * 3600, throttle: LoginThrottle = LoginThrottle(),
         time: any TimeSource = .system
     ) {
         self.store = store
@@ -47,12 +49,15 @@ public final class IdentityService: Sendable {
     // MARK: - Reading
 
     /// Every user, by name.
-    func users() async throws -> [UserRecord] { try await store.users() }
+    func users() async throws -> [UserView] { try await store.users().map { UserView($0) } }
+
+    /// The user as stored, or a 404 naming them.
+    func user(named name: String) async throws -> UserView { UserView(try await storedUser(named: name)) }
 
     /// Every token, or one user's; newest first.
-    func tokens(ofUser user: String?) async throws -> [APITokenRecord] { try await store.tokens(ofUser: user) }
+    func tokens(ofUser user: String?) async throws -> [TokenView] { try await store.tokens(ofUser: user).map(TokenView.init) }
 
-    func token(id: String) async throws -> APITokenRecord? { try await store.token(id: id) }
+    func token(id: String) async throws -> TokenView? { try await store.token(id: id).map(TokenView.init) }
 
     // MARK: - First start
 
@@ -76,19 +81,17 @@ public final class IdentityService: Sendable {
         }
         let password = given ?? Self.randomSecret(bytes: 15)
         let now = time.now()
-        let admin = UserRecord(name: "admin", passwordHash: try await hash(password), grants: [Grant(role: .admin)], createdAt: now, createdBy: "waveline")
-        var changes: [StoreChange] = [
-            .saveUser(admin),
-            .appendEvent(EventRecord(deploymentId: nil, time: now, actor: "waveline", kind: "user.created",
-                                     message: "first start: created user admin (admin on everything)")),
-        ]
+        let admin = User(name: "admin", passwordHash: try await hash(password), grants: [Grant(role: .admin)], createdAt: now, createdBy: "waveline")
+        var changes: [IdentityChange] = [.saveUser(admin)]
+        var audit = [IdentityAuditEntry(time: now, actor: "waveline", kind: "user.created", message: "first start: created user admin (admin on everything)")]
         if let token {
-            let record = APITokenRecord(id: Self.randomID(), userName: "admin", name: "bootstrap", tokenHash: Self.sha256(token),
-                                        createdAt: now, expiresAt: now + 30 * 86400, createdBy: "waveline")
-            changes += [.saveToken(record), .appendEvent(EventRecord(deploymentId: nil, time: now, actor: "waveline", kind: "token.created",
-                                                                     message: "first start: registered API token 'bootstrap' (\(record.id)) for admin, valid 30 days"))]
+            let record = APIToken(id: Self.randomID(), userName: "admin", name: "bootstrap", tokenHash: Self.sha256(token),
+                                  createdAt: now, expiresAt: now + 30 * 86400, createdBy: "waveline")
+            changes.append(.saveToken(record))
+            audit.append(IdentityAuditEntry(time: now, actor: "waveline", kind: "token.created",
+                                            message: "first start: registered API token 'bootstrap' (\(record.id)) for admin, valid 30 days"))
         }
-        try await store.write(changes)
+        try await store.write(changes, audit: audit)
         return Bootstrap(user: "admin", generatedPassword: given == nil ? password : nil, registeredToken: token != nil)
     }
 
@@ -158,7 +161,7 @@ public final class IdentityService: Sendable {
 
     /// Checks a user's password, slowed down per user name from one address and per address (`LoginThrottle`).
     /// Failures are audited.
-    func verify(user name: String, password: String, origin: String) async throws -> UserRecord {
+    func verify(user name: String, password: String, origin: String) async throws -> VerifiedUser {
         guard !password.utf8.contains(0) else {
             // bcrypt stops at a NUL: what follows it would not count.
             throw APIError(.badRequest, "field 'password': a password cannot contain a NUL character")
@@ -174,38 +177,36 @@ public final class IdentityService: Sendable {
         // A missing user costs the same bcrypt as a wrong password, so timing does not tell which names exist.
         let hash = user?.passwordHash ?? decoyHash
         let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
-        guard let user, user.passwordHash != nil, matches else {
-            try await store.write([.appendEvent(EventRecord(
-                deploymentId: nil, time: time.now(), actor: "anonymous", kind: "auth.sign_in_failed",
-                message: "sign-in failed for user '\(name.prefix(64))'", origin: origin))])
+        guard let user, let passwordHash = user.passwordHash, matches else {
+            try await store.write([], audit: [IdentityAuditEntry(
+                time: time.now(), actor: "anonymous", kind: "auth.sign_in_failed", message: "sign-in failed for user '\(name.prefix(64))'", origin: origin)])
             throw APIError(.unauthorized, "wrong user name or password")
         }
         throttle.succeeded(keys: keys, admittedAt: admittedAt)
-        return user
+        return VerifiedUser(name: user.name, grants: user.grants, passwordHash: passwordHash)
     }
 
-    /// A new browser session for a verified user: the cookie value (shown to the browser only) and its record.
-    func startSession(for user: UserRecord, origin: String) async throws -> (cookie: String, record: SessionRecord) {
+    /// A new browser session for a verified user: the cookie value (shown to the browser only) and the session's
+    /// CSRF token (state-changing requests carry it).
+    func startSession(for user: VerifiedUser, origin: String) async throws -> (cookie: String, csrfToken: String) {
         try await userChanges.run {
             try await requireUnchangedPassword(user)
             let id = Self.randomSecret(bytes: 32)
             let now = time.now()
-            let record = SessionRecord(idHash: Self.sha256(id), userName: user.name, csrfToken: Self.randomSecret(bytes: 24),
-                                       createdAt: now, expiresAt: now + sessionLifetime, origin: origin)
-            try await store.write([
-                .remove(.sessionsExpired(before: now)),
-                .saveSession(record),
-                .appendEvent(EventRecord(deploymentId: nil, time: now, actor: user.name, kind: "auth.signed_in", message: "signed in to the web UI", origin: origin)),
-            ])
-            return (id, record)
+            let record = BrowserSession(idHash: Self.sha256(id), userName: user.name, csrfToken: Self.randomSecret(bytes: 24),
+                                        createdAt: now, expiresAt: now + sessionLifetime, origin: origin)
+            try await store.write(
+                [.removeSessionsExpired(before: now), .saveSession(record)],
+                audit: [IdentityAuditEntry(time: now, actor: user.name, kind: "auth.signed_in", message: "signed in to the web UI", origin: origin)]
+            )
+            return (id, record.csrfToken)
         }
     }
 
     /// In the user section, before a session or token is made from a checked password: a password changed
     /// (or a user removed) while bcrypt checked the old one must not leave a way in.
-    private func requireUnchangedPassword(_ verified: UserRecord) async throws {
-        guard let stored = try await store.user(named: verified.name), stored.passwordHash != nil,
-              stored.passwordHash == verified.passwordHash else {
+    private func requireUnchangedPassword(_ verified: VerifiedUser) async throws {
+        guard let stored = try await store.user(named: verified.name), stored.passwordHash == verified.passwordHash else {
             throw APIError(.unauthorized, "the password of \(verified.name) was changed while signing in; sign in again")
         }
     }
@@ -213,10 +214,10 @@ public final class IdentityService: Sendable {
     func endSession(_ identity: Identity, origin: String) async throws {
         guard case .session(let idHash, _) = identity.credential else { return }
         defer { recent.forgetAll() }
-        try await store.write([
-            .remove(.session(idHash: idHash)),
-            .appendEvent(EventRecord(deploymentId: nil, time: time.now(), actor: identity.name, kind: "auth.signed_out", message: "signed out", origin: origin)),
-        ])
+        try await store.write(
+            [.removeSession(idHash: idHash)],
+            audit: [IdentityAuditEntry(time: time.now(), actor: identity.name, kind: "auth.signed_out", message: "signed out", origin: origin)]
+        )
     }
 
     // MARK: - Tokens
@@ -225,9 +226,9 @@ public final class IdentityService: Sendable {
     /// `signedInWith`: the user whose password was just checked to ask for it (HTTP Basic), if so.
     /// `notAfter`: the latest expiry allowed (the expiry of the token that asks for this one).
     public func createToken(
-        for user: String, name: String, lifetimeDays: Int, by actor: String, origin: String, signedInWith verified: UserRecord? = nil,
+        for user: String, name: String, lifetimeDays: Int, by actor: String, origin: String, signedInWith verified: VerifiedUser? = nil,
         notAfter: Double? = nil
-    ) async throws -> (record: APITokenRecord, token: String) {
+    ) async throws -> (details: TokenView, token: String) {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 64, !name.contains(where: \.isNewline) else {
             throw APIError(.badRequest, "field 'name': a token needs a name of 1 to 64 characters on one line (say what uses it: `laptop`, `ci`)")
@@ -241,51 +242,46 @@ public final class IdentityService: Sendable {
             _ = try await storedUser(named: user)
             let token = "wl_" + Self.randomSecret(bytes: 32)
             let now = time.now()
-            let record = APITokenRecord(id: Self.randomID(), userName: user, name: name, tokenHash: Self.sha256(token),
-                                        createdAt: now, expiresAt: min(now + Double(lifetimeDays) * 86400, notAfter ?? .infinity), createdBy: actor)
-            try await store.write([
-                .saveToken(record),
-                .appendEvent(EventRecord(deploymentId: nil, time: now, actor: actor, kind: "token.created",
-                                         message: "created API token '\(name)' (\(record.id)) for \(user), expires \(Self.timestamp(record.expiresAt))", origin: origin)),
-            ])
-            return (record, token)
+            let record = APIToken(id: Self.randomID(), userName: user, name: name, tokenHash: Self.sha256(token),
+                                  createdAt: now, expiresAt: min(now + Double(lifetimeDays) * 86400, notAfter ?? .infinity), createdBy: actor)
+            try await store.write([.saveToken(record)], audit: [IdentityAuditEntry(
+                time: now, actor: actor, kind: "token.created",
+                message: "created API token '\(name)' (\(record.id)) for \(user), expires \(Self.timestamp(record.expiresAt))", origin: origin)])
+            return (TokenView(record), token)
         }
     }
 
-    func revokeToken(_ record: APITokenRecord, by actor: String, origin: String) async throws -> APITokenRecord {
-        guard record.revokedAt == nil else { return record }
+    /// Revokes the token with `id` (a 404 when there is none); one already revoked stays as it was.
+    func revokeToken(id: String, by actor: String, origin: String) async throws -> TokenView {
+        guard let record = try await store.token(id: id) else { throw APIError(.notFound, "no API token with id \(id.callerQuoted)") }
+        guard record.revokedAt == nil else { return TokenView(record) }
         defer { recent.forgetAll() }
         var revoked = record
         revoked.revokedAt = time.now()
-        try await store.write([
-            .saveToken(revoked),
-            .appendEvent(EventRecord(deploymentId: nil, time: time.now(), actor: actor, kind: "token.revoked",
-                                     message: "revoked API token '\(record.name)' (\(record.id)) of \(record.userName)", origin: origin)),
-        ])
-        return revoked
+        try await store.write([.saveToken(revoked)], audit: [IdentityAuditEntry(
+            time: time.now(), actor: actor, kind: "token.revoked", message: "revoked API token '\(record.name)' (\(record.id)) of \(record.userName)", origin: origin)])
+        return TokenView(revoked)
     }
 
     // MARK: - Users
 
-    public func createUser(name: String, password: String?, grants: [Grant], by actor: String, origin: String) async throws -> UserRecord {
+    public func createUser(name: String, password: String?, grants: [Grant], by actor: String, origin: String) async throws -> UserView {
         try Self.validate(userName: name)
         if let password { try Self.validate(password: password) }
         let passwordHash = try await password.asyncMap(hash)
         return try await userChanges.run {
             guard try await store.user(named: name) == nil else { throw APIError(.conflict, "user '\(name)' already exists") }
-            let record = UserRecord(name: name, passwordHash: passwordHash, grants: grants, createdAt: time.now(), createdBy: actor)
-            try await store.write([
-                .saveUser(record),
-                .appendEvent(EventRecord(deploymentId: nil, time: time.now(), actor: actor, kind: "user.created",
-                                         message: "created user \(name) (\(Self.describe(grants)))\(password == nil ? ", token-only" : "")", origin: origin)),
-            ])
-            return record
+            let record = User(name: name, passwordHash: passwordHash, grants: grants, createdAt: time.now(), createdBy: actor)
+            try await store.write([.saveUser(record)], audit: [IdentityAuditEntry(
+                time: time.now(), actor: actor, kind: "user.created",
+                message: "created user \(name) (\(Self.describe(grants)))\(password == nil ? ", token-only" : "")", origin: origin)])
+            return UserView(record)
         }
     }
 
     /// What a change did to a user: the user as stored, and what became of their API tokens after a new password.
     struct UserChange {
-        var user: UserRecord
+        var user: UserView
         /// Tokens revoked with the password change (`revokeTokens`), and those that still work.
         var revokedTokens = 0
         var keptTokens = 0
@@ -303,12 +299,12 @@ public final class IdentityService: Sendable {
         return try await userChanges.run {
             let user = try await storedUser(named: name)
             var updated = user
-            var changes: [StoreChange] = []
+            var changes: [IdentityChange] = []
             var said: [String] = []
-            var change = UserChange(user: user)
+            var change = UserChange(user: UserView(user))
             if let passwordHash {
                 updated.passwordHash = passwordHash
-                changes.append(.remove(.sessions(ofUser: user.name)))
+                changes.append(.removeSessions(ofUser: user.name))
                 said.append("changed the password (signed out of every browser)")
                 let now = time.now()
                 let live = try await store.tokens(ofUser: user.name).filter { $0.revokedAt == nil && $0.expiresAt > now }
@@ -331,18 +327,17 @@ public final class IdentityService: Sendable {
             guard !said.isEmpty else { return change }
             defer { recent.forgetAll() }
             updated.updatedAt = time.now()
-            try await store.write([.saveUser(updated)] + changes + [
-                .appendEvent(EventRecord(deploymentId: nil, time: time.now(), actor: actor, kind: "user.updated",
-                                         message: "\(user.name): " + said.joined(separator: "; "), origin: origin)),
-            ])
-            change.user = updated
+            try await store.write([.saveUser(updated)] + changes, audit: [IdentityAuditEntry(
+                time: time.now(), actor: actor, kind: "user.updated", message: "\(user.name): " + said.joined(separator: "; "), origin: origin)])
+            change.user = UserView(updated)
             return change
         }
     }
 
     /// Changing one's own password needs the current one: a session or token left open somewhere must not be
     /// enough to take the account over. Checked like a sign-in (slowed down, audited when wrong).
-    func verifyCurrentPassword(of user: UserRecord, _ current: String?, origin: String) async throws {
+    func verifyCurrentPassword(ofUserNamed name: String, _ current: String?, origin: String) async throws {
+        let user = try await storedUser(named: name)
         guard user.passwordHash != nil else {
             throw APIError(.forbidden, "\(user.name) has no password (a token-only account): an admin sets the first one")
         }
@@ -361,16 +356,13 @@ public final class IdentityService: Sendable {
             let user = try await storedUser(named: name)
             try await requireAnotherAdmin(than: user)
             defer { recent.forgetAll() }
-            try await store.write([
-                .remove(.user(user.name)),
-                .appendEvent(EventRecord(deploymentId: nil, time: time.now(), actor: actor, kind: "user.removed",
-                                         message: "removed user \(user.name) with their tokens and sessions", origin: origin)),
-            ])
+            try await store.write([.removeUser(user.name)], audit: [IdentityAuditEntry(
+                time: time.now(), actor: actor, kind: "user.removed", message: "removed user \(user.name) with their tokens and sessions", origin: origin)])
         }
     }
 
     /// The user as stored, or a 404 naming them.
-    func storedUser(named name: String) async throws -> UserRecord {
+    private func storedUser(named name: String) async throws -> User {
         guard let user = try await store.user(named: name) else { throw APIError(.notFound, "no user \(name.callerQuoted)") }
         return user
     }
@@ -378,7 +370,7 @@ public final class IdentityService: Sendable {
     private static func isFullAdmin(_ grant: Grant) -> Bool { grant.role == .admin && grant.coversEverything }
 
     /// Nobody may lock everyone out: the last admin on everything stays one.
-    private func requireAnotherAdmin(than user: UserRecord) async throws {
+    private func requireAnotherAdmin(than user: User) async throws {
         guard user.grants.contains(where: Self.isFullAdmin) else { return }
         let others = try await store.users().filter { $0.name != user.name && $0.grants.contains(where: Self.isFullAdmin) }
         if others.isEmpty {

@@ -1,8 +1,6 @@
 import Hummingbird
 import NIOCore
 import WavelineCore
-// `AuditReport`, a store type, is the verdict's wire shape until the wire types have a view of it.
-import WavelineStore
 
 /// `/api/v1/audit`: checks the audit trail's hash chain, and exports it as JSON lines for an auditor's tools.
 /// `waveline audit verify --data DIR` does the same check on a database file without a server.

@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import WavelineAPI
-import WavelineStore
 import WavelineCore
 
 /// `/api/v1/session` (sign in and out with a password; for scripts in a browser) and `/api/v1/me`.
@@ -27,7 +26,7 @@ struct SessionController {
         let origin = request.origin(context: context)
         let user = try await identities.verify(user: body.user, password: body.password, origin: origin)
         let session = try await identities.startSession(for: user, origin: origin)
-        let view = SessionView(user: user.name, grants: user.grants.map(GrantBody.init), credential: "session", tokenName: nil, csrfToken: session.record.csrfToken)
+        let view = SessionView(user: user.name, grants: user.grants.map(GrantBody.init), credential: "session", tokenName: nil, csrfToken: session.csrfToken)
         var response = try EditedResponse(status: .ok, response: view).response(from: request, context: context)
         response.setCookie(Self.cookie(session.cookie, maxAge: Int(identities.sessionLifetime), secure: secureCookies))
         return response

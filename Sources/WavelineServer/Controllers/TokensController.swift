@@ -4,7 +4,6 @@ import Hummingbird
 import HummingbirdAuth
 import WavelineAPI
 import WavelineCore
-import WavelineStore
 
 /// `/api/v1/tokens`: named API tokens with an expiry, shown once, revocable. `POST` also takes a user name and
 /// password (HTTP Basic) instead of a token: that is how `waveline login` gets its first token.
@@ -25,7 +24,7 @@ struct TokensController {
         _ = try QueryValues(request, allowed: [])
         let origin = request.origin(context: context)
         var context = context
-        var verified: UserRecord?
+        var verified: VerifiedUser?
         if context.identity == nil {
             guard let basic = request.headers.basic else {
                 throw APIError(.unauthorized, "sign in first: send your user name and password (HTTP Basic) or an API token (Bearer) to make a token")
@@ -56,7 +55,7 @@ struct TokensController {
             for: owner, name: body.name, lifetimeDays: body.expiresInDays ?? IdentityService.defaultTokenLifetimeDays, by: caller.name, origin: origin,
             signedInWith: verified, notAfter: notAfter
         )
-        return EditedResponse(status: .created, response: CreatedToken(token: made.token, details: TokenView(made.record)))
+        return EditedResponse(status: .created, response: CreatedToken(token: made.token, details: made.details))
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> TokenList {
@@ -66,7 +65,7 @@ struct TokensController {
         let user = try query.userName("user", orEveryone: true) ?? caller.name
         try context.authorize(user == caller.name ? .manageOwnTokens : .manageTokens)
         let tokens = try await identities.tokens(ofUser: user == "*" ? nil : user)
-        return TokenList(tokens: tokens.map(TokenView.init))
+        return TokenList(tokens: tokens)
     }
 
     @Sendable func revoke(_ request: Request, context: Context) async throws -> TokenView {
@@ -74,8 +73,8 @@ struct TokensController {
         let caller = try context.signedIn()
         let id = context.parameters.get("tokenID") ?? ""
         guard let token = try await identities.token(id: id) else { throw APIError(.notFound, "no API token with id \(id.callerQuoted)") }
-        try context.authorize(token.userName == caller.name ? .manageOwnTokens : .manageTokens)
-        return TokenView(try await identities.revokeToken(token, by: caller.name, origin: request.origin(context: context)))
+        try context.authorize(token.user == caller.name ? .manageOwnTokens : .manageTokens)
+        return try await identities.revokeToken(id: token.id, by: caller.name, origin: request.origin(context: context))
     }
 }
 

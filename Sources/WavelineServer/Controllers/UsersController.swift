@@ -4,7 +4,6 @@ import Hummingbird
 import WavelineAPI
 import WavelineCore
 import WavelineEngine
-import WavelineStore
 
 /// `/api/v1/users`: admins create users, set their grants and passwords, and remove them. Everyone may read
 /// themselves and change their own password.
@@ -25,7 +24,7 @@ struct UsersController {
     @Sendable func list(_ request: Request, context: Context) async throws -> UserList {
         _ = try QueryValues(request, allowed: [])
         try context.authorize(.manageUsers)
-        return UserList(users: try await identities.users().map { UserView($0) })
+        return UserList(users: try await identities.users())
     }
 
     @Sendable func create(_ request: Request, context: Context) async throws -> EditedResponse<UserView> {
@@ -36,14 +35,14 @@ struct UsersController {
         let user = try await identities.createUser(
             name: body.name, password: body.password, grants: try GrantBody.grants(body.grants), by: caller.name, origin: request.origin(context: context)
         )
-        return EditedResponse(status: .created, response: UserView(user))
+        return EditedResponse(status: .created, response: user)
     }
 
     @Sendable func detail(_ request: Request, context: Context) async throws -> UserView {
         _ = try QueryValues(request, allowed: [])
-        let user = try await self.user(context)
+        let user = try await identities.user(named: context.parameters.get("name") ?? "")
         if user.name != context.identity?.name { try context.authorize(.manageUsers) }
-        return UserView(user)
+        return user
     }
 
     /// Grants: admins only. Password: admins for anyone, everyone for themselves with their current one. The
@@ -58,7 +57,7 @@ struct UsersController {
         if body.grants != nil || name != caller.name { try context.authorize(.manageUsers) }
         if let grants = body.grants { try await checkScopes(of: grants.map(\.grant)) }
         if body.password != nil && name == caller.name {
-            try await identities.verifyCurrentPassword(of: try await identities.storedUser(named: name), body.currentPassword, origin: origin)
+            try await identities.verifyCurrentPassword(ofUserNamed: name, body.currentPassword, origin: origin)
         }
         let change = try await identities.updateUser(
             named: name, password: body.password, grants: try body.grants.map { try GrantBody.grants($0) }, revokeTokens: body.revokeTokens ?? false,
@@ -76,7 +75,9 @@ struct UsersController {
             }
             note = "Signed \(name) out of every browser session (their live streams end too). " + tokens
         }
-        return UserView(change.user, note: note)
+        var user = change.user
+        user.note = note
+        return user
     }
 
     @Sendable func remove(_ request: Request, context: Context) async throws -> Response {
@@ -91,10 +92,6 @@ struct UsersController {
         let problems = grants.flatMap(inventory.unknownScopes(in:))
         // Well formed, but naming what the inventory lacks: 422, as for a deployment naming an unknown node.
         if !problems.isEmpty { throw APIError(.unprocessableContent, problems.joined(separator: "; ")) }
-    }
-
-    private func user(_ context: Context) async throws -> UserRecord {
-        try await identities.storedUser(named: context.parameters.get("name") ?? "")
     }
 }
 

@@ -36,7 +36,7 @@ struct AuditRead: Sendable {
     ]
 
     struct Entries: Sendable {
-        var events: [EventRecord]
+        var events: [EventView]
         var report: AuditReport?
         /// Filters that could not be applied, said plainly.
         var problem: String?
@@ -58,7 +58,7 @@ struct AuditRead: Sendable {
         if let raw = before, !raw.isEmpty {
             if let id = Int64(raw), id > 0 { query.beforeID = id } else { problems.append("'\(raw)' is not an entry number: showing the newest.") }
         }
-        let events = try await reader.events(query)
+        let events = try await reader.events(query).map { EventView(auditEntry: $0) }
         return Entries(events: events, report: verify ? try await reader.verifyAuditTrail() : nil,
                        problem: problems.isEmpty ? nil : problems.joined(separator: " "))
     }

@@ -21,11 +21,11 @@ struct EventsRead: Sendable {
         let records = try await reader.events(EventQuery(
             deploymentID: deployment, kinds: try query.eventKinds("kind"), actor: try query.userName("actor"), afterID: after, limit: limit
         ))
-        return EventList(events: records.map(EventView.init), cursor: records.last?.id ?? after)
+        return EventList(events: records.map { EventView($0) }, cursor: records.last?.id ?? after)
     }
 
     /// The newest `count` events of a deployment, newest first: read as such, not the whole trail.
     func latest(of deployment: Int64, count: Int) async throws -> [EventView] {
-        try await reader.events(EventQuery(deploymentID: deployment, newestFirst: true, limit: count)).map(EventView.init)
+        try await reader.events(EventQuery(deploymentID: deployment, newestFirst: true, limit: count)).map { EventView($0) }
     }
 }

@@ -4,8 +4,12 @@ import WavelineStore
 /// Where pages and API routes read: the store's reader, handed to the server by the wiring (never through the
 /// engine), and one read per thing shown. Each read applies the caller's access filter once; API routes and
 /// pages share them. Only this folder and the wiring import the store.
-struct ReadSide: Sendable {
+public struct ReadSide: Sendable {
     let reader: any DeploymentReader
+
+    public init(reader: any DeploymentReader) {
+        self.reader = reader
+    }
 
     var access: DeploymentAccess { DeploymentAccess(reader: reader) }
     var deploymentDetail: DeploymentDetailRead { DeploymentDetailRead(reader: reader) }

@@ -118,7 +118,7 @@ import WavelineTesting
         logger.logLevel = .warning
         let (ports, portInbox) = AsyncStream<Int>.makeStream()
         let application = Application(
-            router: WavelineServerBuilder.makeRouter(engine: engine, reader: store, identities: accounts, logger: logger),
+            router: WavelineServerBuilder.makeRouter(engine: engine, reads: ReadSide(reader: store), identities: accounts, logger: logger),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in portInbox.yield(channel.localAddress?.port ?? 0) },
             logger: logger

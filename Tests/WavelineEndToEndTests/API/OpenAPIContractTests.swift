@@ -42,7 +42,7 @@ import WavelineTesting
         )
         // The router the server is built with, read back from Hummingbird, not a list kept by hand.
         let router = WavelineServerBuilder.makeRouter(
-            engine: engine, reader: store, identities: IdentityService(store: store, passwordCost: 4), logger: Logger(label: "contract")
+            engine: engine, reads: ReadSide(reader: store), identities: IdentityService(store: store, passwordCost: 4), logger: Logger(label: "contract")
         )
         let served = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" }.filter { $0.contains(" /api/") })
         let documented = try OpenAPIContract.load().routes

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WavelineAPI
 import WavelineCore
 import WavelineStore
 import WavelineTesting
@@ -19,8 +20,8 @@ struct IdentityTimeTests {
             let identities = IdentityService(store: store, passwordCost: 4, time: time)
             _ = try await identities.bootstrap(password: nil, token: nil)
             let made = try await identities.createToken(for: "admin", name: "ci", lifetimeDays: 1, by: "admin", origin: "test")
-            #expect(made.record.createdAt == time.now())
-            #expect(made.record.expiresAt == time.now() + 86400)
+            #expect(made.details.createdAt == time.now())
+            #expect(made.details.expiresAt == time.now() + 86400)
             #expect(try await identities.identity(token: made.token).name == "admin")
             time.advance(by: 86400 - 1)
             #expect(try await identities.identity(token: made.token).name == "admin")

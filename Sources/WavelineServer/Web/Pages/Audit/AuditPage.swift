@@ -1,6 +1,6 @@
 import Foundation
+import WavelineAPI
 import WavelineCore
-import WavelineStore
 
 /// The audit trail, newest first: who did what, when, from where and why, filterable by person, kind and
 /// deployment, with the hash chain's verdict on top.
@@ -17,7 +17,7 @@ struct AuditPage {
     static let pageSize = 100
 
     var filters: Filters
-    var events: [EventRecord]
+    var events: [EventView]
     var report: AuditReport?
     var problem: String?
 

@@ -1,11 +1,11 @@
 import WavelineAPI
 import WavelineCore
-import WavelineStore
+import WavelineIdentity
 
-// Store records of users and API tokens as the API shows them (never a password hash or a token's hash).
+// Users and API tokens as the API shows them (never a password hash or a token's hash).
 
 extension UserView {
-    init(_ record: UserRecord, note: String? = nil) {
+    init(_ record: User, note: String? = nil) {
         self.init(
             name: record.name,
             grants: record.grants.map(GrantBody.init),
@@ -18,7 +18,7 @@ extension UserView {
 }
 
 extension TokenView {
-    init(_ record: APITokenRecord) {
+    init(_ record: APIToken) {
         self.init(
             id: record.id,
             name: record.name,

@@ -33,6 +33,11 @@ final class SharedLogEvents: Sendable {
     }
 
     static let shared = SharedLogEvents()
+
+    /// About how many bytes a batch of lines holds while it waits for a follower (`LiveRelayEvent.weight`).
+    static func weight(of lines: [LogLineRecord]) -> Int {
+        lines.reduce(64) { $0 + 64 + $1.text.utf8.count }
+    }
     private static let capacity = 64
     private let cells = Mutex<(byKey: [Key: Cell], order: [Key])>(([:], []))
 

@@ -64,7 +64,14 @@ extension LogLineView {
 }
 
 extension EventView {
+    /// An event as the events feed shows it: without its reason, ticket and origin (for auditors only).
     init(_ record: EventRecord) {
         self.init(id: record.id, deploymentId: record.deploymentId, time: record.time, actor: record.actor, kind: record.kind, message: record.message)
+    }
+
+    /// An entry of the audit trail as an auditor reads it: with why and from where.
+    init(auditEntry record: EventRecord) {
+        self.init(id: record.id, deploymentId: record.deploymentId, time: record.time, actor: record.actor, kind: record.kind, message: record.message,
+                  reason: record.reason, ticket: record.ticket, origin: record.origin)
     }
 }
