@@ -6,6 +6,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import WavelineCore
 
 /// A start-up failure said in one line: what (the data folder, the port), what is wrong, what to do.
 public struct StartupError: Error, CustomStringConvertible {
@@ -70,27 +71,34 @@ public final class DataFolderLock: Sendable {
 /// exists with a wider mode), the database and lock files 0600.
 enum DataFolder {
     static func prepare(_ directory: String) throws(StartupError) {
-        var info = stat()
-        if lstat(directory, &info) != 0 {
-            guard errno == ENOENT else { throw StartupError("cannot use the data folder \(directory): \(reason(errno))") }
+        var status = try Self.status(of: directory, what: "the data folder")
+        if status == nil {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {
                 throw StartupError("cannot create the data folder \(directory): \(reason(error))")
             }
-            guard lstat(directory, &info) == 0 else { throw StartupError("cannot use the data folder \(directory): \(reason(errno))") }
+            status = try Self.status(of: directory, what: "the data folder")
         }
-        guard info.st_mode & S_IFMT == S_IFDIR else {
+        guard let status else { throw StartupError("cannot use the data folder \(directory): \(reason(ENOENT))") }
+        guard status.kind == .directory else {
             throw StartupError("the data folder \(directory) is not a folder; choose another --data")
         }
-        guard info.st_uid == geteuid() else {
-            throw StartupError("the data folder \(directory) belongs to user id \(info.st_uid), not to this server's user (\(geteuid())); run the server as its owner")
+        guard status.owner == geteuid() else {
+            throw StartupError("the data folder \(directory) belongs to user id \(status.owner), not to this server's user (\(geteuid())); run the server as its owner")
         }
         guard access(directory, R_OK | W_OK | X_OK) == 0 else {
             throw StartupError("cannot use the data folder \(directory): \(reason(errno))")
         }
-        if info.st_mode & 0o077 != 0, chmod(directory, 0o700) != 0 {
+        if status.permissions & 0o077 != 0, chmod(directory, 0o700) != 0 {
             throw StartupError("cannot make the data folder \(directory) private (mode 0700): \(reason(errno))")
+        }
+    }
+
+    private static func status(of path: String, what: String) throws(StartupError) -> FileStatus? {
+        switch FileStatus.of(path) {
+        case .success(let status): return status
+        case .failure(let error): throw StartupError("cannot use \(what) \(path): \(reason(error.code))")
         }
     }
 
@@ -101,8 +109,8 @@ enum DataFolder {
         guard descriptor >= 0 else { throw StartupError("cannot open the database \(path): \(reason(errno))") }
         defer { close(descriptor) }
         for file in [path, path + "-wal", path + "-shm"] {
-            var info = stat()
-            if lstat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_mode & 0o077 != 0, chmod(file, 0o600) != 0 {
+            if case .success(let status?) = FileStatus.of(file), status.kind == .regular, status.permissions & 0o077 != 0,
+               chmod(file, 0o600) != 0 {
                 throw StartupError("cannot make the database file \(file) private (mode 0600): \(reason(errno))")
             }
         }
