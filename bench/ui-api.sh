@@ -17,7 +17,8 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2
 [ -f "$dir/data/waveline.sqlite" ] || { echo "no store in $dir: run .build-release/release/bench-fill $dir first (docs/benchmarks.md)" >&2; exit 1; }
 
 out=$(mktemp /tmp/waveline-ui-api.XXXXXX)
-trap 'kill "${server:-0}" 2>/dev/null || true; rm -f "$out"' EXIT
+# The server is waited for: the next run on the same data folder would find it still locked.
+trap 'kill "${server:-0}" 2>/dev/null && wait "${server:-0}" 2>/dev/null; rm -f "$out"' EXIT
 "$bin" serve --port 0 --data "$dir/data" --inventory "$dir/inventory.yaml" --catalog "$dir/catalog" \
     --strategies "$dir/strategies" --log-level error > "$out" 2>&1 &
 server=$!
