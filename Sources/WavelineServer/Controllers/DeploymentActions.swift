@@ -17,12 +17,19 @@ struct DeploymentActions: Sendable {
         return action
     }
 
+    /// The caller, when they may take `action` on deployment `id` as it stands (404, 403 otherwise): what
+    /// `perform` checks first, for a page that asks before acting.
+    @discardableResult
+    func authorize(_ action: OperatorAction, on id: Int64, context: WavelineRequestContext) async throws -> Identity {
+        try await reads.access.authorize(action, on: id, context: context)
+    }
+
     /// Takes `action` on deployment `id` for the signed-in caller, from the request's origin; returns the caller.
     @discardableResult
     func perform(
         _ action: OperatorAction, on id: Int64, nodes: [String], reason: String?, request: Request, context: WavelineRequestContext
     ) async throws -> Identity {
-        let actor = try await reads.access.authorize(action, on: id, context: context)
+        let actor = try await authorize(action, on: id, context: context)
         try await engine.perform(action, on: id, nodes: nodes, actor: actor.name, reason: reason, origin: request.origin(context: context))
         return actor
     }

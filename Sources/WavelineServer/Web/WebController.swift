@@ -94,7 +94,8 @@ struct WebController {
     // MARK: - Forms
 
     /// An operator action from a page: checked like the API (CSRF token, permission in the deployment's scope),
-    /// recorded under the signed-in person, then back to the page with what happened.
+    /// recorded under the signed-in person, then back to the page with what happened. Abort and Roll back act only
+    /// with `confirmed=yes`; without it the answer is the confirmation page, and nothing changes.
     @Sendable func act(_ request: Request, context: Context) async throws -> Response {
         let form = try await Self.form(request)
         let back = WebResponse.safeReturn(form["return"]?.first ?? "/")
@@ -105,6 +106,13 @@ struct WebController {
             let action = try DeploymentActions.action(named: Self.parameter("action", context))
             let nodes = (form["node"] ?? []).filter { !$0.isEmpty }
             let reason = form["reason"]?.first.flatMap { $0.isEmpty ? nil : $0 }
+            if ActionConfirmationPage.asks(action), form[ActionConfirmationPage.confirmedField]?.first != "yes" {
+                let page = try await ActionConfirmationPage.load(
+                    reads: reads, actions: actions, action: action, id: id, nodes: nodes, reason: reason, context: context
+                )
+                // Its forms come back to the page the action was asked from.
+                return WebResponse.html(page.render(viewer: Viewer(identity: identity, location: back)))
+            }
             try await actions.perform(action, on: id, nodes: nodes, reason: reason ?? "from the web page", request: request, context: context)
             let what = nodes.isEmpty ? "" : " " + nodes.joined(separator: ", ")
             return WebResponse.redirect(to: back, flash: "\(Self.pastTense(action))\(what) on deployment #\(id), as \(identity.name).")

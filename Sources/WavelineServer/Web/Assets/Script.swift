@@ -2,10 +2,16 @@ import Foundation
 extension Assets {
     /// The only script: plain JavaScript, no build step. Pages are complete without it; it adds
     /// - live regions: on each `change` server-sent event (and on every (re)connect) the page's own URL is fetched
-    ///   with `X-Waveline-Fragment: 1` and the region replaced; one fetch at a time, the last change always wins;
+    ///   with `X-Waveline-Fragment: 1` and the region brought up to date in place (`morph`): elements are matched by
+    ///   `id`, `data-key` or `data-node` (else by position and tag), only changed attributes and text are written,
+    ///   and the element holding focus and its ancestors are never replaced, so focus, caret, scroll and open
+    ///   `<details>` stay; one fetch at a time, the last change always wins. The region has no `aria-live`: its one
+    ///   `role="status"` line (`#live-status`) is what is announced, when its words change. When that line's
+    ///   `data-state` changes, the flash message of the last action (`#flash`) goes: it spoke of the state before;
     /// - the node log: lines appended from the API's log stream (resumed by event id, deduplicated by line id);
-    /// - search as you type over the log, elapsed times that tick, confirmation of destructive actions.
-    /// Text from the server is put in with `textContent`, never parsed as markup.
+    /// - search as you type over the log, elapsed times that tick, confirmation of destructive actions (a dialog,
+    ///   then `confirmed=yes`; without the script the server asks on a page).
+    /// Text from the server is put in with `textContent` or parsed into an inert `<template>`, never run.
     static let script = #"""
 (function () {
   'use strict';
@@ -32,8 +38,97 @@ extension Assets {
     }
   }
 
+  // Live updates: the new fragment, parsed into an inert template, is walked beside the live one and only what
+  // differs is written. Elements are matched by key (id, data-key, data-node) among their siblings, else by
+  // position and tag; a matched element keeps its identity, so focus, caret, scroll and open <details> stay.
+  function keyOf(node) {
+    if (node.nodeType !== 1) return null;
+    var key = node.id || node.getAttribute('data-key') || node.getAttribute('data-node');
+    return key ? node.tagName + '#' + key : null;
+  }
+  function holdsFocus(node) {
+    var active = document.activeElement;
+    return !!active && active !== document.body && (node === active || node.contains(active));
+  }
+  function similar(old, next) {
+    if (old.nodeType !== next.nodeType) return false;
+    return old.nodeType !== 1 || (old.tagName === next.tagName && keyOf(old) === null);
+  }
+  function morphAttributes(old, next) {
+    // Whether a <details> is open is the reader's choice, not the server's.
+    var keepOpen = old.tagName === 'DETAILS', i, a;
+    for (i = old.attributes.length - 1; i >= 0; i--) {
+      a = old.attributes[i];
+      if (!next.hasAttribute(a.name) && !(keepOpen && a.name === 'open')) old.removeAttribute(a.name);
+    }
+    for (i = 0; i < next.attributes.length; i++) {
+      a = next.attributes[i];
+      if (keepOpen && a.name === 'open') continue;
+      if (old.getAttribute(a.name) !== a.value) old.setAttribute(a.name, a.value);
+    }
+  }
+  function morphNode(old, next) {
+    if (old.nodeType !== 1) {
+      if (old.nodeValue !== next.nodeValue) old.nodeValue = next.nodeValue;
+      return;
+    }
+    morphAttributes(old, next);
+    morphChildren(old, next);
+  }
+  function morphChildren(parent, next) {
+    var keyed = Object.create(null), wanted = Object.create(null), child, key, following;
+    for (child = next.firstChild; child; child = child.nextSibling) { key = keyOf(child); if (key) wanted[key] = true; }
+    // Keyed elements that are gone go first, so they do not stand between unkeyed ones matched by position.
+    for (child = parent.firstChild; child; child = following) {
+      following = child.nextSibling;
+      key = keyOf(child);
+      if (!key) continue;
+      if (!wanted[key] || keyed[key]) parent.removeChild(child); else keyed[key] = child;
+    }
+    var cur = parent.firstChild, incoming = next.firstChild;
+    while (incoming) {
+      following = incoming.nextSibling;
+      var match = null;
+      key = keyOf(incoming);
+      if (key) {
+        match = keyed[key] || null;
+        if (match) delete keyed[key];
+      } else {
+        // The first unkeyed node ahead (keyed ones ahead wait for their own turn), if it is of the same kind.
+        for (child = cur; child && keyOf(child) !== null; child = child.nextSibling) {}
+        if (child && similar(child, incoming)) match = child;
+      }
+      if (match) {
+        if (match !== cur) {
+          if (holdsFocus(match)) {
+            // Moving an element drops its focus: move what stands before it to the end instead.
+            while (cur && cur !== match) { child = cur.nextSibling; parent.appendChild(cur); cur = child; }
+          } else {
+            parent.insertBefore(match, cur);
+          }
+        }
+        morphNode(match, incoming);
+        cur = match.nextSibling;
+      } else {
+        parent.insertBefore(incoming, cur);
+      }
+      incoming = following;
+    }
+    while (cur) { child = cur.nextSibling; parent.removeChild(cur); cur = child; }
+  }
+  function morph(region, html) {
+    var template = document.createElement('template');
+    template.innerHTML = html;
+    morphChildren(region, template.content);
+  }
+
+  function stateOf(region) {
+    var line = region.querySelector('#live-status');
+    return line ? line.getAttribute('data-state') : null;
+  }
+
   function liveRegion(region) {
-    var busy = false, dirty = false, last = null;
+    var busy = false, dirty = false, last = null, state = stateOf(region);
     function refresh() {
       if (busy) { dirty = true; return; }
       busy = true; dirty = false;
@@ -47,12 +142,15 @@ extension Assets {
       }).then(function (html) {
         if (html === last) return;
         last = html;
-        var focused = document.activeElement && region.contains(document.activeElement) ? document.activeElement.id : null;
-        region.setAttribute('aria-busy', 'true');
-        region.innerHTML = html;
-        region.setAttribute('aria-busy', 'false');
+        morph(region, html);
+        var now = stateOf(region);
+        if (now !== state) {
+          state = now;
+          // The message of the last action spoke of the state before this one.
+          var flash = document.getElementById('flash');
+          if (flash) flash.parentNode.removeChild(flash);
+        }
         region.setAttribute('data-updated', String(Date.now()));
-        if (focused) { var el = document.getElementById(focused); if (el) el.focus(); }
         tick();
       }).catch(function () { /* the next change or reconnect tries again */ }).then(function () {
         busy = false;
@@ -144,9 +242,16 @@ extension Assets {
     if (!new URLSearchParams(location.search).get('q')) run();
   }
 
+  // Asked here, the server need not ask again on its confirmation page.
   document.addEventListener('submit', function (e) {
     var form = e.target.closest ? e.target.closest('form[data-confirm]') : null;
-    if (form && !window.confirm(form.getAttribute('data-confirm'))) e.preventDefault();
+    if (!form) return;
+    if (!window.confirm(form.getAttribute('data-confirm'))) { e.preventDefault(); return; }
+    if (!form.querySelector('input[name="confirmed"]')) {
+      var confirmed = document.createElement('input');
+      confirmed.type = 'hidden'; confirmed.name = 'confirmed'; confirmed.value = 'yes';
+      form.appendChild(confirmed);
+    }
   });
 
   function ready() {

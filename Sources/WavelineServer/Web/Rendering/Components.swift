@@ -6,7 +6,8 @@ import WavelineCore
 enum Components {
     /// A stacked bar of a phase's nodes (done, running, failed, pending) with the same counts as text, so it
     /// reads without color and without the picture.
-    static func progress(_ counts: StatusCounts, label: String) -> HTML {
+    /// `key` names the row among its siblings, for the live update to match it (`data-key`).
+    static func progress(_ counts: StatusCounts, label: String, key: String? = nil) -> HTML {
         let done = counts.succeeded + counts.skipped
         let failed = counts.failed + counts.interrupted + counts.cancelled
         let total = done + counts.running + failed + counts.pending
@@ -22,7 +23,7 @@ enum Components {
         if counts.skipped > 0 { parts[0] += " (\(counts.skipped) skipped)" }
         let text = parts.joined(separator: " · ") + " of \(total)"
         return """
-            <div class="progress">\
+            <div class="progress"\(key.map { key -> HTML in " data-key=\"\(key)\"" })>\
             <span class="progress-label">\(label)</span>\
             <span class="bar" aria-hidden="true">\(segment(0, "done"))\(segment(1, "running"))\(segment(2, "failed"))\(segment(3, "pending"))</span>\
             <span class="progress-text">\(text)</span>\
@@ -65,7 +66,7 @@ enum Components {
             "<li class=\"line stream-\(line.stream)\"><span class=\"tag\">\(streamTag(line.stream))</span> <span class=\"text\">\(line.text)</span></li>"
         }
         return """
-            <li class="failure">
+            <li class="failure" data-key="failure-\(failure.node)">
             <p><a href="/deployments/\(deployment)/nodes/\(urlComponent(failure.node))"><strong>\(failure.node)</strong></a>
             failed at \(Formatting.stage(failure.stage)) <strong>\(failure.step)</strong>: \(exit)</p>
             \(lastLines.isEmpty ? HTML.empty : "<ol class=\"last-lines\" aria-label=\"Last log lines of \(failure.node)\">\(lastLines)</ol>")

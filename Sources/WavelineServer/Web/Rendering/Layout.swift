@@ -84,9 +84,9 @@ enum Layout {
     static func flash(_ viewer: Viewer) -> HTML {
         guard let message = viewer.flash else { return .empty }
         if viewer.flashIsError {
-            return "<p class=\"flash flash-error\" role=\"alert\">\(message)</p>"
+            return "<p class=\"flash flash-error\" id=\"flash\" role=\"alert\">\(message)</p>"
         }
-        return "<p class=\"flash\" role=\"status\">\(message)</p>"
+        return "<p class=\"flash\" id=\"flash\" role=\"status\">\(message)</p>"
     }
 }
 
@@ -111,7 +111,10 @@ enum Forms {
         return "<p class=\"signed-in\">Signed in as <strong id=\"signed-in-user\">\(identity.name)</strong> <span class=\"muted\">(\(roles))</span></p>\(signOut)"
     }
 
-    /// One operator action on a deployment as a button; `nodes` narrows it (retry or skip one node).
+    /// One operator action on a deployment as a button; `nodes` narrows it (retry or skip one node). The form is
+    /// keyed by its button's id, so a live update keeps it (and the focus on its button) in place. For an action
+    /// that asks first (`confirm`), the script asks in a dialog and then sends `confirmed=yes`; without the
+    /// script the server answers with a confirmation page.
     static func action(
         _ action: String, deployment: Int64, nodes: [String] = [], label: String, viewer: Viewer,
         style: String = "secondary", confirm: String? = nil, id: String? = nil
@@ -120,7 +123,7 @@ enum Forms {
         let confirmAttribute: HTML = confirm.map { "data-confirm=\"\($0)\"" } ?? .empty
         let buttonID = id ?? "action-\(action)" + (nodes.isEmpty ? "" : "-" + nodes.joined(separator: "-"))
         return """
-            <form class="action" method="post" action="/deployments/\(deployment)/actions/\(action)" \(confirmAttribute)>\
+            <form class="action" method="post" action="/deployments/\(deployment)/actions/\(action)" data-key="form-\(buttonID)" \(confirmAttribute)>\
             \(protectionFields(viewer))\(nodeFields)\
             <button type="submit" class="button \(style)" id="\(buttonID)">\(label)</button>\
             </form>

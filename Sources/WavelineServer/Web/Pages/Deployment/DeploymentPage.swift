@@ -29,11 +29,16 @@ struct DeploymentPage {
     func render(viewer: Viewer) -> HTML {
         let deployment = detail.deployment
         return Layout.page(title: "#\(deployment.id) \(deployment.operation)", viewer: viewer, current: "", body: """
-            <p class="crumbs"><a href="/">Deployments</a> / #\(deployment.id)</p>
-            <div id="live" class="live" data-live-events="/ui/events?deployment=\(deployment.id)" aria-live="polite">
+            <p class="crumbs"><a href="/">Deployments</a> / #\(deployment.id)</p>\(deployment.status.isFinal ? HTML.empty : noScriptNote)
+            <div id="live" class="live" data-live-events="/ui/events?deployment=\(deployment.id)">
             \(renderLive(viewer: viewer))
             </div>
             """)
+    }
+
+    /// Without JavaScript nothing updates the page by itself: a running deployment's page says so.
+    var noScriptNote: HTML {
+        "<noscript><p class=\"hint\" id=\"no-script-refresh\">This page updates by itself only with JavaScript. <a href=\"/deployments/\(id)\">Reload</a> to see the latest state.</p></noscript>"
     }
 
     var waitingGate: PhaseView? {
@@ -45,6 +50,7 @@ struct DeploymentPage {
         let parameters = deployment.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
         return """
             <h1>#\(deployment.id) \(deployment.operation) \(Formatting.badge(deployment.status))</h1>
+            \(LiveStatus.deployment(detail))
             \(deployment.statusReason.map { reason -> HTML in "<p class=\"status-reason\">\(reason)</p>" })
             \(Components.facts([
                 ("Reason", "\(deployment.reason)"),
@@ -87,7 +93,7 @@ struct DeploymentPage {
             button = "<p class=\"hint\">You may not approve it: that needs the approver role for \(deployment.products.joined(separator: ", ")) in \(deployment.environments.joined(separator: ", ")).</p>"
         }
         return """
-            <section class="gate gate-waiting" aria-labelledby="approval-heading">
+            <section class="gate gate-waiting" aria-labelledby="approval-heading" data-key="approval">
             <h2 id="approval-heading"><span aria-hidden="true">✋</span> Waiting for approval</h2>
             <p>It touches the protected environment(s) \((deployment.protectedEnvironments ?? []).joined(separator: ", ")) and starts once a second person approves it. Requested by <strong>\(deployment.requestedBy)</strong>\(deployment.ticket.map { ", ticket \($0)" } ?? "").</p>
             \(button)
@@ -98,13 +104,13 @@ struct DeploymentPage {
     func gateSection(viewer: Viewer) -> HTML {
         guard let phase = waitingGate else {
             if let baking = detail.phases.first(where: { $0.status == .gate }), let opens = baking.gateOpensAt {
-                return "<section class=\"gate\" aria-labelledby=\"gate-heading\"><h2 id=\"gate-heading\">Gate</h2><p>Baking after phase <strong>\(baking.name)</strong>: the next phase starts in \(Formatting.duration(opens - now)).</p></section>"
+                return "<section class=\"gate\" aria-labelledby=\"gate-heading\" data-key=\"gate\"><h2 id=\"gate-heading\">Gate</h2><p>Baking after phase <strong>\(baking.name)</strong>: the next phase starts in \(Formatting.duration(opens - now)).</p></section>"
             }
             return .empty
         }
         let next = detail.phases.first { $0.index == phase.index + 1 }
         return """
-            <section class="gate gate-waiting" aria-labelledby="gate-heading">
+            <section class="gate gate-waiting" aria-labelledby="gate-heading" data-key="gate">
             <h2 id="gate-heading"><span aria-hidden="true">⏵</span> Waiting for approval</h2>
             <p>Phase <strong>\(phase.name)</strong> is done (\(phase.counts.succeeded) succeeded, \(phase.counts.failed) failed).
             Approve to start \(next.map { phase -> HTML in "phase <strong>\(phase.name)</strong> (\(phase.batches.joined().count) nodes)" } ?? "the next phase").</p>
@@ -141,7 +147,7 @@ struct DeploymentPage {
         }
         guard !buttons.isEmpty else { return .empty }
         return """
-            <section class="actions" aria-labelledby="actions-heading">
+            <section class="actions" aria-labelledby="actions-heading" data-key="actions">
             <h2 id="actions-heading">Actions</h2>
             <div class="action-row">\(buttons)</div>
             <p class="hint">Recorded as <strong>\(viewer.name)</strong>.</p>
@@ -161,7 +167,7 @@ struct DeploymentPage {
             return "\(Components.failure(failure, deployment: id, lines: 8))\(buttons)"
         }
         return """
-            <section class="failures" aria-labelledby="failures-heading">
+            <section class="failures" aria-labelledby="failures-heading" data-key="failures">
             <h2 id="failures-heading">Failure points</h2>
             <ul>\(items)</ul>
             </section>
@@ -175,9 +181,9 @@ struct DeploymentPage {
                 let chips: [HTML] = nodes.map { node in
                     let target = targetsByNode[node]?.last { $0.phase == phase.index } ?? targetsByNode[node]?.last
                     let status = target?.status ?? .pending
-                    return "<li class=\"chip state-\(status.rawValue)\"><a href=\"/deployments/\(id)/nodes/\(urlComponent(node))\"><span aria-hidden=\"true\">\(Formatting.symbol(status))</span> \(node)<span class=\"sr-only\"> \(status.rawValue)</span></a></li>"
+                    return "<li class=\"chip state-\(status.rawValue)\" data-key=\"\(node)\"><a href=\"/deployments/\(id)/nodes/\(urlComponent(node))\"><span aria-hidden=\"true\">\(Formatting.symbol(status))</span> \(node)<span class=\"sr-only\"> \(status.rawValue)</span></a></li>"
                 }
-                return "<li class=\"batch\"><span class=\"batch-name\">batch \(index + 1)</span><ul class=\"chips\">\(chips)</ul></li>"
+                return "<li class=\"batch\" data-key=\"batch-\(index)\"><span class=\"batch-name\">batch \(index + 1)</span><ul class=\"chips\">\(chips)</ul></li>"
             }
             let timing: HTML
             if let started = phase.startedAt {
@@ -187,16 +193,16 @@ struct DeploymentPage {
             }
             let gate: HTML = phase.approvedBy.map { "gate \(phase.gate), approved by \($0)" } ?? "gate \(phase.gate)"
             return """
-                <li class="phase phase-\(phase.status.rawValue)\(phase.index == detail.deployment.currentPhase ? " phase-current" : "")">
+                <li class="phase phase-\(phase.status.rawValue)\(phase.index == detail.deployment.currentPhase ? " phase-current" : "")" data-key="phase-\(phase.index)">
                 <h3>\(phase.name)\(phase.kind == .rollback ? " (rollback)" : "") <span class="phase-status">\(phase.status.rawValue)</span></h3>
                 <p class="muted">\(timing) · parallelism \(phase.parallelism) · \(gate)</p>
-                \(Components.progress(phase.counts, label: "nodes"))
+                \(Components.progress(phase.counts, label: "nodes", key: "progress-\(phase.index)"))
                 <ol class="batches">\(batches)</ol>
                 </li>
                 """
         }
         return """
-            <section aria-labelledby="timeline-heading">
+            <section aria-labelledby="timeline-heading" data-key="timeline">
             <h2 id="timeline-heading">Phases</h2>
             <ol class="timeline">\(phases)</ol>
             </section>
@@ -223,18 +229,18 @@ struct DeploymentPage {
         let sections: [HTML] = clusters.map { cluster in
             let zones: [HTML] = (zoneOrder[cluster] ?? []).sorted().map { zone in
                 let nodes: [HTML] = (byCluster[cluster]?[zone] ?? []).map(nodeCell)
-                return "<div class=\"zone\"><h4>\(zone)</h4><ul class=\"node-grid\">\(nodes)</ul></div>"
+                return "<div class=\"zone\" data-key=\"zone-\(zone)\"><h4>\(zone)</h4><ul class=\"node-grid\">\(nodes)</ul></div>"
             }
             let first = byCluster[cluster]?.values.first?.first
             return """
-                <section class="cluster" aria-label="Cluster \(cluster)">
+                <section class="cluster" aria-label="Cluster \(cluster)" data-key="cluster-\(cluster)">
                 <h3>\(cluster) <span class="muted">\(first.map { "\($0.product) · \($0.environment)" })</span></h3>
                 <div class="zones">\(zones)</div>
                 </section>
                 """
         }
         return """
-            <section aria-labelledby="nodes-heading">
+            <section aria-labelledby="nodes-heading" data-key="nodes">
             <h2 id="nodes-heading">Nodes</h2>
             \(sections)
             </section>
@@ -264,10 +270,10 @@ struct DeploymentPage {
     func eventsSection() -> HTML {
         guard !events.isEmpty else { return .empty }
         let items: [HTML] = events.map { event in
-            "<li><time>\(Formatting.timestamp(event.time))</time> <span class=\"actor\">\(event.actor)</span> <span class=\"muted\">\(event.kind)</span> \(event.message)</li>"
+            "<li data-key=\"event-\(event.id)\"><time>\(Formatting.timestamp(event.time))</time> <span class=\"actor\">\(event.actor)</span> <span class=\"muted\">\(event.kind)</span> \(event.message)</li>"
         }
         return """
-            <section aria-labelledby="events-heading">
+            <section aria-labelledby="events-heading" data-key="events">
             <h2 id="events-heading">Latest events</h2>
             <ol class="events">\(items)</ol>
             </section>

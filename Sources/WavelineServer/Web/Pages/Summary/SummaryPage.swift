@@ -74,7 +74,7 @@ struct SummaryPage {
         Layout.page(title: "Deployments", viewer: viewer, current: "/", body: """
             <h1>Deployments</h1>
             \(filterForm())
-            <div id="live" class="live" data-live-events="/ui/events" aria-live="polite">
+            <div id="live" class="live" data-live-events="/ui/events">
             \(renderLive())
             </div>
             """)
@@ -91,12 +91,13 @@ struct SummaryPage {
             ? "<p class=\"empty\">No finished deployment\(filters.isEmpty ? "" : " matches these filters").</p>"
             : "<ol class=\"deployments\">\(finished.map(card))</ol>"
         return """
+            \(LiveStatus.summary(active: active))
             \(problemNote)
-            <section aria-labelledby="active-heading">
+            <section aria-labelledby="active-heading" data-key="active">
             <h2 id="active-heading">In progress <span class="count">(\(active.count))</span></h2>
             \(activeList)
             </section>
-            <section aria-labelledby="finished-heading">
+            <section aria-labelledby="finished-heading" data-key="finished">
             <h2 id="finished-heading">Recent <span class="count">(\(finished.count))</span></h2>
             \(finishedList)
             </section>
@@ -130,7 +131,7 @@ struct SummaryPage {
     func card(_ detail: DeploymentDetail) -> HTML {
         let deployment = detail.deployment
         let phases: [HTML] = detail.phases.filter { $0.kind == .deploy || detail.deployment.status == .rollingBack || detail.deployment.status == .rolledBack }.map { phase in
-            Components.progress(phase.counts, label: phase.name + (phase.status == .gate ? " (gate)" : ""))
+            Components.progress(phase.counts, label: phase.name + (phase.status == .gate ? " (gate)" : ""), key: "phase-\(phase.index)")
         }
         let shownFailures = detail.failures.prefix(5)
         let failures: [HTML] = shownFailures.map { Components.failure($0, deployment: deployment.id, lines: 1) }
