@@ -67,6 +67,13 @@ steps:
   - {name: count, shell: 'for i in $(seq 1 25); do echo "tick $i"; sleep 0.2; done'}
 """
 
+# Each node waits until the test puts a `go` file in its folder (`Server.release`): a run that moves when told.
+HOLD = """\
+name: hold
+steps:
+  - {name: wait, shell: 'while [ ! -f go ]; do sleep 0.05; done; echo released'}
+"""
+
 GATED = """\
 name: gated
 failure_budget: 5
@@ -96,6 +103,7 @@ class Server:
         (self.root / "inventory.yaml").write_text(INVENTORY)
         (self.root / "catalog" / "rollout.yaml").write_text(ROLLOUT)
         (self.root / "catalog" / "chatty.yaml").write_text(CHATTY)
+        (self.root / "catalog" / "hold.yaml").write_text(HOLD)
         (self.root / "strategies" / "gated.yaml").write_text(GATED)
         bad = self.root / "data" / "nodes" / "kafka-prod-3"
         bad.mkdir(parents=True)
@@ -158,6 +166,12 @@ class Server:
         browser.find_element(By.ID, "password").send_keys(password)
         browser.find_element(By.ID, "sign-in").click()
 
+    def release(self, node):
+        """Lets `node`'s step of the `hold` operation finish."""
+        folder = self.root / "data" / "nodes" / node
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "go").write_text("")
+
     def status(self, deployment):
         return self.api("GET", f"/api/v1/deployments/{deployment}")["deployment"]["status"]
 
@@ -188,9 +202,12 @@ def server():
     shutil.rmtree(root, ignore_errors=True)
 
 
-def chrome(width=1280, height=1000):
+def chrome(width=1280, height=1000, javascript=True):
     options = webdriver.ChromeOptions()
     options.binary_location = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
+    if not javascript:
+        # Pages' scripts do not run; WebDriver's own commands still do.
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}",
                      "--disable-gpu", "--no-first-run", "--disable-extensions"):
         options.add_argument(argument)

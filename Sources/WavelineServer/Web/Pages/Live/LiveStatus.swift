@@ -19,7 +19,7 @@ enum LiveStatus {
     /// `Running: phase thunder: 8 done, 1 failed, 3 running, 4 pending.` The deployment's state, a waiting gate,
     /// and the counts of the phase it is in.
     static func deployment(_ detail: DeploymentDetail) -> HTML {
-        line(deploymentText(detail), state: detail.deployment.status.rawValue)
+        line(deploymentText(detail), state: detail.deployment.status.rawValue + (waitingGate(detail) == nil ? "" : "+gate"))
     }
 
     static func deploymentText(_ detail: DeploymentDetail) -> String {
