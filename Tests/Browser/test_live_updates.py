@@ -57,11 +57,14 @@ def still_focused(browser):
     """)
 
 
-def release_until(server, browser, order, at_least):
-    """Releases waiting nodes one at a time, each awaited on the page, until `at_least` updates have arrived."""
-    while updates(browser) < at_least:
+def release_until(server, browser, order, at_least, through):
+    """Releases waiting nodes one at a time, each awaited on the page, at least up to node `through`, until
+    `at_least` updates have arrived."""
+    released = []
+    while through not in released or updates(browser) < at_least:
         assert order, "no node left to release"
         node = order.pop(0)
+        released.append(node)
         server.release(node)
         wait_for(browser, f"{node} done on the page",
                  lambda b: b.find_element(By.CSS_SELECTOR, f'li.node[data-node="{node}"]').get_attribute("data-status") == "succeeded")
@@ -97,7 +100,7 @@ def test_focus_and_scroll_stay_on_a_node_tile_and_a_chip_across_live_updates(ser
     tile = f'li.node[data-node="{focused_node}"] a'
     before = focus(browser, tile)
     assert before["same"] and before["scroll"] > 0, before
-    release_until(server, browser, order, 3)
+    release_until(server, browser, order, 3, through=focused_node)
     after = still_focused(browser)
     assert after == {"same": True, "href": before["href"], "scroll": before["scroll"], "tag": "A"}, (before, after)
     assert browser.find_element(By.CSS_SELECTOR, f'li.node[data-node="{focused_node}"]').get_attribute("data-status") == "succeeded", \
@@ -105,10 +108,12 @@ def test_focus_and_scroll_stay_on_a_node_tile_and_a_chip_across_live_updates(ser
 
     # A chip in the phases' timeline, the same way.
     browser.execute_script("window.__updates = 0")
-    chip = f'li.chip[data-key="{order[-1]}"] a'
+    chip_node = order[0]
+    chip = f'li.chip[data-key="{chip_node}"] a'
     before = focus(browser, chip)
     assert before["same"], before
-    release_until(server, browser, order, 3)
+    release_until(server, browser, order, 3, through=chip_node)
+    assert "succeeded" in browser.find_element(By.CSS_SELECTOR, f'li.chip[data-key="{chip_node}"]').get_attribute("class")
     after = still_focused(browser)
     assert after == {"same": True, "href": before["href"], "scroll": before["scroll"], "tag": "A"}, (before, after)
 
