@@ -35,12 +35,12 @@ struct SlackInteractionsController {
             timestamp: request.headers[Self.timestampHeader], signature: request.headers[Self.signatureHeader], body: body.readableBytesView
         )
         switch verdict {
-        case .success:
+        case nil:
             break
-        case .failure(.overloaded):
+        case .overloaded?:
             logger.warning("slack interactions: more signed requests within the window than the replay memory holds; refused")
             throw APIError(.serviceUnavailable, "too many Slack requests at once; try again shortly")
-        case .failure(let refusal):
+        case let refusal?:
             // The same answer whatever was wrong: the caller learns nothing about the secret or the window.
             logger.debug("slack interaction refused", metadata: ["why": "\(refusal)", "origin": "\(request.origin(context: context))"])
             throw APIError(.unauthorized, "the request is not signed by Slack")

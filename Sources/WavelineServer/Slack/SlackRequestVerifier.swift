@@ -36,21 +36,21 @@ public final class SlackRequestVerifier: Sendable {
         self.init(signingSecret: settings.signingSecret, time: settings.time, maximumAge: settings.maximumAge, replayCapacity: settings.replayCapacity)
     }
 
-    /// Accepts the request (and remembers its signature) or says why not. Only a request whose signature is
+    /// Accepts the request (nil; its signature is remembered) or says why not. Only a request whose signature is
     /// right takes a place in the replay memory, so a flood of bad ones costs no memory.
-    public func verify(timestamp: String?, signature: String?, body: some Collection<UInt8>) -> Result<Void, Refusal> {
-        guard let timestamp, let signature else { return .failure(.missingHeaders) }
+    public func verify(timestamp: String?, signature: String?, body: some Collection<UInt8>) -> Refusal? {
+        guard let timestamp, let signature else { return .missingHeaders }
         // Unix seconds: digits only (no sign, no spaces), few enough to be a time.
         guard (1...12).contains(timestamp.utf8.count), timestamp.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
-              let seconds = Double(timestamp) else { return .failure(.malformedTimestamp) }
+              let seconds = Double(timestamp) else { return .malformedTimestamp }
         let now = time.now()
-        guard abs(now - seconds) <= maximumAge else { return .failure(.stale) }
+        guard abs(now - seconds) <= maximumAge else { return .stale }
         guard signature.hasPrefix("v0="), let sent = Self.bytes(hex: signature.dropFirst(3)), sent.count == SHA256.byteCount else {
-            return .failure(.malformedSignature)
+            return .malformedSignature
         }
         var signed = Data("v0:\(timestamp):".utf8)
         signed.append(contentsOf: body)
-        guard HMAC<SHA256>.isValidAuthenticationCode(sent, authenticating: signed, using: key) else { return .failure(.wrongSignature) }
+        guard HMAC<SHA256>.isValidAuthenticationCode(sent, authenticating: signed, using: key) else { return .wrongSignature }
         // Remembered until it could no longer pass the window check.
         return seen.insert(Data(sent), until: seconds + maximumAge, now: now)
     }
@@ -100,15 +100,15 @@ final class ReplayMemory: Sendable {
 
     var count: Int { entries.withLock { $0.count } }
 
-    func insert(_ signature: Data, until expiry: Double, now: Double) -> Result<Void, SlackRequestVerifier.Refusal> {
+    func insert(_ signature: Data, until expiry: Double, now: Double) -> SlackRequestVerifier.Refusal? {
         entries.withLock { entries in
-            if let known = entries[signature], known >= now { return .failure(.replayed) }
+            if let known = entries[signature], known >= now { return .replayed }
             if entries.count >= capacity {
                 entries = entries.filter { $0.value >= now }
-                if entries.count >= capacity { return .failure(.overloaded) }
+                if entries.count >= capacity { return .overloaded }
             }
             entries[signature] = expiry
-            return .success(())
+            return nil
         }
     }
 }
