@@ -120,6 +120,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 // bcrypt runs on NIO's thread pool, off the request threads.
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // Answers to Slack button presses (their response_url).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -12,11 +12,14 @@ public struct User: Sendable, Hashable {
     public var createdAt: Double
     public var updatedAt: Double
     public var createdBy: String
+    /// The Slack account (`U…`) whose button presses act as this user; nil: none. One account, one user.
+    public var slackUserId: String?
 
-    public init(name: String, passwordHash: String?, grants: [Grant], createdAt: Double, createdBy: String) {
+    public init(name: String, passwordHash: String?, grants: [Grant], createdAt: Double, createdBy: String, slackUserId: String? = nil) {
         self.name = name
         self.passwordHash = passwordHash
         self.grants = grants
+        self.slackUserId = slackUserId
         self.createdAt = createdAt
         self.updatedAt = createdAt
         self.createdBy = createdBy

@@ -15,6 +15,9 @@ public struct IdentityLedger: Sendable {
 
     public func user(named name: String) async throws -> User? { try await store.user(named: name).map(User.init) }
 
+    /// The user a Slack account (`U…`) is mapped to, if any.
+    public func user(slackUserId: String) async throws -> User? { try await store.user(slackUserId: slackUserId).map(User.init) }
+
     public func token(hash: String) async throws -> APIToken? { try await store.token(hash: hash).map(APIToken.init) }
 
     public func token(id: String) async throws -> APIToken? { try await store.token(id: id).map(APIToken.init) }
@@ -52,14 +55,16 @@ public struct IdentityLedger: Sendable {
 
 extension User {
     init(_ record: UserRecord) {
-        self.init(name: record.name, passwordHash: record.passwordHash, grants: record.grants, createdAt: record.createdAt, createdBy: record.createdBy)
+        self.init(name: record.name, passwordHash: record.passwordHash, grants: record.grants, createdAt: record.createdAt, createdBy: record.createdBy,
+                  slackUserId: record.slackUserId)
         updatedAt = record.updatedAt
     }
 }
 
 extension UserRecord {
     init(_ user: User) {
-        self.init(name: user.name, passwordHash: user.passwordHash, grants: user.grants, createdAt: user.createdAt, createdBy: user.createdBy)
+        self.init(name: user.name, passwordHash: user.passwordHash, grants: user.grants, createdAt: user.createdAt, createdBy: user.createdBy,
+                  slackUserId: user.slackUserId)
         updatedAt = user.updatedAt
     }
 }

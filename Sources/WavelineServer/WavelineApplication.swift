@@ -44,6 +44,8 @@ public struct ServerOptions: Sendable {
     /// Where pages and the identity service get "now" (elapsed times, sessions' and tokens' expiry); tests
     /// fix it.
     public var time: any TimeSource = .system
+    /// Slack's button presses at `POST /slack/interactions`; nil: that route does not exist.
+    public var slackInteractions: SlackInteractions?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, inventoryPaths: [String],
@@ -111,15 +113,24 @@ public enum WavelineServerBuilder {
             let reads = ReadSide(reader: store)
             let router = makeRouter(engine: engine, reads: reads, identities: identities, logger: logger, secureCookies: options.secureCookies,
                                     trustedProxies: options.trustedProxies)
+            let actions = DeploymentActions(engine: engine, reads: reads)
             WebController(
-                engine: engine, reads: reads, actions: DeploymentActions(engine: engine, reads: reads), identities: identities,
+                engine: engine, reads: reads, actions: actions, identities: identities,
                 logger: logger, secureCookies: options.secureCookies, time: options.time
             ).addRoutes(to: router)
+            var services: [any Service] = [EngineService(engine: engine, store: store, executors: registry, dataFolder: lock)]
+            if let slack = options.slackInteractions {
+                let responder = SlackResponder(prefixes: slack.responseURLPrefixes, logger: logger)
+                SlackInteractionsController(
+                    verifier: SlackRequestVerifier(slack), responder: responder, identities: identities, actions: actions, logger: logger
+                ).addRoutes(to: router)
+                services.append(responder)
+            }
             let application = Application(
                 router: router,
                 server: try serverBuilder(options),
                 configuration: .init(address: .hostname(options.host, port: options.port), serverName: "waveline"),
-                services: [EngineService(engine: engine, store: store, executors: registry, dataFolder: lock)],
+                services: services,
                 onServerRunning: { channel in await onListening(channel.localAddress?.port ?? options.port) },
                 logger: logger
             )

@@ -54,11 +54,14 @@ public struct CreateUserBody: Codable, Sendable {
     /// Absent: a token-only account (automation).
     public var password: String?
     public var grants: [GrantBody]
+    /// The Slack account (`U…`) whose button presses act as this user.
+    public var slackUserId: String?
 
-    public init(name: String, password: String?, grants: [GrantBody]) {
+    public init(name: String, password: String?, grants: [GrantBody], slackUserId: String? = nil) {
         self.name = name
         self.password = password
         self.grants = grants
+        self.slackUserId = slackUserId
     }
 }
 
@@ -69,12 +72,17 @@ public struct UpdateUserBody: Codable, Sendable {
     public var grants: [GrantBody]?
     /// With a new password: revoke the user's API tokens too (they keep working otherwise).
     public var revokeTokens: Bool?
+    /// The Slack account (`U…`) whose button presses act as this user; `""` removes the mapping.
+    public var slackUserId: String?
 
-    public init(password: String? = nil, currentPassword: String? = nil, grants: [GrantBody]? = nil, revokeTokens: Bool? = nil) {
+    public init(
+        password: String? = nil, currentPassword: String? = nil, grants: [GrantBody]? = nil, revokeTokens: Bool? = nil, slackUserId: String? = nil
+    ) {
         self.password = password
         self.currentPassword = currentPassword
         self.grants = grants
         self.revokeTokens = revokeTokens
+        self.slackUserId = slackUserId
     }
 }
 
@@ -84,11 +92,16 @@ public struct UserView: Codable, Sendable {
     public var hasPassword: Bool
     public var createdAt: Double
     public var createdBy: String
+    /// The Slack account (`U…`) whose button presses act as this user.
+    public var slackUserId: String?
     /// After a change: what it did beyond the fields above (sessions ended, API tokens kept or revoked).
     public var note: String?
 
-    public init(name: String, grants: [GrantBody], hasPassword: Bool, createdAt: Double, createdBy: String, note: String? = nil) {
+    public init(
+        name: String, grants: [GrantBody], hasPassword: Bool, createdAt: Double, createdBy: String, slackUserId: String? = nil, note: String? = nil
+    ) {
         self.name = name
+        self.slackUserId = slackUserId
         self.grants = grants
         self.hasPassword = hasPassword
         self.createdAt = createdAt

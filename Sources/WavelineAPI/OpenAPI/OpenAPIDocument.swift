@@ -857,6 +857,10 @@ components:
     NameList:
       type: array
       items: { $ref: "#/components/schemas/Name" }
+    SlackUserId:
+      type: string
+      pattern: "^[UW][A-Z0-9]{1,31}$"
+      description: A Slack member id (the member's profile, "Copy member ID"), e.g. U0123ABCD.
     UserName:
       type: string
       description: "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit."
@@ -1408,6 +1412,9 @@ components:
           allOf: [{ $ref: "#/components/schemas/Password" }]
           description: Absent for a token-only account.
         grants: { type: array, items: { $ref: "#/components/schemas/Grant" } }
+        slackUserId:
+          allOf: [{ $ref: "#/components/schemas/SlackUserId" }]
+          description: The Slack account whose button presses act as this user; one Slack account maps to one user (409 otherwise).
     UpdateUserBody:
       type: object
       additionalProperties: false
@@ -1418,6 +1425,10 @@ components:
         currentPassword: { type: string, description: "Needed to change one's own password (422 when missing, 403 when wrong)." }
         grants: { type: array, items: { $ref: "#/components/schemas/Grant" } }
         revokeTokens: { type: boolean, description: "With a new password: revoke the user's API tokens too; they keep working otherwise." }
+        slackUserId:
+          type: string
+          pattern: "^([UW][A-Z0-9]{1,31})?$"
+          description: "The Slack account whose button presses act as this user (manage-users); an empty string removes the mapping. 409 when another user has it."
     User:
       type: object
       required: [name, grants, hasPassword, createdAt, createdBy]
@@ -1427,6 +1438,7 @@ components:
         hasPassword: { type: boolean }
         createdAt: { type: number }
         createdBy: { type: string }
+        slackUserId: { type: string, description: "The Slack account whose button presses act as this user." }
         note: { type: string, description: "After a password change: the sessions ended, and what became of the user's API tokens." }
     UserList:
       type: object

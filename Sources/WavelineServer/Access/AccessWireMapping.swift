@@ -12,6 +12,7 @@ extension UserView {
             hasPassword: record.passwordHash != nil,
             createdAt: record.createdAt,
             createdBy: record.createdBy,
+            slackUserId: record.slackUserId,
             note: note
         )
     }

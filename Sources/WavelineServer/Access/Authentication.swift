@@ -9,9 +9,11 @@ enum SessionCookie {
 }
 
 /// Routes that answer anyone and read no credential: a load balancer's health check or a client fetching the
-/// contract must not fail because the token it happens to send has expired.
+/// contract must not fail because the token it happens to send has expired. Slack's Request URL is
+/// authenticated by Slack's signature on each request instead (`SlackInteractionsController`), never by a
+/// session or token. Exact paths only.
 enum CredentialFreeRoutes {
-    static let paths: Set<String> = ["/api/v1/health", "/api/v1/openapi.yaml"]
+    static let paths: Set<String> = ["/api/v1/health", "/api/v1/openapi.yaml", SlackInteractionsController.path]
 
     static func contains(_ request: Request) -> Bool { paths.contains(request.uri.path) }
 }

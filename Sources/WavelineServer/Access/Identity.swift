@@ -9,6 +9,8 @@ public struct Identity: Sendable, Hashable {
         /// A browser session; state-changing requests must carry its CSRF token.
         case session(idHash: String, csrfToken: String)
         case token(id: String, name: String)
+        /// A button press in Slack, signed by Slack, from an account mapped to this user.
+        case slack(teamId: String, userId: String)
     }
 
     public var name: String

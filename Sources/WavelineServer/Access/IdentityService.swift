@@ -265,16 +265,21 @@ public final class IdentityService: Sendable {
 
     // MARK: - Users
 
-    public func createUser(name: String, password: String?, grants: [Grant], by actor: String, origin: String) async throws -> UserView {
+    public func createUser(
+        name: String, password: String?, grants: [Grant], slackUserId: String? = nil, by actor: String, origin: String
+    ) async throws -> UserView {
         try Self.validate(userName: name)
         if let password { try Self.validate(password: password) }
+        if let slackUserId { try Self.validate(slackUserId: slackUserId) }
         let passwordHash = try await password.asyncMap(hash)
         return try await userChanges.run {
             guard try await store.user(named: name) == nil else { throw APIError(.conflict, "user '\(name)' already exists") }
-            let record = User(name: name, passwordHash: passwordHash, grants: grants, createdAt: time.now(), createdBy: actor)
+            if let slackUserId { try await requireUnmapped(slackUserId, except: name) }
+            let record = User(name: name, passwordHash: passwordHash, grants: grants, createdAt: time.now(), createdBy: actor, slackUserId: slackUserId)
+            let slack = slackUserId.map { ", Slack user \($0)" } ?? ""
             try await store.write([.saveUser(record)], audit: [IdentityAuditEntry(
                 time: time.now(), actor: actor, kind: "user.created",
-                message: "created user \(name) (\(Self.describe(grants)))\(password == nil ? ", token-only" : "")", origin: origin)])
+                message: "created user \(name) (\(Self.describe(grants)))\(password == nil ? ", token-only" : "")\(slack)", origin: origin)])
             return UserView(record)
         }
     }
@@ -291,10 +296,12 @@ public final class IdentityService: Sendable {
     /// new password signs the user out of every browser (their open live streams end with their sessions);
     /// their API tokens keep working unless `revokeTokens`, since a token is a credential of its own, shown once
     /// and revocable one by one. The last admin on everything stays one.
+    /// `slackUserId`: nil leaves the mapping as it is, `""` removes it.
     func updateUser(
-        named name: String, password: String?, grants: [Grant]?, revokeTokens: Bool = false, by actor: String, origin: String
+        named name: String, password: String?, grants: [Grant]?, revokeTokens: Bool = false, slackUserId: String? = nil, by actor: String, origin: String
     ) async throws -> UserChange {
         if let password { try Self.validate(password: password) }
+        if let slackUserId, !slackUserId.isEmpty { try Self.validate(slackUserId: slackUserId) }
         let passwordHash = try await password.asyncMap(hash)
         return try await userChanges.run {
             let user = try await storedUser(named: name)
@@ -323,6 +330,16 @@ public final class IdentityService: Sendable {
                 if !grants.contains(where: Self.isFullAdmin) { try await requireAnotherAdmin(than: user) }
                 updated.grants = grants
                 said.append("set grants to \(Self.describe(grants))")
+            }
+            if let slackUserId, slackUserId != (user.slackUserId ?? "") {
+                if slackUserId.isEmpty {
+                    updated.slackUserId = nil
+                    said.append("removed the Slack user \(user.slackUserId ?? "")")
+                } else {
+                    try await requireUnmapped(slackUserId, except: user.name)
+                    updated.slackUserId = slackUserId
+                    said.append("set the Slack user to \(slackUserId)")
+                }
             }
             guard !said.isEmpty else { return change }
             defer { recent.forgetAll() }
@@ -367,6 +384,17 @@ public final class IdentityService: Sendable {
         return user
     }
 
+    /// The user a Slack account is mapped to (`slackUserId`), if any.
+    func user(slackUserId: String) async throws -> User? { try await store.user(slackUserId: slackUserId) }
+
+    /// One Slack account stands for one user: whose presses would it be otherwise? (The store's unique index
+    /// holds it too; checked here first so the answer names the other user.)
+    private func requireUnmapped(_ slackUserId: String, except name: String) async throws {
+        if let holder = try await store.user(slackUserId: slackUserId), holder.name != name {
+            throw APIError(.conflict, "field 'slackUserId': Slack user \(slackUserId) is already mapped to \(holder.name); remove it there first")
+        }
+    }
+
     private static func isFullAdmin(_ grant: Grant) -> Bool { grant.role == .admin && grant.coversEverything }
 
     /// Nobody may lock everyone out: the last admin on everything stays one.
@@ -397,6 +425,18 @@ public final class IdentityService: Sendable {
         }
         guard !["anonymous", "waveline", "engine"].contains(name) else {
             throw APIError(.unprocessableContent, "field 'name': '\(name)' is reserved for Waveline's own entries in the audit trail")
+        }
+    }
+
+    /// A Slack user id as Slack shows it in a member's profile: `U` or `W`, then capital letters and digits.
+    static func isSlackUserId(_ id: String) -> Bool {
+        (2...32).contains(id.count) && (id.first == "U" || id.first == "W")
+            && id.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber) }
+    }
+
+    static func validate(slackUserId id: String) throws {
+        guard isSlackUserId(id) else {
+            throw APIError(.badRequest, "field 'slackUserId': a Slack user id is U or W followed by capital letters and digits (e.g. U0123ABCD, from the member's Slack profile, \"Copy member ID\"); got '\(id.prefix(40))'")
         }
     }
 

@@ -3,7 +3,7 @@ import WavelineCore
 import WavelineEngine
 
 /// Acting on a deployment, one path for the API (`POST /api/v1/deployments/{id}/actions/{action}`) and the
-/// web page's forms: the permission the action needs on the deployment as it stands, checked in the
+/// web page's forms (and Slack's buttons): the permission the action needs on the deployment as it stands, checked in the
 /// deployment's scope, then the engine (which checks the state and four-eyes), recorded under the caller.
 struct DeploymentActions: Sendable {
     let engine: Engine
@@ -32,5 +32,11 @@ struct DeploymentActions: Sendable {
         let actor = try await authorize(action, on: id, context: context)
         try await engine.perform(action, on: id, nodes: nodes, actor: actor.name, reason: reason, origin: request.origin(context: context))
         return actor
+    }
+
+    /// The same for a caller known otherwise (a Slack account mapped to a user), from `origin`.
+    func perform(_ action: OperatorAction, on id: Int64, nodes: [String], reason: String?, as actor: Identity, origin: String) async throws {
+        try await reads.access.authorize(action, on: id, identity: actor)
+        try await engine.perform(action, on: id, nodes: nodes, actor: actor.name, reason: reason, origin: origin)
     }
 }

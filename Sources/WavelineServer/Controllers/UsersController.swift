@@ -33,7 +33,8 @@ struct UsersController {
         let body = try await request.decodeJSON(CreateUserBody.self, context: context)
         try await checkScopes(of: body.grants.map(\.grant))
         let user = try await identities.createUser(
-            name: body.name, password: body.password, grants: try GrantBody.grants(body.grants), by: caller.name, origin: request.origin(context: context)
+            name: body.name, password: body.password, grants: try GrantBody.grants(body.grants), slackUserId: body.slackUserId, by: caller.name,
+            origin: request.origin(context: context)
         )
         return EditedResponse(status: .created, response: user)
     }
@@ -54,14 +55,15 @@ struct UsersController {
         let body = try await request.decodeJSON(UpdateUserBody.self, context: context)
         let name = context.parameters.get("name") ?? ""
         let origin = request.origin(context: context)
-        if body.grants != nil || name != caller.name { try context.authorize(.manageUsers) }
+        // Who one's Slack presses act as is an admin's call, as grants are: a mapping is a way to act.
+        if body.grants != nil || body.slackUserId != nil || name != caller.name { try context.authorize(.manageUsers) }
         if let grants = body.grants { try await checkScopes(of: grants.map(\.grant)) }
         if body.password != nil && name == caller.name {
             try await identities.verifyCurrentPassword(ofUserNamed: name, body.currentPassword, origin: origin)
         }
         let change = try await identities.updateUser(
             named: name, password: body.password, grants: try body.grants.map { try GrantBody.grants($0) }, revokeTokens: body.revokeTokens ?? false,
-            by: caller.name, origin: origin
+            slackUserId: body.slackUserId, by: caller.name, origin: origin
         )
         var note: String?
         if body.password != nil {

@@ -29,6 +29,14 @@ struct DeploymentAccess: Sendable {
         let record = try await record(id)
         return try context.authorize(action.permission(deploymentStatus: record.status), places: record.places)
     }
+
+    /// The same for a caller known otherwise than by the request (a Slack account mapped to a user).
+    func authorize(_ action: OperatorAction, on id: Int64, identity: Identity) async throws {
+        let record = try await record(id)
+        if case .denied(let message) = identity.decision(action.permission(deploymentStatus: record.status), places: record.places) {
+            throw APIError(.forbidden, message)
+        }
+    }
 }
 
 extension DeploymentRecord {

@@ -11,10 +11,13 @@ public struct UserRecord: Sendable, Hashable, Codable {
     public var createdAt: Double
     public var updatedAt: Double
     public var createdBy: String
+    /// The Slack account (`U…`) whose button presses act as this user; nil: none.
+    public var slackUserId: String?
 
-    public init(name: String, passwordHash: String?, grants: [Grant], createdAt: Double, createdBy: String) {
+    public init(name: String, passwordHash: String?, grants: [Grant], createdAt: Double, createdBy: String, slackUserId: String? = nil) {
         self.name = name
         self.passwordHash = passwordHash
+        self.slackUserId = slackUserId
         self.grantsJson = JSONText.encode(grants)
         self.createdAt = createdAt
         self.updatedAt = createdAt
@@ -28,7 +31,7 @@ public struct UserRecord: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case name, passwordHash = "password_hash", grantsJson = "grants_json", createdAt = "created_at",
-             updatedAt = "updated_at", createdBy = "created_by"
+             updatedAt = "updated_at", createdBy = "created_by", slackUserId = "slack_user_id"
     }
 }
 
@@ -103,6 +106,8 @@ public protocol IdentityStore: Sendable {
     func write(_ changes: [StoreChange]) async throws
     func users() async throws -> [UserRecord]
     func user(named name: String) async throws -> UserRecord?
+    /// The user a Slack account is mapped to, if any.
+    func user(slackUserId: String) async throws -> UserRecord?
     func token(hash: String) async throws -> APITokenRecord?
     func token(id: String) async throws -> APITokenRecord?
     /// Every token, or one user's; newest first.

@@ -9,6 +9,10 @@ extension SQLDeploymentStore: IdentityStore {
         try await reader.select().column("*").from("users").where("name", .equal, SQLBind(name)).first(decoding: UserRecord.self)
     }
 
+    public func user(slackUserId: String) async throws -> UserRecord? {
+        try await reader.select().column("*").from("users").where("slack_user_id", .equal, SQLBind(slackUserId)).first(decoding: UserRecord.self)
+    }
+
     public func token(hash: String) async throws -> APITokenRecord? {
         try await reader.select().column("*").from("api_tokens").where("token_hash", .equal, SQLBind(hash))
             .first(decoding: APITokenRecord.self)

@@ -101,7 +101,7 @@ func parseGrant(_ text: String) throws -> GrantBody {
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users", abstract: "List, add, change and remove users (admins).",
-        subcommands: [List.self, Add.self, Grant.self, Passwd.self, Remove.self]
+        subcommands: [List.self, Add.self, Grant.self, Passwd.self, Slack.self, Remove.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -115,7 +115,8 @@ struct UsersCommand: AsyncParsableCommand {
             if json { return try printJSON(list) }
             for user in list.users {
                 let roles = describe(user.grants)
-                print("\(user.name)\t\(roles)\(user.hasPassword ? "" : "\t(token only)")")
+                let slack = user.slackUserId.map { "\tslack \($0)" } ?? ""
+                print("\(user.name)\t\(roles)\(user.hasPassword ? "" : "\t(token only)")\(slack)")
             }
         }
     }
@@ -126,6 +127,7 @@ struct UsersCommand: AsyncParsableCommand {
         @Option(name: .long, help: "A role and scope (repeatable): viewer, deployer:env=dev:product=kafka, approver:env=prod.") var grant: [String] = []
         @Flag(name: .long, help: "No password: the user signs in only with API tokens an admin makes (automation).") var tokenOnly = false
         @Flag(name: .long, help: "Read the password from standard input.") var passwordStdin = false
+        @Option(name: .long, help: "The user's Slack member id (U…): their presses on Waveline's Slack buttons act as this user.") var slackUserId: String?
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
@@ -133,7 +135,7 @@ struct UsersCommand: AsyncParsableCommand {
             let password = tokenOnly ? nil : try readPassword(fromStandardInput: passwordStdin, prompt: "New password for \(name): ")
             let api = client.client
             let user = try await reporting {
-                try await api.post("/api/v1/users", body: CreateUserBody(name: name, password: password, grants: grants), as: UserView.self)
+                try await api.post("/api/v1/users", body: CreateUserBody(name: name, password: password, grants: grants, slackUserId: slackUserId), as: UserView.self)
             }
             print("Added \(user.name): " + describe(user.grants))
         }
@@ -177,6 +179,29 @@ struct UsersCommand: AsyncParsableCommand {
             }
             print("Changed the password of \(name).")
             if let note = changed.note { print(note) }
+        }
+    }
+
+    struct Slack: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Map a Slack account to a user: their presses on Waveline's Slack buttons act as this user.",
+            discussion: "The id is the member id in the person's Slack profile (\"Copy member ID\"), e.g. U0123ABCD. One Slack account maps to one user."
+        )
+        @Argument(help: "The user name.") var name: String
+        @Argument(help: "The Slack member id (U…); omit with --remove.") var slackUserId: String?
+        @Flag(name: .long, help: "Remove the user's Slack mapping.") var remove = false
+        @OptionGroup var client: ClientOptions
+
+        func validate() throws {
+            if remove == (slackUserId != nil) { throw ValidationError("give a Slack member id, or --remove") }
+        }
+
+        func run() async throws {
+            let api = client.client
+            let user = try await reporting {
+                try await api.patch("/api/v1/users/\(name)", body: UpdateUserBody(slackUserId: slackUserId ?? ""), as: UserView.self)
+            }
+            print(user.slackUserId.map { "\(user.name) acts from Slack as \($0)." } ?? "\(user.name) has no Slack account.")
         }
     }
 
