@@ -68,7 +68,7 @@ struct NodeLogPage {
             </form>
             <p class="legend muted"><span class="tag tag-out">out</span> stdout · <span class="tag tag-err">err</span> stderr · <span class="tag tag-sys">sys</span> Waveline (▶ step started, ■ step ended). Times are UTC; +s since the first line.</p>
             \(truncated ? "<p class=\"muted\">Showing the first \(Self.lineLimit) lines; the rest follow below as they load.</p>" : HTML.empty)
-            <div class="log-box" role="log" tabindex="0" aria-label="Log of \(node)">
+            <div id="log-box" class="log-box" role="log" tabindex="0" aria-label="Log of \(node)">
             <ol id="log" class="log" data-start="\(String(first))"\(follow ? HTML(unsafeMarkup: " data-stream=\"\(HTML.escape(streamURL))\"") : .empty)>
             \(lineItems)
             </ol>
