@@ -247,3 +247,41 @@ def test_a_log_lines_message_gets_most_of_the_width_on_a_phone(scene, phone):
     assert widths["texts"], "the log shows no lines"
     narrowest = min(widths["texts"])
     assert narrowest >= 0.75 * widths["log"], f"a log message gets {narrowest:.0f} px of the log's {widths['log']} px"
+
+
+def contrast(first, second):
+    """WCAG contrast ratio of two `rgb(r, g, b)` colors."""
+    def luminance(color):
+        channels = [int(part) / 255 for part in color[color.index("(") + 1:color.index(")")].split(",")[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    light, dark = sorted([luminance(first), luminance(second)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_focus_ring_stands_out_on_the_dark_header(scene, browser):
+    from selenium.webdriver.common.keys import Keys
+    server, pages = scene
+    sign_in(server, browser)
+    browser.get(server.url + "/inventory")
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.text == "Skip to content"
+    rings = []
+    # Every focusable element of the header, reached with the keyboard (so :focus-visible applies).
+    for _ in range(8):
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+        focused = browser.execute_script("""
+            const e = document.activeElement, header = e.closest('header.top');
+            if (!header) return null;
+            const s = getComputedStyle(e);
+            return {what: e.outerHTML.slice(0, 80), ring: s.outlineColor, width: s.outlineWidth, style: s.outlineStyle,
+                    background: getComputedStyle(header).backgroundColor};
+        """)
+        if focused is None:
+            break
+        rings.append(focused)
+    assert len(rings) >= 3, f"the header's links and button were not reached with Tab: {rings}"
+    for ring in rings:
+        assert ring["style"] != "none" and ring["width"] != "0px", f"no focus ring on {ring['what']}"
+        ratio = contrast(ring["ring"], ring["background"])
+        assert ratio >= 3, f"the focus ring of {ring['what']} is at {ratio:.2f}:1 on the header"
