@@ -84,6 +84,20 @@ def main(out):
             time.sleep(0.5)
             driver.save_screenshot(str(out / f"{name}.png"))
             print(f"wrote {out / (name + '.png')}")
+        # A phone (390 px wide, as an iPhone 12-15 shows pages): the deployment and the failing node's log.
+        phone_pages = [
+            ("deployment-phone", "/deployments/1"),
+            ("node-log-phone", "/deployments/1/nodes/kafka-prod-5"),
+        ]
+        for name, path in phone_pages:
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+            driver.get(base + path)
+            time.sleep(1.0)
+            height = driver.execute_script("return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)")
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 390, "height": min(max(height, 844), 2400), "deviceScaleFactor": 1, "mobile": True})
+            time.sleep(0.5)
+            driver.save_screenshot(str(out / f"{name}.png"))
+            print(f"wrote {out / (name + '.png')}")
     finally:
         if driver:
             driver.quit()

@@ -173,7 +173,7 @@ struct DeploymentDriver: Sendable {
         case .beginPhase(let index):
             phases[index].startedAt = phases[index].startedAt ?? now
             deployment.startedAt = deployment.startedAt ?? now
-            changes.append(event("phase.started", "phase '\(phases[index].name)' started: \(phases[index].state.batches.joined().count) node(s) in \(phases[index].state.batches.count) batch(es)"))
+            changes.append(event("phase.started", "phase '\(phases[index].name)' started: \(counted(phases[index].state.batches.joined().count, "node")) in \(counted(phases[index].state.batches.count, "batch", plural: "batches"))"))
             changes += sync(from: next, phases: [index], deployment: true)
         case .startTargets(let indices):
             // Not stored here: each node's runner commits "running" with its first step's start, before any

@@ -103,7 +103,7 @@ extension Engine {
         changes += phases.map(StoreChange.savePhase)
         changes += targets.map(StoreChange.saveTarget)
         // The requester's reason ends the message: the store masks the server's part and keeps the caller's.
-        var summary = "\(request.requestedBy) asked for \(operation.name) on \(targets.count) node(s) (\(request.selection.summary)) with \(strategy.name)"
+        var summary = "\(request.requestedBy) asked for \(operation.name) on \(counted(targets.count, "node")) (\(request.selection.summary)) with \(strategy.name)"
         if admission.needsApproval { summary += " (\(deployment.statusReason ?? ""))" }
         summary += ": \(request.reason)"
         changes.append(.appendEvent(EventRecord(

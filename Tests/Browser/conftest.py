@@ -96,15 +96,16 @@ ADMIN_TOKEN = "wl_browser_test_admin_token_0123456789abcdef"
 class Server:
     """A running `waveline serve` and a small JSON client of its API (as admin, or as a user it makes)."""
 
-    def __init__(self, root):
+    def __init__(self, root, inventory=INVENTORY, operations=None, strategies=None):
+        """`operations` and `strategies` (name: YAML) are added to the sample catalog and strategies."""
         self.root = Path(root)
         (self.root / "catalog").mkdir()
         (self.root / "strategies").mkdir()
-        (self.root / "inventory.yaml").write_text(INVENTORY)
-        (self.root / "catalog" / "rollout.yaml").write_text(ROLLOUT)
-        (self.root / "catalog" / "chatty.yaml").write_text(CHATTY)
-        (self.root / "catalog" / "hold.yaml").write_text(HOLD)
-        (self.root / "strategies" / "gated.yaml").write_text(GATED)
+        (self.root / "inventory.yaml").write_text(inventory)
+        for name, text in {"rollout": ROLLOUT, "chatty": CHATTY, "hold": HOLD, **(operations or {})}.items():
+            (self.root / "catalog" / f"{name}.yaml").write_text(text)
+        for name, text in {"gated": GATED, **(strategies or {})}.items():
+            (self.root / "strategies" / f"{name}.yaml").write_text(text)
         bad = self.root / "data" / "nodes" / "kafka-prod-3"
         bad.mkdir(parents=True)
         (bad / "bad").write_text("")

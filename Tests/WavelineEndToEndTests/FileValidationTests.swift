@@ -40,7 +40,7 @@ struct FileValidationTests {
         #expect(errors.contains { $0.hasPrefix("\(bench.catalog)/code.yaml:5:") && $0.contains("passed to python") }, "\(run)")
         #expect(errors.contains { $0.hasPrefix("\(bench.strategies)/slow.yaml:3:") && $0.contains("batch_size") }, "\(run)")
         #expect(errors.count == 3, "\(run)")
-        #expect(run.stdout.contains("3 error(s)"), "\(run)")
+        #expect(run.stdout.contains("3 errors"), "\(run)")
 
         let catalogOnly = try await runWaveline(["catalog", "validate", bench.catalog, "--json"])
         #expect(catalogOnly.exitCode == 1)
@@ -53,7 +53,7 @@ struct FileValidationTests {
         try FileManager.default.removeItem(atPath: bench.strategies + "/slow.yaml")
         let valid = try await runWaveline(["catalog", "validate", bench.catalog, "--strategies", bench.strategies])
         #expect(valid.exitCode == 0, "\(valid)")
-        #expect(valid.stdout.hasPrefix("valid: 1 operation(s)"), "\(valid)")
+        #expect(valid.stdout.hasPrefix("valid: 1 operation,"), "\(valid)")
 
         let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("catalog").path

@@ -112,7 +112,7 @@ struct ScriptedEngineTests {
             #expect(try await fixture.until(first.id, is: .succeeded).status == .succeeded)
             let voided = try await fixture.until(second.id, is: .pendingApproval)
             #expect(voided.approvedBy == nil)
-            #expect(voided.statusReason == "the approval by bob expired (older than 1 h) before the deployment could start; waiting for approval by someone other than alice: prod is protected (waveline approve)")
+            #expect(voided.statusReason == "the approval by bob expired (older than 1 h) before the deployment could start; waiting for approval by someone other than alice: prod is protected")
             #expect(fixture.executor.started.count == 1, "the voided deployment ran nothing")
 
             // Approved again, it starts at once on the free node.

@@ -27,7 +27,7 @@ enum Fixture {
     /// A deployment with every optional column set.
     static func fullDeployment(_ id: Int64) -> DeploymentRecord {
         var record = deployment(id)
-        record.statusReason = "failure budget spent: 2 node(s) failed"
+        record.statusReason = "failure budget spent: 2 nodes failed"
         record.currentPhase = 1
         record.startedAt = 1_700_000_001.5
         record.finishedAt = 1_700_000_099.75

@@ -58,7 +58,7 @@ public struct AuditReport: Sendable, Hashable, Codable {
             guard let firstId, let lastId, let lastHash else { return "audit trail intact: no entries" }
             return "audit trail intact: \(count) entries, #\(firstId)–#\(lastId), last hash \(lastHash)"
         }
-        var lines = ["audit trail TAMPERED: \(problems.count + moreProblems) problem(s) in \(count) entries"]
+        var lines = ["audit trail TAMPERED: \(counted(problems.count + moreProblems, "problem")) in \(counted(count, "entry", plural: "entries"))"]
         lines += problems.map { "  #\($0.eventId) \($0.kind.rawValue): \($0.message)" }
         if moreProblems > 0 { lines.append("  … and \(moreProblems) more") }
         return lines.joined(separator: "\n")

@@ -25,7 +25,7 @@ public enum DeploymentAdmission {
     ) -> Result<Admission, Refusal> {
         if !protected.isEmpty {
             guard !(ticket ?? "").isBlank else {
-                return .failure(Refusal(.invalid, "a ticket is required: this deployment touches the protected environment(s) \(protected.joined(separator: ", ")) (--ticket)"))
+                return .failure(Refusal(.invalid, "a ticket is required: this deployment touches the protected \(protected.count == 1 ? "environment" : "environments") \(protected.joined(separator: ", ")) (--ticket)"))
             }
             return .success(Admission(status: .pendingApproval, statusReason: DeploymentApproval.awaitingApproval(requester: requester, protected: protected)))
         }

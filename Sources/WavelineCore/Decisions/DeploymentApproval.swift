@@ -42,9 +42,10 @@ public enum DeploymentApproval {
         return now - approvedAt > validity
     }
 
-    /// Why a deployment waits for approval.
+    /// Why a deployment waits for approval. No command in it: the page shows it beside its Approve button, and the
+    /// CLI adds its own hint (`waveline status`).
     public static func awaitingApproval(requester: String, protected: [String]) -> String {
-        "waiting for approval by someone other than \(requester): \(protected.joined(separator: ", ")) is protected (waveline approve)"
+        "waiting for approval by someone other than \(requester): \(protected.joined(separator: ", ")) \(protected.count == 1 ? "is" : "are") protected"
     }
 
     /// Why a deployment whose approval expired waits for approval again.

@@ -217,7 +217,7 @@ public enum DriverCommandRules {
             effect.rollbackRuns = runs
             effect.state.currentPhase = rollbackPhase
             effect.state.status = .rollingBack
-            let reason = "rolling back \(runs.count) node(s), asked by \(who)"
+            let reason = "rolling back \(counted(runs.count, "node")), asked by \(who)"
             effect.statusReason = .set(reason)
             effect.finishTime = .clear
             effect.message = reason

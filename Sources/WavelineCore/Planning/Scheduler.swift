@@ -83,13 +83,13 @@ public enum Scheduler {
     public static func overBudget(_ state: DeploymentState) -> String? {
         let failed = state.count(.failed)
         if failed > state.failureBudget {
-            return "failure budget spent: \(failed) node(s) failed, the deployment tolerates \(state.failureBudget)"
+            return "failure budget spent: \(counted(failed, "node")) failed, the deployment tolerates \(state.failureBudget)"
         }
         for (index, phase) in state.phases.enumerated() {
             guard let budget = phase.failureBudget else { continue }
             let failedInPhase = state.count(.failed, phase: index)
             if failedInPhase > budget {
-                return "failure budget of phase '\(phase.name)' spent: \(failedInPhase) node(s) failed, it tolerates \(budget)"
+                return "failure budget of phase '\(phase.name)' spent: \(counted(failedInPhase, "node")) failed, it tolerates \(budget)"
             }
         }
         return nil
@@ -104,9 +104,9 @@ public enum Scheduler {
         let failed = state.targets.filter { $0.kind == .deploy && $0.status == .failed }.map(\.node)
         if failed.isEmpty {
             let skipped = state.count(.skipped)
-            return .finish(.succeeded, reason: skipped == 0 ? "all nodes succeeded" : "succeeded; \(skipped) node(s) skipped")
+            return .finish(.succeeded, reason: skipped == 0 ? "all nodes succeeded" : "succeeded; \(counted(skipped, "node")) skipped")
         }
-        return .finish(.failed, reason: "\(failed.count) node(s) failed within the failure budget: \(failed.joined(separator: ", "))")
+        return .finish(.failed, reason: "\(counted(failed.count, "node")) failed within the failure budget: \(failed.joined(separator: ", "))")
     }
 }
 

@@ -17,21 +17,28 @@ struct DeploymentActions: Sendable {
         return action
     }
 
+    /// Who took an action, and the deployment's state it was taken in (approving a `pending_approval` deployment
+    /// approves the deployment; in any other state, a gate).
+    struct Performed: Sendable {
+        var actor: Identity
+        var statusBefore: DeploymentStatus
+    }
+
     /// The caller, when they may take `action` on deployment `id` as it stands (404, 403 otherwise): what
     /// `perform` checks first, for a page that asks before acting.
     @discardableResult
     func authorize(_ action: OperatorAction, on id: Int64, context: WavelineRequestContext) async throws -> Identity {
-        try await reads.access.authorize(action, on: id, context: context)
+        try await reads.access.authorize(action, on: id, context: context).actor
     }
 
-    /// Takes `action` on deployment `id` for the signed-in caller, from the request's origin; returns the caller.
+    /// Takes `action` on deployment `id` for the signed-in caller, from the request's origin.
     @discardableResult
     func perform(
         _ action: OperatorAction, on id: Int64, nodes: [String], reason: String?, request: Request, context: WavelineRequestContext
-    ) async throws -> Identity {
-        let actor = try await authorize(action, on: id, context: context)
+    ) async throws -> Performed {
+        let (actor, status) = try await reads.access.authorize(action, on: id, context: context)
         try await engine.perform(action, on: id, nodes: nodes, actor: actor.name, reason: reason, origin: request.origin(context: context))
-        return actor
+        return Performed(actor: actor, statusBefore: status)
     }
 
     /// The same for a caller known otherwise (a Slack account mapped to a user), from `origin`.

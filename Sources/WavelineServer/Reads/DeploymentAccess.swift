@@ -23,11 +23,11 @@ struct DeploymentAccess: Sendable {
         return record
     }
 
-    /// The caller, when they may take `action` on the deployment as it stands now (404, 403 otherwise). The
-    /// engine still checks the state and four-eyes.
-    func authorize(_ action: OperatorAction, on id: Int64, context: WavelineRequestContext) async throws -> Identity {
+    /// The caller, when they may take `action` on the deployment as it stands now (404, 403 otherwise), and that
+    /// state. The engine still checks the state and four-eyes.
+    func authorize(_ action: OperatorAction, on id: Int64, context: WavelineRequestContext) async throws -> (actor: Identity, status: DeploymentStatus) {
         let record = try await record(id)
-        return try context.authorize(action.permission(deploymentStatus: record.status), places: record.places)
+        return (try context.authorize(action.permission(deploymentStatus: record.status), places: record.places), record.status)
     }
 
     /// The same for a caller known otherwise than by the request (a Slack account mapped to a user).

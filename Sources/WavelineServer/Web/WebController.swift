@@ -113,9 +113,8 @@ struct WebController {
                 // Its forms come back to the page the action was asked from.
                 return WebResponse.html(page.render(viewer: Viewer(identity: identity, location: back)))
             }
-            try await actions.perform(action, on: id, nodes: nodes, reason: reason ?? "from the web page", request: request, context: context)
-            let what = nodes.isEmpty ? "" : " " + nodes.joined(separator: ", ")
-            return WebResponse.redirect(to: back, flash: "\(Self.pastTense(action))\(what) on deployment #\(id), as \(identity.name).")
+            let performed = try await actions.perform(action, on: id, nodes: nodes, reason: reason ?? "from the web page", request: request, context: context)
+            return WebResponse.redirect(to: back, flash: Self.done(action, nodes: nodes, on: id, before: performed.statusBefore, as: identity.name))
         } catch {
             return WebResponse.redirect(to: back, flash: message(error), isError: true)
         }
@@ -328,6 +327,14 @@ struct WebController {
             fields[name, default: []].append(parts.count > 1 ? decode(parts[1]) : "")
         }
         return fields
+    }
+
+    /// What an action did, said after it: "Approved the deployment #3, as vera." for a deployment waiting for its
+    /// approval, "Approved the gate on deployment #3, …" for a phase's gate.
+    static func done(_ action: OperatorAction, nodes: [String], on id: Int64, before status: DeploymentStatus, as actor: String) -> String {
+        let what = nodes.isEmpty ? "" : " " + nodes.joined(separator: ", ")
+        if action == .approve && status == .pendingApproval { return "Approved the deployment #\(id), as \(actor)." }
+        return "\(pastTense(action))\(what) on deployment #\(id), as \(actor)."
     }
 
     static func pastTense(_ action: OperatorAction) -> String {

@@ -139,7 +139,7 @@ public enum AuditVerifier {
             let before = previous.map { $0.id + 1 } ?? 1
             if event.id > before {
                 let range = before == event.id - 1 ? "#\(before)" : "#\(before)–#\(event.id - 1)"
-                report(.removed, event.id, "event(s) \(range) were removed: event #\(event.id) follows a missing entry")
+                report(.removed, event.id, "\(before == event.id - 1 ? "event" : "events") \(range) \(before == event.id - 1 ? "was" : "were") removed: event #\(event.id) follows a missing entry")
             } else if prevHash == AuditChain.genesis || previous == nil {
                 report(.inserted, event.id, "event #\(event.id) does not link to the entry before it: the chain was cut or an entry inserted here")
             } else {
@@ -151,9 +151,9 @@ public enum AuditVerifier {
             if (last?.id ?? 0) < head.lastId {
                 let from = (last?.id ?? 0) + 1
                 let range = from == head.lastId ? "#\(from)" : "#\(from)–#\(head.lastId)"
-                report(.removed, from, "event(s) \(range) were removed from the end: the trail's head records #\(head.lastId)")
+                report(.removed, from, "\(from == head.lastId ? "event" : "events") \(range) \(from == head.lastId ? "was" : "were") removed from the end: the trail's head records #\(head.lastId)")
             } else if let last, last.id > head.lastId, !problems.contains(where: { $0.eventId > head.lastId }) {
-                report(.inserted, head.lastId + 1, "event(s) after #\(head.lastId) were added outside Waveline: the trail's head records #\(head.lastId)")
+                report(.inserted, head.lastId + 1, "events after #\(head.lastId) were added outside Waveline: the trail's head records #\(head.lastId)")
             } else if let last, last.id == head.lastId, last.hash != head.lastHash, !(problems.last.map { $0.eventId == last.id } ?? false) {
                 report(.edited, last.id, "event #\(last.id) was replaced: its hash differs from the one the trail's head records")
             }

@@ -163,7 +163,7 @@ struct UsersCommand: AsyncParsableCommand {
             discussion: "It signs them out of every browser and ends their open live streams. Their API tokens keep working unless --revoke-tokens. With --password-stdin, changing your own reads two lines: the current password, then the new one."
         )
         @Argument(help: "The user name.") var name: String
-        @Flag(name: .long, help: "Read the password(s) from standard input.") var passwordStdin = false
+        @Flag(name: .long, help: "Read the password from standard input (for your own: the current one, then the new one).") var passwordStdin = false
         @Flag(name: .long, help: "Revoke the user's API tokens too.") var revokeTokens = false
         @OptionGroup var client: ClientOptions
 

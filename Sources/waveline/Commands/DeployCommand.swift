@@ -59,7 +59,7 @@ struct DeployCommand: AsyncParsableCommand {
         }
         if !json {
             let phases = detail.phases.map { "\($0.name) (\($0.counts.total))" }.joined(separator: " → ")
-            print("Deployment #\(detail.deployment.id) \(detail.deployment.status.rawValue): \(detail.deployment.operation) on \(detail.deployment.targetCount) node(s), \(phases)")
+            print("Deployment #\(detail.deployment.id) \(detail.deployment.status.rawValue): \(detail.deployment.operation) on \(counted(detail.deployment.targetCount, "node")), \(phases)")
             if let reason = detail.deployment.statusReason { print(TerminalText.neutralized("  \(reason)")) }
         }
         if wait {

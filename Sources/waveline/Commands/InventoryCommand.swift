@@ -25,10 +25,10 @@ struct InventoryCommand: AsyncParsableCommand {
                 try printJSON(ValidationReport(valid: diagnostics.isEmpty, errors: diagnostics))
             } else if diagnostics.isEmpty {
                 let inventory = try InventoryLoader.load(paths: paths)
-                print("valid: \(inventory.environments.count) environment(s), \(inventory.products.count) product(s), \(inventory.clusters.count) cluster(s), \(inventory.nodes.count) node(s)")
+                print("valid: \(counted(inventory.environments.count, "environment")), \(counted(inventory.products.count, "product")), \(counted(inventory.clusters.count, "cluster")), \(counted(inventory.nodes.count, "node"))")
             } else {
                 for diagnostic in diagnostics { print(diagnostic.description) }
-                print("\(diagnostics.count) error(s)")
+                print(counted(diagnostics.count, "error"))
             }
             if !diagnostics.isEmpty { throw ExitCode(1) }
         }
@@ -75,10 +75,10 @@ struct CatalogCommand: AsyncParsableCommand {
             if json {
                 try printJSON(ValidationReport(valid: diagnostics.isEmpty, errors: diagnostics))
             } else if diagnostics.isEmpty {
-                print("valid: \(operationCount) operation(s)" + (strategies == nil ? "" : ", \(strategyCount) strategy file(s)"))
+                print("valid: \(counted(operationCount, "operation"))" + (strategies == nil ? "" : ", \(counted(strategyCount, "strategy file"))"))
             } else {
                 for diagnostic in diagnostics { print(TerminalText.neutralized(diagnostic.description)) }
-                print("\(diagnostics.count) error(s)")
+                print(counted(diagnostics.count, "error"))
             }
             if !diagnostics.isEmpty { throw ExitCode(1) }
         }

@@ -69,7 +69,8 @@ struct StatusCommand: AsyncParsableCommand {
             }
             if done {
                 if waitingForPerson && !status.isFinal && !json {
-                    print(TerminalText.neutralized("Waiting for a person: \(detail.deployment.statusReason ?? "approve the gate with `waveline approve \(id)`")"))
+                    let hint = status == .pendingApproval ? "approve it with `waveline approve \(id)`" : "approve the gate with `waveline approve \(id)`"
+                    print(TerminalText.neutralized("Waiting for a person: " + (detail.deployment.statusReason.map { "\($0); \(hint)" } ?? hint)))
                 }
                 return detail
             }

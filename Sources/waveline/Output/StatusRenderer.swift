@@ -41,7 +41,7 @@ enum StatusRenderer {
         out.append("Deployment #\(deployment.id)  \(deployment.operation)  \(deployment.status.rawValue.uppercased())  (strategy \(deployment.strategy))")
         if let reason = deployment.statusReason { out.append("  \(reason)") }
         out.append("  requested by \(deployment.requestedBy) · reason: \(deployment.reason)" + (deployment.ticket.map { " · ticket \($0)" } ?? ""))
-        var facts = "  selection \(deployment.selection) · \(deployment.targetCount) node(s) · failure budget \(deployment.failureBudget)"
+        var facts = "  selection \(deployment.selection) · \(counted(deployment.targetCount, "node")) · failure budget \(deployment.failureBudget)"
         if !deployment.parameters.isEmpty {
             facts += " · " + deployment.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         }
@@ -62,7 +62,7 @@ enum StatusRenderer {
                 }
             }
             rows.append([
-                phase.name, phase.status.rawValue, "\(phase.counts.succeeded)", "\(phase.counts.running)",
+                phase.name, phase.status.word(in: deployment.status), "\(phase.counts.succeeded)", "\(phase.counts.running)",
                 "\(phase.counts.failed)", "\(phase.counts.skipped)", "\(phase.counts.pending + phase.counts.interrupted)",
                 "\(phase.batches.count)", gate,
             ])

@@ -37,7 +37,7 @@ import WavelineTesting
         #expect(queued.status == .queued && !queued.claimsNodes)
         #expect(queued.statusReason == "approved by bob; queued behind deployment #5, which holds n3")
         #expect(DeploymentApproval.voided(approver: "bob", validity: 7200, requester: "alice", protected: ["prod"])
-                == "the approval by bob expired (older than 2 h) before the deployment could start; waiting for approval by someone other than alice: prod is protected (waveline approve)")
+                == "the approval by bob expired (older than 2 h) before the deployment could start; waiting for approval by someone other than alice: prod is protected")
         #expect(DeploymentApproval.duration(90) == "90 s")
         #expect(DeploymentApproval.duration(120) == "2 min")
         #expect(DeploymentApproval.duration(5400) == "90 min")
@@ -55,7 +55,7 @@ import WavelineTesting
                             #expect(ticket == "CHG-1" && admission.status == .pendingApproval && !admission.claimsNodes, "busy nodes do not matter before approval")
                         case (false, .failure(let refusal)):
                             #expect(ticket != "CHG-1" && refusal.kind == .invalid)
-                            #expect(refusal.message == "a ticket is required: this deployment touches the protected environment(s) prod (--ticket)")
+                            #expect(refusal.message == "a ticket is required: this deployment touches the protected environment prod (--ticket)")
                         case (true, .success(let admission)):
                             #expect(admission.status == (busy.isEmpty ? .running : .queued))
                             #expect(busy.isEmpty || queue)

@@ -233,7 +233,7 @@ import WavelineCore
         #expect(effect.state.phases.last?.parallelism == 2)
         #expect(effect.state.targets[3].status == .cancelled)
         #expect(effect.state.targets[2].status == .failed, "a failed node is left as it is")
-        #expect(effect.statusReason == .set("rolling back 2 node(s), asked by bob"))
+        #expect(effect.statusReason == .set("rolling back 2 nodes, asked by bob"))
         #expect(effect.finishTime == .clear)
     }
 }

@@ -121,7 +121,7 @@ enum SnapshotInstallation {
             LogLineRecord(id: 1, deploymentId: id, targetIndex: 0, seq: 1, time: time + 2, stream: .stdout, step: "mark", text: "marked n1"),
             LogLineRecord(id: 2, deploymentId: id, targetIndex: 1, seq: 1, time: time + 2.5, stream: .stdout, step: "mark", text: "marked n2"),
         ]))
-        changes.append(event(id, time, "deployment.created", "quick on 2 node(s) with all-at-once"))
+        changes.append(event(id, time, "deployment.created", "quick on 2 nodes with all-at-once"))
         changes.append(event(id, time + 1, "deployment.started", "started", by: "waveline"))
         changes.append(event(id, time + 13.5, "deployment.succeeded", "every node succeeded", by: "waveline"))
         return changes
@@ -130,7 +130,7 @@ enum SnapshotInstallation {
     /// #2: n3 failed in its step (exit 3, with stderr lines), n4 succeeded; the budget of 0 is spent.
     static func failed(id: Int64, at time: Double) -> [StoreChange] {
         var record = deployment(id, nodes: [3, 4], status: .failed, at: time, by: "dora")
-        record.statusReason = "failure budget spent: 1 node(s) failed"
+        record.statusReason = "failure budget spent: 1 node failed"
         record.startedAt = time + 1
         record.finishedAt = time + 95
         record.updatedAt = time + 95
@@ -151,9 +151,9 @@ enum SnapshotInstallation {
             LogLineRecord(id: 5, deploymentId: id, targetIndex: 0, seq: 2, time: time + 90, stream: .stderr, step: "mark", text: "disk full: /var/lib/app"),
             LogLineRecord(id: 6, deploymentId: id, targetIndex: 0, seq: 3, time: time + 93.75, stream: .system, step: "mark", text: "■ step 'mark' failed: exited 3"),
         ]))
-        changes.append(event(id, time, "deployment.created", "quick on 2 node(s) with all-at-once", by: "dora"))
+        changes.append(event(id, time, "deployment.created", "quick on 2 nodes with all-at-once", by: "dora"))
         changes.append(event(id, time + 1, "deployment.started", "started", by: "waveline"))
-        changes.append(event(id, time + 95, "deployment.failed", "failure budget spent: 1 node(s) failed", by: "waveline"))
+        changes.append(event(id, time + 95, "deployment.failed", "failure budget spent: 1 node failed", by: "waveline"))
         return changes
     }
 
@@ -161,11 +161,11 @@ enum SnapshotInstallation {
     static func pendingApproval(id: Int64, at time: Double) -> [StoreChange] {
         var record = deployment(id, nodes: [1], status: .pendingApproval, at: time, by: "dora")
         record.protectedEnvironments = "prod"
-        record.statusReason = "waiting for approval by someone other than dora: prod is protected (waveline approve)"
+        record.statusReason = "waiting for approval by someone other than dora: prod is protected"
         return [
             .saveDeployment(record), .savePhase(phase(id, nodes: 1, status: .pending, at: nil, finished: nil)),
             .saveTarget(target(id, 0, node: 1, status: .pending, from: nil, to: nil)),
-            event(id, time, "deployment.created", "quick on 1 node(s) with all-at-once; needs approval", by: "dora"),
+            event(id, time, "deployment.created", "quick on 1 node with all-at-once; needs approval", by: "dora"),
         ]
     }
 }

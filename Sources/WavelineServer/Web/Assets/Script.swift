@@ -194,11 +194,13 @@ extension Assets {
     }
     // Appends lines at once: one layout and one scroll per event, not per line.
     function append(lines) {
-      var atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 8;
+      // The wrapper (role=log) scrolls, not the list inside it.
+      var box = document.getElementById('log-box') || log;
+      var atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
       var fragment = document.createDocumentFragment();
       for (var i = 0; i < lines.length; i++) { var li = item(lines[i]); if (li) fragment.appendChild(li); }
       log.appendChild(fragment);
-      if (atBottom) log.scrollTop = log.scrollHeight;
+      if (atBottom) box.scrollTop = box.scrollHeight;
     }
     var url = log.getAttribute('data-stream');
     var source = new EventSource(url);

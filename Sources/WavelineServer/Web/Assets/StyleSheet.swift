@@ -1,7 +1,9 @@
 import Foundation
 extension Assets {
     /// Light, one file. Every state color pairs with a symbol and a word in the markup; text colors reach a
-    /// contrast of at least 4.5:1 on their backgrounds.
+    /// contrast of at least 4.5:1 on their backgrounds, focus rings 3:1 (a light ring on the dark header). Down to
+    /// a phone's 390 px nothing is wider than the screen: rows stack, tables scroll in their own box
+    /// (`.scroll-box`), a log line puts its time and tag above a message that takes the whole width.
     static let styleSheet = #"""
 :root {
   --fg: #1f2328; --muted: #57606a; --bg: #ffffff; --panel: #f6f8fa; --line: #d0d7de; --link: #0550ae;
@@ -19,6 +21,8 @@ a { color: var(--link); }
 .muted { color: var(--muted); font-weight: normal; }
 .top { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; padding: .5rem 1.25rem; background: #24292f; color: #fff; }
 .top a { color: #fff; }
+.top :focus-visible { outline-color: #79c0ff; }
+.top .muted { color: #d0d7de; }
 .brand { font-weight: 700; font-size: 1.1rem; text-decoration: none; }
 .top nav ul { list-style: none; display: flex; gap: 1rem; margin: 0; padding: 0; }
 .top nav a[aria-current="page"] { text-decoration: underline; text-underline-offset: 4px; font-weight: 600; }
@@ -61,7 +65,7 @@ input, select { font: inherit; border: 1px solid #8c959f; border-radius: 6px; pa
 .facts { display: flex; flex-wrap: wrap; gap: .25rem 1.5rem; margin: .25rem 0; }
 .facts div { display: flex; gap: .4rem; }
 .facts dt { color: var(--muted); }
-.facts dd { margin: 0; font-weight: 500; }
+.facts dd { margin: 0; font-weight: 500; min-width: 0; overflow-wrap: anywhere; }
 .badge { display: inline-block; font-size: .8rem; font-weight: 600; padding: .05rem .5rem; border-radius: 999px; vertical-align: middle; border: 1px solid transparent; white-space: nowrap; }
 .state-succeeded .node-state, .badge.state-succeeded { color: var(--ok); background: var(--ok-bg); }
 .badge.state-running, .badge.state-rolling_back, .badge.state-queued { color: var(--run); background: var(--run-bg); }
@@ -69,7 +73,7 @@ input, select { font: inherit; border: 1px solid #8c959f; border-radius: 6px; pa
 .badge.state-paused, .badge.state-pending { color: var(--wait); background: var(--wait-bg); }
 .badge.state-cancelled, .badge.state-skipped, .badge.state-rolled_back { color: var(--off); background: var(--off-bg); }
 .badge.state-pending { color: var(--off); background: var(--off-bg); }
-.progress { display: grid; grid-template-columns: 9rem minmax(8rem, 1fr) 17rem; gap: .75rem; align-items: center; margin: .2rem 0; font-size: .9rem; }
+.progress { display: grid; grid-template-columns: 9rem minmax(8rem, 1fr) minmax(0, 17rem); gap: .75rem; align-items: center; margin: .2rem 0; font-size: .9rem; }
 .progress-label { font-weight: 600; }
 .bar { display: flex; height: .8rem; border-radius: 4px; overflow: hidden; background: var(--off-bg); border: 1px solid var(--line); }
 .seg { display: block; height: 100%; }
@@ -81,7 +85,7 @@ input, select { font: inherit; border: 1px solid #8c959f; border-radius: 6px; pa
 .failures ul { list-style: none; padding: 0; margin: .25rem 0; }
 .failure { border: 1px solid #ffcecb; background: #fffafa; border-radius: 6px; padding: .35rem .6rem; margin: .3rem 0; }
 .failure p { margin: 0; }
-.last-lines { list-style: none; margin: .3rem 0 0; padding: .3rem .5rem; background: #24292f; color: #f0f3f6; border-radius: 4px; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .82rem; overflow-x: auto; }
+.last-lines { list-style: none; margin: .3rem 0 0; padding: .3rem .5rem; background: #24292f; color: #f0f3f6; border-radius: 4px; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .82rem; overflow-wrap: anywhere; }
 .last-lines .tag { color: #9ea7b3; }
 .last-lines .stream-stderr .text { color: #ffb4ae; }
 .gate-note { color: var(--wait); font-weight: 600; margin: .25rem 0; }
@@ -97,7 +101,8 @@ form.action { margin: 0; }
 .phase::before { content: ""; position: absolute; left: -9px; top: .55rem; width: 12px; height: 12px; border-radius: 50%; background: var(--line); border: 2px solid #fff; }
 .phase-running::before { background: #0969da; }
 .phase-completed::before { background: #2da44e; }
-.phase-gate::before { background: #bf8700; }
+.phase-gate::before, .phase-paused::before { background: #bf8700; }
+.phase-halted::before, .phase-stopped::before { background: #cf222e; }
 .phase-status { font-size: .8rem; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .03em; margin-left: .4rem; }
 .phase p { margin: 0 0 .25rem; font-size: .88rem; }
 .batches { list-style: none; padding: 0; margin: .25rem 0 0; display: grid; gap: .25rem; }
@@ -134,7 +139,9 @@ thead th { border-bottom: 2px solid var(--line); font-size: .82rem; color: var(-
 .step-failed td, .step-timed_out td { color: var(--bad); }
 .failure-point { border: 1px solid #ffcecb; background: var(--bad-bg); color: var(--bad); padding: .5rem .75rem; border-radius: 6px; }
 .legend { font-size: .85rem; }
-.log { list-style: none; margin: .5rem 0; padding: .5rem 0; background: #1f2328; color: #e6edf3; border-radius: 8px; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .82rem; max-height: 70vh; overflow: auto; }
+.log-box { margin: .5rem 0; background: #1f2328; border-radius: 8px; max-height: 70vh; overflow: auto; }
+.log-box:focus-visible { outline-offset: 0; }
+.log { list-style: none; margin: 0; padding: .5rem 0; color: #e6edf3; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .82rem; }
 .log .line { display: grid; grid-template-columns: 8.2em 5.2em 2.5em 1fr; gap: .6em; padding: 0 .75rem; white-space: pre-wrap; word-break: break-word; }
 .log .line:hover { background: #2d333b; }
 .log .t, .log .offset { white-space: nowrap; color: #9ea7b3; font-variant-numeric: tabular-nums; }
@@ -146,6 +153,8 @@ thead th { border-bottom: 2px solid var(--line); font-size: .82rem; color: var(-
 .log .boundary-end { color: #ffa198; }
 .log .line[hidden] { display: none; }
 .log mark { background: #bf8700; color: #fff; }
+.scroll-box { max-width: 100%; overflow-x: auto; }
+.scroll-box > table { min-width: 36rem; }
 .inventory-cluster { margin-bottom: 1.5rem; }
 table.nodes { table-layout: fixed; }
 table.nodes th:nth-child(1) { width: 16%; } table.nodes th:nth-child(2) { width: 9%; } table.nodes th:nth-child(3) { width: 9%; }
@@ -153,6 +162,21 @@ table.nodes th:nth-child(4) { width: 13%; } table.nodes th:nth-child(6) { width:
 .toc ul { list-style: none; display: flex; flex-wrap: wrap; gap: .35rem 1rem; padding: 0; }
 .drift { color: var(--wait); background: var(--wait-bg); padding: .3rem .6rem; border-radius: 6px; }
 .empty { color: var(--muted); font-style: italic; }
+.deployments > li, .zones > *, .facts > div { min-width: 0; }
+/* Phones: progress rows stack (label and counts above the bar), log lines put time, offset and tag on a line of
+   their own above the message, the header and the page keep narrower margins. */
+@media (max-width: 40rem) {
+  main { padding: .75rem .75rem 2rem; }
+  .top { padding: .5rem .75rem; gap: .5rem 1rem; }
+  .signed-in { margin: 0; }
+  .progress { grid-template-columns: minmax(0, 1fr) auto; gap: .15rem .75rem; }
+  .progress .bar { grid-column: 1 / -1; grid-row: 2; }
+  .progress-text { text-align: right; }
+  .log .line { grid-template-columns: auto auto 1fr; column-gap: .6em; padding: .1rem .6rem; }
+  .log .line .text { grid-column: 1 / -1; }
+  .batch { flex-direction: column; gap: .1rem; }
+  form.sign-in input { min-width: 0; width: 100%; box-sizing: border-box; }
+}
 @media (prefers-reduced-motion: no-preference) { .seg { transition: width .3s ease; } }
 """#
 }

@@ -58,8 +58,9 @@ enum Components {
         return "exit code <strong>\(code)</strong>; \(reason)"
     }
 
-    /// The failure point of a node: where it stopped, why, and the last lines (all of `lines`).
-    static func failure(_ failure: FailureView, deployment: Int64, lines: Int) -> HTML {
+    /// The failure point of a node: where it stopped, why, the last lines (all of `lines`), and `actions` (its
+    /// buttons), all inside its list item.
+    static func failure(_ failure: FailureView, deployment: Int64, lines: Int, actions: HTML = .empty) -> HTML {
         let exit = cause(exitCode: failure.exitCode, reason: failure.reason)
         let shown = Array(failure.lastLines.filter { $0.stream != "system" }.suffix(lines))
         let lastLines: [HTML] = shown.map { line in
@@ -70,8 +71,15 @@ enum Components {
             <p><a href="/deployments/\(deployment)/nodes/\(urlComponent(failure.node))"><strong>\(failure.node)</strong></a>
             failed at \(Formatting.stage(failure.stage)) <strong>\(failure.step)</strong>: \(exit)</p>
             \(lastLines.isEmpty ? HTML.empty : "<ol class=\"last-lines\" aria-label=\"Last log lines of \(failure.node)\">\(lastLines)</ol>")
+            \(actions)
             </li>
             """
+    }
+
+    /// Content wider than a phone's screen (a table) in a box that scrolls sideways on its own, so the page does
+    /// not. Keyboard users reach it with Tab and scroll it with the arrow keys; `label` names it for screen readers.
+    static func scrollBox(label: String, _ content: HTML) -> HTML {
+        "<div class=\"scroll-box\" tabindex=\"0\" role=\"region\" aria-label=\"\(label)\">\(content)</div>"
     }
 
     static func streamTag(_ stream: String) -> String {

@@ -2,7 +2,10 @@ import Foundation
 import WavelineCore
 
 /// How states, times and durations read on the pages. A state is always shown as text plus a symbol, with
-/// color only as a third cue (`state-<name>` classes in the style sheet), so it reads without color too.
+/// color only as a third cue (`state-<name>` classes in the style sheet), so it reads without color too. The
+/// symbols are ones common text fonts have (DejaVu Sans, Segoe UI Symbol, Apple Symbols: arrows, math and
+/// geometric shapes), never emoji, which show as empty boxes where no emoji font is installed; they are
+/// decoration (`aria-hidden`), the word beside them says the state.
 enum Formatting {
     static func symbol(_ status: TargetStatus) -> String {
         switch status {
@@ -18,10 +21,10 @@ enum Formatting {
 
     static func symbol(_ status: DeploymentStatus) -> String {
         switch status {
-        case .pendingApproval: return "✋"
+        case .pendingApproval: return "◇"
         case .queued: return "…"
         case .running, .rollingBack: return "◐"
-        case .paused: return "⏸"
+        case .paused: return "‖"
         case .halted: return "⚠"
         case .succeeded: return "✓"
         case .failed: return "✗"
@@ -29,6 +32,9 @@ enum Formatting {
         case .rolledBack: return "↶"
         }
     }
+
+    /// The symbol of something waiting for a person's approval (a deployment, a gate).
+    static let awaitingApproval = "◇"
 
     static func label(_ status: DeploymentStatus) -> String { status.rawValue.replacingOccurrences(of: "_", with: " ") }
 

@@ -74,11 +74,13 @@ struct AuditPage {
             <label for="filter-deployment">Deployment</label> <input id="filter-deployment" name="deployment" type="text" value="\(filters.deployment ?? "")" size="6">
             <button type="submit" class="button secondary">Filter</button>
             </form>
+            \(Components.scrollBox(label: "Audit entries", """
             <table class="audit">
             <caption class="sr-only">Audit entries, newest first</caption>
             <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th><th scope="col">Deployment</th><th scope="col">Message</th><th scope="col">Why</th><th scope="col">From</th></tr></thead>
             <tbody>\(rows)</tbody>
             </table>
+            """))
             \(events.isEmpty ? "<p>No entries match.</p>" : HTML.empty)
             \(older)
             """)

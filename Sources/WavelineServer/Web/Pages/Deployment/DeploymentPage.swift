@@ -84,6 +84,7 @@ struct DeploymentPage {
     func approvalSection(viewer: Viewer) -> HTML {
         let deployment = detail.deployment
         guard deployment.status == .pendingApproval else { return .empty }
+        let protected = deployment.protectedEnvironments ?? []
         let button: HTML
         if deployment.requestedBy == viewer.name {
             button = "<p class=\"hint\">Someone other than you, with the approver role here, must approve it.</p>"
@@ -94,8 +95,8 @@ struct DeploymentPage {
         }
         return """
             <section class="gate gate-waiting" aria-labelledby="approval-heading" data-key="approval">
-            <h2 id="approval-heading"><span aria-hidden="true">✋</span> Waiting for approval</h2>
-            <p>It touches the protected environment(s) \((deployment.protectedEnvironments ?? []).joined(separator: ", ")) and starts once a second person approves it. Requested by <strong>\(deployment.requestedBy)</strong>\(deployment.ticket.map { ", ticket \($0)" } ?? "").</p>
+            <h2 id="approval-heading"><span aria-hidden="true">\(Formatting.awaitingApproval)</span> Waiting for approval</h2>
+            <p>It touches the protected \(protected.count == 1 ? "environment" : "environments") \(protected.joined(separator: ", ")) and starts once a second person approves it. Requested by <strong>\(deployment.requestedBy)</strong>\(deployment.ticket.map { ", ticket \($0)" } ?? "").</p>
             \(button)
             </section>
             """
@@ -111,7 +112,7 @@ struct DeploymentPage {
         let next = detail.phases.first { $0.index == phase.index + 1 }
         return """
             <section class="gate gate-waiting" aria-labelledby="gate-heading" data-key="gate">
-            <h2 id="gate-heading"><span aria-hidden="true">⏵</span> Waiting for approval</h2>
+            <h2 id="gate-heading"><span aria-hidden="true">\(Formatting.awaitingApproval)</span> Waiting for approval</h2>
             <p>Phase <strong>\(phase.name)</strong> is done (\(phase.counts.succeeded) succeeded, \(phase.counts.failed) failed).
             Approve to start \(next.map { phase -> HTML in "phase <strong>\(phase.name)</strong> (\(phase.batches.joined().count) nodes)" } ?? "the next phase").</p>
             \(may(.approve, viewer) ? Forms.action("approve", deployment: id, label: "Approve next phase", viewer: viewer, style: "primary", id: "approve") : "<p class=\"hint\">Approving needs the approver role here.</p>")
@@ -164,7 +165,7 @@ struct DeploymentPage {
                 <div class="action-row">\(Forms.action("retry", deployment: id, nodes: [failure.node], label: "Retry \(failure.node)", viewer: viewer))\
                 \(Forms.action("skip", deployment: id, nodes: [failure.node], label: "Skip \(failure.node)", viewer: viewer))</div>
                 """ : .empty
-            return "\(Components.failure(failure, deployment: id, lines: 8))\(buttons)"
+            return Components.failure(failure, deployment: id, lines: 8, actions: buttons)
         }
         return """
             <section class="failures" aria-labelledby="failures-heading" data-key="failures">
@@ -191,10 +192,11 @@ struct DeploymentPage {
             } else {
                 timing = "not started"
             }
+            let state = phase.status.word(in: detail.deployment.status)
             let gate: HTML = phase.approvedBy.map { "gate \(phase.gate), approved by \($0)" } ?? "gate \(phase.gate)"
             return """
-                <li class="phase phase-\(phase.status.rawValue)\(phase.index == detail.deployment.currentPhase ? " phase-current" : "")" data-key="phase-\(phase.index)">
-                <h3>\(phase.name)\(phase.kind == .rollback ? " (rollback)" : "") <span class="phase-status">\(phase.status.rawValue)</span></h3>
+                <li class="phase phase-\(state.replacingOccurrences(of: " ", with: "-"))\(phase.index == detail.deployment.currentPhase ? " phase-current" : "")" data-key="phase-\(phase.index)">
+                <h3>\(phase.name)\(phase.kind == .rollback ? " (rollback)" : "") <span class="phase-status">\(state)</span></h3>
                 <p class="muted">\(timing) · parallelism \(phase.parallelism) · \(gate)</p>
                 \(Components.progress(phase.counts, label: "nodes", key: "progress-\(phase.index)"))
                 <ol class="batches">\(batches)</ol>

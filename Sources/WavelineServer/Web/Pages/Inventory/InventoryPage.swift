@@ -51,10 +51,12 @@ struct InventoryPage {
             <section class="inventory-cluster" id="cluster-\(urlComponent(cluster.name))" aria-labelledby="cluster-heading-\(urlComponent(cluster.name))">
             <h2 id="cluster-heading-\(urlComponent(cluster.name))">\(cluster.name) <span class="muted">\(cluster.product) · \(cluster.environment) · zones \(cluster.zones.joined(separator: ", "))</span></h2>
             \(notes.isEmpty ? HTML.empty : "<p class=\"drift\" role=\"note\"><span aria-hidden=\"true\">⚠</span> Drift: \(notes.joined(separator: "; ")).</p>")
+            \(Components.scrollBox(label: "Nodes of \(cluster.name)", """
             <table class="nodes">
             <thead><tr><th scope="col">Node</th><th scope="col">Zone</th><th scope="col">Version</th><th scope="col">Config digest</th><th scope="col">Last deployment</th><th scope="col">Now</th></tr></thead>
             <tbody>\(rows)</tbody>
             </table>
+            """))
             </section>
             """
     }
@@ -111,10 +113,12 @@ struct InventoryNodePage {
                 """
         }
         let history: HTML = runs.isEmpty ? "<p class=\"empty\">Waveline has not run anything on this node yet.</p>" : """
+            \(Components.scrollBox(label: "Runs on \(node.name)", """
             <table class="history">
             <thead><tr><th scope="col">Deployment</th><th scope="col">Operation</th><th scope="col">Version</th><th scope="col">Outcome</th><th scope="col">Log</th><th scope="col">Started</th><th scope="col">Took</th><th scope="col">Requested by</th><th scope="col">Failure point</th></tr></thead>
             <tbody>\(rows)</tbody>
             </table>
+            """))
             \(next.map { "<p><a href=\"/inventory/nodes/\(urlComponent(node.name))?before=\(urlComponent($0))\">Older runs</a></p>" as HTML })
             """
         return Layout.page(title: node.name, viewer: viewer, current: "/inventory", body: """

@@ -68,9 +68,11 @@ struct NodeLogPage {
             </form>
             <p class="legend muted"><span class="tag tag-out">out</span> stdout · <span class="tag tag-err">err</span> stderr · <span class="tag tag-sys">sys</span> Waveline (▶ step started, ■ step ended). Times are UTC; +s since the first line.</p>
             \(truncated ? "<p class=\"muted\">Showing the first \(Self.lineLimit) lines; the rest follow below as they load.</p>" : HTML.empty)
-            <ol id="log" class="log" role="log" aria-label="Log of \(node)" data-start="\(String(first))"\(follow ? HTML(unsafeMarkup: " data-stream=\"\(HTML.escape(streamURL))\"") : .empty)>
+            <div id="log-box" class="log-box" role="log" tabindex="0" aria-label="Log of \(node)">
+            <ol id="log" class="log" data-start="\(String(first))"\(follow ? HTML(unsafeMarkup: " data-stream=\"\(HTML.escape(streamURL))\"") : .empty)>
             \(lineItems)
             </ol>
+            </div>
             <p id="log-status" class="muted" aria-live="polite">\(follow ? "Following: new lines appear as they are written (reload without the script)." : "The deployment is \(Formatting.label(deployment.status)); the log is complete.")</p>
             </section>
             """)
@@ -102,10 +104,12 @@ struct NodeLogPage {
         return """
             <section aria-labelledby="steps-heading">
             <h2 id="steps-heading">Steps</h2>
+            \(Components.scrollBox(label: "Steps of \(node)", """
             <table class="steps">
             <thead><tr><th scope="col">Stage</th><th scope="col">Step</th><th scope="col">Try</th><th scope="col">Status</th><th scope="col">Exit</th><th scope="col">Started</th><th scope="col">Took</th><th scope="col">Reason</th></tr></thead>
             <tbody>\(rows)</tbody>
             </table>
+            """))
             </section>
             """
     }

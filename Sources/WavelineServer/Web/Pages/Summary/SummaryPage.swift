@@ -142,7 +142,7 @@ struct SummaryPage {
             <ul>\(failures)</ul>\(moreFailures > 0 ? "<p><a href=\"/deployments/\(deployment.id)\">and \(moreFailures) more</a></p>" : HTML.empty)</div>
             """
         let waiting = detail.phases.first { $0.status == .gate && $0.gate == "manual" && $0.approvedBy == nil }
-        let gateNote: HTML = waiting.map { "<p class=\"gate-note\"><span aria-hidden=\"true\">⏵</span> Waiting for approval after phase <strong>\($0.name)</strong></p>" } ?? .empty
+        let gateNote: HTML = waiting.map { "<p class=\"gate-note\"><span aria-hidden=\"true\">\(Formatting.awaitingApproval)</span> Waiting for approval after phase <strong>\($0.name)</strong></p>" } ?? .empty
         return """
             <li class="deployment-card state-\(deployment.status.rawValue)" id="deployment-\(deployment.id)" data-status="\(deployment.status.rawValue)">
             <h3><a href="/deployments/\(deployment.id)">#\(deployment.id) \(deployment.operation)</a> \(Formatting.badge(deployment.status))</h3>
