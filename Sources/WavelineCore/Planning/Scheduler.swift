@@ -106,7 +106,8 @@ public enum Scheduler {
             let skipped = state.count(.skipped)
             return .finish(.succeeded, reason: skipped == 0 ? "all nodes succeeded" : "succeeded; \(skipped) node(s) skipped")
         }
-        return .finish(.failed, reason: "\(failed.count) node(s) failed within the failure budget: \(failed.joined(separator: ", "))")
+        let one = failed.count == 1
+        return .finish(.finishedWithFailures, reason: "\(failed.count) \(one ? "node" : "nodes") failed within the failure budget: \(failed.joined(separator: ", ")); retry \(one ? "it" : "them") or roll back")
     }
 }
 
