@@ -27,9 +27,11 @@ extension Engine {
             id: id, status: deployment.status, requestedBy: deployment.requestedBy, operationName: deployment.operation,
             hasRollbackSteps: (try? deployment.decodedOperation()).map { !$0.rollback.isEmpty } ?? false,
             wasRolledBack: phases.contains { $0.kind == .rollback },
-            anyNodeCompleted: targets.contains { $0.kind == .deploy && $0.status == .succeeded }
+            anyNodeCompleted: targets.contains { $0.kind == .deploy && $0.status == .succeeded },
+            // In target order, so a node's latest run (a rollback run comes after its deploy run) wins.
+            nodeStatuses: targets.sorted { $0.targetIndex < $1.targetIndex }.reduce(into: [:]) { $0[$1.node] = $1.status }
         )
-        switch ParkedCommandRules.decide(command.action, by: command.actor, on: parked) {
+        switch ParkedCommandRules.decide(command.action, nodes: command.nodes, by: command.actor, on: parked) {
         case .failure(let refusal):
             throw EngineError(refusal)
         case .success(.approveDeployment):
@@ -38,9 +40,11 @@ extension Engine {
         case .success(.abortWaiting(let reason)):
             try await abortWaiting(deployment, targets: targets, reason: reason, by: command)
             return .done
-        case .success(.reopenForRollback):
+        case .success(.reopenForRollback), .success(.reopenForRetry):
+            // Its driver takes it up again, paused, and the command goes to it (`perform`), which decides and
+            // stores the change: a rollback phase, or the failed nodes pending again and the finish time cleared.
             await untilEndingHoldersLetGo(of: targets.map(\.node))
-            if let refusal = ParkedCommandRules.rollbackBlocked(deployment: id, firstBusy: claims.busy(among: targets.map(\.node)).first) {
+            if let refusal = ParkedCommandRules.reopeningBlocked(command.action, deployment: id, firstBusy: claims.busy(among: targets.map(\.node)).first) {
                 throw EngineError(refusal)
             }
             var reopened = deployment

@@ -20,7 +20,7 @@ extension WavelineServer {
         do {
             try await ServiceGroup(configuration: configuration).run()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
-            throw StartupError("cannot listen on \(listenAddress): the port is in use by another program; stop it, or choose another --port")
+            throw StartupError(ListenAddressCheck.portInUse(listenAddress))
         } catch let error as IOError where error.errnoCode == EADDRNOTAVAIL {
             throw StartupError("cannot listen on \(listenAddress): the address is not one of this machine's; choose another --host")
         } catch let error as IOError where error.errnoCode == EACCES {

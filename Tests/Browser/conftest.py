@@ -180,7 +180,7 @@ class Server:
         deadline = time.time() + timeout
         while time.time() < deadline:
             status = self.status(deployment)
-            if status in ("succeeded", "failed", "cancelled", "rolled_back"):
+            if status in ("succeeded", "finished_with_failures", "failed", "cancelled", "rolled_back"):
                 return status
             time.sleep(0.1)
         raise AssertionError(f"deployment #{deployment} did not finish")

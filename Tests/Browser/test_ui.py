@@ -99,7 +99,7 @@ def test_summary_and_grid_change_live_then_a_gate_is_approved_and_the_failure_is
     # The rest runs: nodes go running, then the faulty one fails — seen live in the grid.
     wait_for(browser, "a node running in the grid", lambda b: b.find_elements(By.CSS_SELECTOR, 'li.node[data-status="running"]'))
     wait_for(browser, "kafka-prod-3 failed in the grid", lambda b: node_status(b, "kafka-prod-3") == "failed")
-    wait_for(browser, "the final state", lambda b: "failed" in b.find_element(By.CSS_SELECTOR, "h1 .badge").text)
+    wait_for(browser, "the final state", lambda b: "finished with failures" in b.find_element(By.CSS_SELECTOR, "h1 .badge").text)
     cell = text_of(browser, "the failed node's cell", 'li.node[data-node="kafka-prod-3"]')
     assert "health (exit 7)" in cell and "failed" in cell
     assert "port 9092 refused" in text_of(browser, "the failures", "section.failures")
@@ -143,15 +143,15 @@ def test_a_nodes_log_streams_as_it_is_written(server, browser):
 def test_the_summary_filters(server, browser):
     failing = server.deploy("rollout", {"nodes": ["kafka-prod-3"]}, parameters={"version": "1.0.0"}, requested_by="bob")
     passing = server.deploy("chatty", {"nodes": ["valkey-test-1"]}, requested_by="carol")
-    assert server.wait_final(failing) == "failed"
+    assert server.wait_final(failing) == "finished_with_failures"
     assert server.wait_final(passing) == "succeeded"
     server.sign_in(browser)
     browser.get(server.url + "/")
     assert browser.find_elements(By.ID, f"deployment-{failing}") and browser.find_elements(By.ID, f"deployment-{passing}")
 
-    Select(browser.find_element(By.ID, "filter-state")).select_by_value("failed")
+    Select(browser.find_element(By.ID, "filter-state")).select_by_value("finished_with_failures")
     browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
-    wait_for(browser, "the filtered summary", lambda b: "state=failed" in b.current_url)
+    wait_for(browser, "the filtered summary", lambda b: "state=finished_with_failures" in b.current_url)
     assert browser.find_elements(By.ID, f"deployment-{failing}")
     assert not browser.find_elements(By.ID, f"deployment-{passing}")
     failure = browser.find_element(By.CSS_SELECTOR, f"#deployment-{failing} .failures").text

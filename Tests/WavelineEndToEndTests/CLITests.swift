@@ -83,7 +83,7 @@ import WavelineTesting
         try await bench.withServer { server in
             let id = try await server.deploy("breaks", selection: Selection(nodes: ["n1"]), strategy: "tolerant").deployment.id
             let final = try await server.waitUntilFinal(id)
-            #expect(final.deployment.status == .failed)
+            #expect(final.deployment.status == .finishedWithFailures)
 
             let text = try await server.cli(["status", String(id)])
             #expect(text.exitCode == 0, "\(text)")
@@ -99,7 +99,7 @@ import WavelineTesting
             #expect(json.exitCode == 0, "\(json)")
             let detail = try JSONDecoder().decode(DeploymentDetail.self, from: Data(json.stdout.utf8))
             #expect(detail.deployment.id == id)
-            #expect(detail.deployment.status == .failed)
+            #expect(detail.deployment.status == .finishedWithFailures)
             #expect(detail.failures.first?.exitCode == 7)
             #expect(detail.failures.first?.step == "migrate")
 

@@ -481,7 +481,7 @@ paths:
           schema:
             type: string
             example: "running,paused"
-            pattern: '^(pending_approval|queued|running|paused|halted|succeeded|failed|cancelled|rolling_back|rolled_back)(,(pending_approval|queued|running|paused|halted|succeeded|failed|cancelled|rolling_back|rolled_back))*$'
+            pattern: '^(pending_approval|queued|running|paused|halted|succeeded|finished_with_failures|failed|cancelled|rolling_back|rolled_back)(,(pending_approval|queued|running|paused|halted|succeeded|finished_with_failures|failed|cancelled|rolling_back|rolled_back))*$'
         - name: environment
           in: query
           description: Only deployments touching this environment.
@@ -567,7 +567,8 @@ paths:
       operationId: actOnDeployment
       summary: An operator action. The body is optional (an empty body is `{}`).
       description: >-
-        `pause`, `resume`, `abort`; `retry` (failed nodes, or the named ones, run again from the step that failed);
+        `pause`, `resume`, `abort`; `retry` (failed nodes, or the named ones, run again from the step that failed; on a
+        `finished_with_failures` deployment it runs again on them, 409 while another deployment holds one of its nodes);
         `skip` (the named nodes are left out); `approve` (lets a `pending_approval` deployment to a protected
         environment start, or opens a manual gate; on a protected environment never by the deployment's requester:
         409); `rollback` (runs the rollback steps on the nodes that completed).
@@ -832,7 +833,11 @@ components:
 
     DeploymentStatus:
       type: string
-      enum: [pending_approval, queued, running, paused, halted, succeeded, failed, cancelled, rolling_back, rolled_back]
+      description: >-
+        `finished_with_failures`: every node was tried and some failed within the failure budget (a retry runs
+        those nodes again; a rollback undoes the rest). `failed`: it could not finish (its rollback failed, or it
+        cannot run). Final states: succeeded, finished_with_failures, failed, cancelled, rolled_back.
+      enum: [pending_approval, queued, running, paused, halted, succeeded, finished_with_failures, failed, cancelled, rolling_back, rolled_back]
     PhaseStatus:
       type: string
       enum: [pending, running, gate, completed]

@@ -147,6 +147,8 @@ public enum DriverCommandRules {
                 if effect.state.status == .running, let over = Scheduler.overBudget(effect.state) { throw refuse(over) }
             }
             effect.statusReason = .set(nil)
+            // Under way again: a deployment that finished with failed nodes was reopened for this retry.
+            effect.finishTime = .clear
             effect.message = "\(who) retried \(chosen.map { state.targets[$0].node }.joined(separator: ", "))"
 
         case .skip:

@@ -1,5 +1,5 @@
-/// The life of a deployment. `running ⇄ paused`; it ends `succeeded | failed | halted | cancelled`, or after a
-/// rollback `rolled_back`. `queued` waits for busy nodes to be released. `pending_approval`: a deployment to a
+/// The life of a deployment. `running ⇄ paused`; it ends `succeeded | finished_with_failures | failed | cancelled`
+/// (or stops `halted` for a person), or after a rollback `rolled_back`. `queued` waits for busy nodes to be released. `pending_approval`: a deployment to a
 /// protected environment waits for a second person's approval; it holds no nodes until approved.
 public enum DeploymentStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case pendingApproval = "pending_approval"
@@ -9,7 +9,13 @@ public enum DeploymentStatus: String, Sendable, Hashable, Codable, CaseIterable 
     /// Failure budget spent: nothing new starts; a person may retry or skip failed nodes and resume.
     case halted
     case succeeded
-    /// Every node was tried and some failed, within the failure budget.
+    /// Every node was tried and some failed, within the failure budget: the change is out, but not everywhere.
+    /// A person may retry the failed nodes (the deployment runs again, on them only) or roll back. Its own
+    /// status, not `failed`, because it is not one: the budget said these failures are acceptable, and what
+    /// can be done next differs.
+    case finishedWithFailures = "finished_with_failures"
+    /// It could not finish: its rollback failed on some node, or it cannot run at all (its stored operation or
+    /// sealed parameters are unreadable).
     case failed
     case cancelled
     case rollingBack = "rolling_back"
@@ -18,7 +24,7 @@ public enum DeploymentStatus: String, Sendable, Hashable, Codable, CaseIterable 
     /// No further work will happen without a person; the nodes are released.
     public var isFinal: Bool {
         switch self {
-        case .succeeded, .failed, .cancelled, .rolledBack: return true
+        case .succeeded, .finishedWithFailures, .failed, .cancelled, .rolledBack: return true
         case .pendingApproval, .queued, .running, .paused, .halted, .rollingBack: return false
         }
     }

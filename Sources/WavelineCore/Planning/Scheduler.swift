@@ -106,7 +106,8 @@ public enum Scheduler {
             let skipped = state.count(.skipped)
             return .finish(.succeeded, reason: skipped == 0 ? "all nodes succeeded" : "succeeded; \(counted(skipped, "node")) skipped")
         }
-        return .finish(.failed, reason: "\(counted(failed.count, "node")) failed within the failure budget: \(failed.joined(separator: ", "))")
+        let one = failed.count == 1
+        return .finish(.finishedWithFailures, reason: "\(counted(failed.count, "node")) failed within the failure budget: \(failed.joined(separator: ", ")); retry \(one ? "it" : "them") or roll back")
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Hummingbird
 import Logging
 import Subprocess
@@ -16,8 +17,12 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "The demo's data folder: reset on every start if the demo made it; a folder with other files is refused.") var data: String = "./waveline-demo"
     @Option(name: .long, help: "Port to listen on (0 picks a free one).") var port: Int = 8080
-    @Option(name: .long, help: "Seconds each simulated service action takes.") var pace: Double = 1.0
+    @Option(name: .long, help: "Seconds each simulated service action takes (the Kafka deployment runs about 20 times that).") var pace: Double = DemoInventory.defaultPace
     @Flag(name: .long, help: "Prepare the data folder and exit without serving.") var prepareOnly = false
+
+    func validate() throws {
+        guard pace.isFinite, (0...600).contains(pace) else { throw ValidationError("--pace must be 0 to 600 seconds") }
+    }
 
     func run() async throws {
         guard let catalog = ResourceLocator.find("catalog"), let assets = ResourceLocator.find("demo") else {
@@ -25,28 +30,68 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let dataDirectory = absolute(data)
         let lock = try DemoFolder.claim(dataDirectory)
-        try await prepare(dataDirectory, assets: assets)
-        if prepareOnly {
-            print("Prepared \(dataDirectory)")
-            return
+        if !prepareOnly {
+            // Before the folder is reset or a node process started: a taken port leaves everything as it was.
+            do {
+                try ListenAddressCheck.ensureAvailable(host: "127.0.0.1", port: port)
+            } catch {
+                throw CLIError(error.description)
+            }
         }
-        setenv("WAVELINE_DEMO_PACE", String(pace), 1)
+        // SIGTERM or SIGINT before the server listens (preparing the folder, starting node services, opening the
+        // store) stops the demo there and ends what it started; once it listens, the server's own graceful
+        // shutdown takes them.
+        let signals = await StopSignals()
+        let serving = ServingFlag()
+        let finished = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await self.prepareAndServe(dataDirectory, assets: assets, catalog: catalog, lock: lock, serving: serving)
+                return true
+            }
+            group.addTask {
+                for await _ in signals where !serving.isSet { return false }
+                return false
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? true
+        }
+        // A prepared folder keeps its services running (for a demo started later); a demo that ran stops them.
+        if !prepareOnly || !finished { await stopServices(dataDirectory) }
+        if !finished { print("Stopped before the demo was serving; its node services are stopped.") }
+    }
 
-        var options = ServerOptions(
-            port: port, dataDirectory: dataDirectory, inventoryPaths: [dataDirectory + "/inventory.yaml"],
-            catalogDirectory: catalog, logLevel: .warning
-        )
-        options.initialAdminPassword = ProcessInfo.processInfo.environment["WAVELINE_INITIAL_ADMIN_PASSWORD"]
-        // The server calls back once it listens; the deployments are created from a sibling task because the
-        // callback runs before the server answers requests.
-        let (listening, announce) = AsyncStream<Int>.makeStream()
-        let server = try await WavelineServerBuilder.build(options, lock: lock) { port in
-            announce.yield(port)
-            announce.finish()
-        }
+    /// Prepares the folder, then serves until stopped; ends the node services it started if anything fails.
+    func prepareAndServe(_ dataDirectory: String, assets: String, catalog: String, lock: DataFolderLock, serving: ServingFlag) async throws {
         do {
+            if !prepareOnly {
+                print("Preparing the demo in \(dataDirectory) (pace \(pace) s per service action)…")
+                fflush(nil)
+            }
+            try await prepare(dataDirectory, assets: assets)
+            if prepareOnly {
+                print("Prepared \(dataDirectory)")
+                return
+            }
+            var options = ServerOptions(
+                port: port, dataDirectory: dataDirectory, inventoryPaths: [dataDirectory + "/inventory.yaml"],
+                catalogDirectory: catalog, logLevel: .warning
+            )
+            options.initialAdminPassword = ProcessInfo.processInfo.environment["WAVELINE_INITIAL_ADMIN_PASSWORD"]
+            // The server calls back once it listens; the deployments are created from a sibling task because the
+            // callback runs before the server answers requests.
+            let (listening, announce) = AsyncStream<Int>.makeStream()
+            let server = try await WavelineServerBuilder.build(options, lock: lock) { port in
+                serving.set()
+                announce.yield(port)
+                announce.finish()
+            }
+            try Task.checkCancellation()
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await server.run() }
+                group.addTask {
+                    // However the server ends (a stop, a port taken meanwhile), the task announcing it ends too.
+                    defer { announce.finish() }
+                    try await server.run()
+                }
                 group.addTask {
                     for await port in listening { await Self.startDeployments(port: port, server: server) }
                 }
@@ -55,11 +100,13 @@ struct DemoCommand: AsyncParsableCommand {
         } catch let error as StartupError {
             await stopServices(dataDirectory)
             throw CLIError(error.description)
+        } catch let error as DiagnosticsError {
+            await stopServices(dataDirectory)
+            throw CLIError("the demo's files have errors:\n" + error.description)
         } catch {
             await stopServices(dataDirectory)
             throw error
         }
-        await stopServices(dataDirectory)
     }
 
     /// Starts the demo's deployments through the API, exactly as a person would with `waveline deploy`: as
@@ -123,7 +170,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         try DemoFolder.marker.write(toFile: directory + "/" + DemoFolder.markerName, atomically: true, encoding: .utf8)
         try files.createDirectory(atPath: directory + "/nodes", withIntermediateDirectories: true)
-        try DemoInventory.yaml.write(toFile: directory + "/inventory.yaml", atomically: true, encoding: .utf8)
+        try DemoInventory.yaml(pace: pace).write(toFile: directory + "/inventory.yaml", atomically: true, encoding: .utf8)
         for name in DemoInventory.nodeNames {
             let node = directory + "/nodes/" + name
             try files.createDirectory(atPath: node + "/bin", withIntermediateDirectories: true)
@@ -133,7 +180,8 @@ struct DemoCommand: AsyncParsableCommand {
             }
         }
         // Start every simulated service so pre-checks find them healthy.
-        try await shell(["sh", "-c", "for d in \"$1\"/nodes/*; do (cd \"$d\" && WAVELINE_DEMO_PACE=0 ./bin/service start >/dev/null); done", "prepare", directory])
+        try Task.checkCancellation()
+        try await shell(["sh", "-c", "for d in \"$1\"/nodes/*; do (cd \"$d\" && DEMO_PACE=0 ./bin/service start >/dev/null); done", "prepare", directory])
     }
 
     /// Ends the simulated services' processes: only those the demo started, which run in one of its nodes'
@@ -145,4 +193,11 @@ struct DemoCommand: AsyncParsableCommand {
     func shell(_ argv: [String]) async throws {
         _ = try await Subprocess.run(.name(argv[0]), arguments: Arguments(Array(argv.dropFirst())), output: .discarded, error: .discarded)
     }
+}
+
+/// Whether the demo's server listens yet: from then on a stop signal is the server's to handle.
+final class ServingFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }

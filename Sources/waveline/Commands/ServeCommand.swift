@@ -101,6 +101,8 @@ struct ServeCommand: AsyncParsableCommand {
         let options = try files.serverOptions()
         let server: WavelineServer
         do {
+            // Before the store is opened or a first password printed: a taken port is one sentence.
+            try ListenAddressCheck.ensureAvailable(host: options.host, port: options.port)
             let scheme = options.tlsCertificatePath == nil ? "http" : "https"
             server = try await WavelineServerBuilder.build(options) { port in
                 print("Waveline listening on \(scheme)://\(options.host):\(port)")

@@ -29,18 +29,25 @@ enum DemoInventory {
         shapes.flatMap { shape in (1...shape.nodes).map { "\(shape.product)-\(shape.environment)-\($0)" } }
     }
 
-    /// The inventory file, as a person would write it.
-    static var yaml: String {
+    /// The demo's pace when none is given: seconds each simulated service action takes. At this pace the Kafka
+    /// deployment (five batches of about four actions each, and a bake) runs a little over a minute, long
+    /// enough to sign in and watch it.
+    static let defaultPace = 4.0
+
+    /// The inventory file, as a person would write it. `pace` reaches every node's steps as `DEMO_PACE` (an
+    /// environment variable of the inventory: steps see no other variable of the server's).
+    static func yaml(pace: Double) -> String {
+        let pace = String(pace)
         var lines = [
             "# Demo platform: every node is a local sandbox under the data folder's nodes/ directory.",
             "environments:",
             "  - name: test",
-            "    variables: {LOG_LEVEL: debug}",
+            "    variables: {LOG_LEVEL: debug, DEMO_PACE: '\(pace)'}",
             "  - name: dev",
-            "    variables: {LOG_LEVEL: info}",
+            "    variables: {LOG_LEVEL: info, DEMO_PACE: '\(pace)'}",
             "  - name: prod",
             "    protected: true",
-            "    variables: {LOG_LEVEL: warn}",
+            "    variables: {LOG_LEVEL: warn, DEMO_PACE: '\(pace)'}",
             "products:",
             "  - name: kafka",
             "    owner: streaming",

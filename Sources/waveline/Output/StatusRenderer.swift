@@ -98,7 +98,26 @@ enum StatusRenderer {
                 out.append("    logs: waveline logs \(deployment.id) --node \(failure.node)")
             }
         }
+        if let next = nextStep(deployment) {
+            out.append("")
+            out.append("Next: " + next)
+        }
         return out.joined(separator: "\n")
+    }
+
+    /// What can be done after a failure, as commands (the server still checks who may).
+    static func nextStep(_ deployment: DeploymentSummary) -> String? {
+        let id = deployment.id
+        switch deployment.status {
+        case .finishedWithFailures:
+            return "fix what the failed nodes' logs show, then `waveline retry \(id)` (or `--node NAME` for one); or `waveline rollback \(id)`."
+        case .halted:
+            return "fix what the failed nodes' logs show, then `waveline retry \(id)` or `waveline skip \(id) --node NAME`, and `waveline resume \(id)`; or `waveline abort \(id)`."
+        case .failed:
+            return "it could not finish: fix what the reason above says, then start a new deployment."
+        default:
+            return nil
+        }
     }
 
     static func mark(_ status: TargetStatus) -> String {

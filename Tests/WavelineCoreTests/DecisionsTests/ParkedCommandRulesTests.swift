@@ -17,6 +17,7 @@ import WavelineCore
                     case (.pendingApproval, .approve): expected = .approveDeployment
                     case (.pendingApproval, .abort): expected = .abortWaiting(statusReason: "aborted by bob while waiting for approval")
                     case (.queued, .abort): expected = .abortWaiting(statusReason: "aborted by bob while queued")
+                    case (.finishedWithFailures, .retry): expected = nil  // no failed node in these facts
                     case (_, .rollback) where status != .queued && status != .pendingApproval:
                         expected = deployment.hasRollbackSteps && !deployment.wasRolledBack && deployment.anyNodeCompleted ? .reopenForRollback : nil
                     default: expected = nil
@@ -49,6 +50,32 @@ import WavelineCore
         #expect(ParkedCommandRules.rollbackBlocked(deployment: 4, firstBusy: BusyNode(node: "n2", holder: 9))
                 == Refusal(.conflict, "cannot roll back deployment #4: node n2 is busy in deployment #9"))
         #expect(ParkedCommandRules.rollbackBlocked(deployment: 4, firstBusy: nil) == nil)
+    }
+
+    /// A retry reopens only a deployment that finished with failed nodes, for failed nodes only; every other
+    /// final state refuses it in its own words.
+    @Test func aRetryReopensOnlyADeploymentThatFinishedWithFailuresForItsFailedNodes() {
+        let statuses: [String: TargetStatus] = ["n1": .succeeded, "n2": .failed, "n3": .failed, "n4": .skipped]
+        func decide(_ status: DeploymentStatus, _ nodes: [String] = [], statuses: [String: TargetStatus] = statuses) -> Result<ParkedCommandRules.Decision, Refusal> {
+            let deployment = ParkedDeployment(id: 4, status: status, requestedBy: "alice", operationName: "upgrade", hasRollbackSteps: true,
+                                              wasRolledBack: false, anyNodeCompleted: true, nodeStatuses: statuses)
+            return ParkedCommandRules.decide(.retry, nodes: nodes, by: "bob", on: deployment)
+        }
+        #expect(decide(.finishedWithFailures) == .success(.reopenForRetry(nodes: ["n2", "n3"])))
+        #expect(decide(.finishedWithFailures, ["n3", "n3"]) == .success(.reopenForRetry(nodes: ["n3"])))
+        #expect(decide(.finishedWithFailures, ["n1"]) == .failure(Refusal(.conflict, "node 'n1' is succeeded in deployment #4; only failed nodes qualify")))
+        #expect(decide(.finishedWithFailures, ["n2", "n4"]) == .failure(Refusal(.conflict, "node 'n4' is skipped in deployment #4; only failed nodes qualify")))
+        #expect(decide(.finishedWithFailures, ["n9"]) == .failure(Refusal(.notFound, "node 'n9' is not part of deployment #4")))
+        #expect(decide(.finishedWithFailures, statuses: ["n1": .succeeded]) == .failure(Refusal(.conflict, "deployment #4 has no failed node")))
+        for status in DeploymentStatus.allCases where status.isFinal && status != .finishedWithFailures {
+            #expect(decide(status) == .failure(Refusal(.conflict, "cannot retry deployment #4: it is \(status.rawValue)")), "\(status)")
+        }
+        // Its nodes must all be free, as for a rollback; the refusal names the action and the holder.
+        #expect(ParkedCommandRules.reopeningBlocked(.retry, deployment: 4, firstBusy: BusyNode(node: "n1", holder: 9))
+                == Refusal(.conflict, "cannot retry deployment #4: node n1 is busy in deployment #9"))
+        #expect(ParkedCommandRules.reopeningBlocked(.retry, deployment: 4, firstBusy: nil) == nil)
+        // The same permission as any retry: the operator role's.
+        #expect(OperatorAction.retry.permission(deploymentStatus: .finishedWithFailures) == .retry)
     }
 
     @Test func everyActionNeedsItsPermissionAndApprovingADeploymentIsNotApprovingAGate() {

@@ -24,7 +24,7 @@ import WavelineCore
         }
         // The generator must exercise every ending, or the properties above prove little.
         #expect(outcomes[.succeeded, default: 0] > 20, "outcomes: \(outcomes)")
-        #expect(outcomes[.failed, default: 0] > 20, "outcomes: \(outcomes)")
+        #expect(outcomes[.finishedWithFailures, default: 0] > 20, "outcomes: \(outcomes)")
         #expect(outcomes[.halted, default: 0] > 20, "outcomes: \(outcomes)")
     }
 }
@@ -192,7 +192,7 @@ struct Simulation {
             log.check(unsettled.isEmpty, "finish with unsettled targets \(unsettled)")
             log.check(!overBudget, "finish(\(outcome)) while over budget")
             let failed = state.count(.failed)
-            log.check(outcome == (failed == 0 ? .succeeded : .failed), "finish(\(outcome)) with \(failed) failed target(s)")
+            log.check(outcome == (failed == 0 ? .succeeded : .finishedWithFailures), "finish(\(outcome)) with \(failed) failed target(s)")
         }
     }
 
@@ -210,19 +210,19 @@ struct Simulation {
     private mutating func checkEnd() {
         let status = state.status
         let running = self.running
-        log.check([.succeeded, .failed, .halted].contains(status), "the deployment ended \(status)")
+        log.check([.succeeded, .finishedWithFailures, .halted].contains(status), "the deployment ended \(status)")
         log.check(running.isEmpty, "targets still running at the end: \(running)")
         let failed = state.count(.failed)
         switch status {
-        case .succeeded, .failed:
+        case .succeeded, .finishedWithFailures:
             log.check(starts.allSatisfy { $0 == 1 }, "not every target started exactly once: \(starts)")
-            log.check(status == (failed == 0 ? .succeeded : .failed), "ended \(status) with \(failed) failure(s)")
+            log.check(status == (failed == 0 ? .succeeded : .finishedWithFailures), "ended \(status) with \(failed) failure(s)")
         case .halted:
             log.check(overBudget, "halted within budget")
         default:
             break
         }
         if failed == 0 { log.check(status == .succeeded, "no failure, yet ended \(status)") }
-        if failed > 0 && !overBudget { log.check(status == .failed, "\(failed) failure(s) within budget, yet ended \(status)") }
+        if failed > 0 && !overBudget { log.check(status == .finishedWithFailures, "\(failed) failure(s) within budget, yet ended \(status)") }
     }
 }

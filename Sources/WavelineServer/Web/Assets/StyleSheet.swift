@@ -59,7 +59,7 @@ input, select { font: inherit; border: 1px solid #8c959f; border-radius: 6px; pa
 .deployment-card { border: 1px solid var(--line); border-left: 6px solid var(--off); border-radius: 8px; padding: .6rem .9rem; }
 .deployment-card.state-running, .deployment-card.state-rolling_back { border-left-color: #0969da; }
 .deployment-card.state-succeeded { border-left-color: #2da44e; }
-.deployment-card.state-failed, .deployment-card.state-halted { border-left-color: #cf222e; }
+.deployment-card.state-failed, .deployment-card.state-finished_with_failures, .deployment-card.state-halted { border-left-color: #cf222e; }
 .deployment-card.state-paused { border-left-color: #bf8700; }
 .reason { margin: .25rem 0; }
 .facts { display: flex; flex-wrap: wrap; gap: .25rem 1.5rem; margin: .25rem 0; }
@@ -69,7 +69,7 @@ input, select { font: inherit; border: 1px solid #8c959f; border-radius: 6px; pa
 .badge { display: inline-block; font-size: .8rem; font-weight: 600; padding: .05rem .5rem; border-radius: 999px; vertical-align: middle; border: 1px solid transparent; white-space: nowrap; }
 .state-succeeded .node-state, .badge.state-succeeded { color: var(--ok); background: var(--ok-bg); }
 .badge.state-running, .badge.state-rolling_back, .badge.state-queued { color: var(--run); background: var(--run-bg); }
-.badge.state-failed, .badge.state-halted, .badge.state-interrupted { color: var(--bad); background: var(--bad-bg); }
+.badge.state-failed, .badge.state-finished_with_failures, .badge.state-halted, .badge.state-interrupted { color: var(--bad); background: var(--bad-bg); }
 .badge.state-paused, .badge.state-pending { color: var(--wait); background: var(--wait-bg); }
 .badge.state-cancelled, .badge.state-skipped, .badge.state-rolled_back { color: var(--off); background: var(--off-bg); }
 .badge.state-pending { color: var(--off); background: var(--off-bg); }

@@ -27,7 +27,7 @@ enum Formatting {
         case .paused: return "‖"
         case .halted: return "⚠"
         case .succeeded: return "✓"
-        case .failed: return "✗"
+        case .failed, .finishedWithFailures: return "✗"
         case .cancelled: return "⊘"
         case .rolledBack: return "↶"
         }

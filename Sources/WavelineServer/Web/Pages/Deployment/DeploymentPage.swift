@@ -65,6 +65,7 @@ struct DeploymentPage {
             ]))
             \(approvalSection(viewer: viewer))
             \(gateSection(viewer: viewer))
+            \(nextStepSection(viewer: viewer))
             \(actionsSection(viewer: viewer))
             \(failuresSection(viewer: viewer))
             \(timeline())
@@ -134,8 +135,11 @@ struct DeploymentPage {
         if (status == .paused || status == .halted) && !interrupted && may(.resume, viewer) {
             buttons.append(Forms.action("resume", deployment: id, label: "Resume", viewer: viewer, style: "primary"))
         }
-        if !status.isFinal && !pending && !failedNodes.isEmpty && may(.retry, viewer) {
-            buttons.append(Forms.action("retry", deployment: id, label: "Retry failed nodes (\(failedNodes.count))", viewer: viewer))
+        // A deployment that finished with failed nodes is reopened by a retry, which runs those nodes again.
+        let retryable = (!status.isFinal && !pending) || status == .finishedWithFailures
+        if retryable && !failedNodes.isEmpty && may(.retry, viewer) {
+            buttons.append(Forms.action("retry", deployment: id, label: "Retry failed nodes (\(failedNodes.count))", viewer: viewer,
+                                        style: status == .finishedWithFailures ? "primary" : "secondary"))
         }
         if hasRollbackSteps && status != .running && status != .rollingBack && status != .queued
             && !detail.phases.contains(where: { $0.kind == .rollback }) && detail.counts.succeeded > 0 && may(.rollback, viewer) {
@@ -160,10 +164,14 @@ struct DeploymentPage {
         guard !detail.failures.isEmpty else { return .empty }
         let status = detail.deployment.status
         let canAct = !status.isFinal && status != .queued && status != .pendingApproval && may(.retry, viewer)
+        // Finished with failed nodes: each can be retried on its own (skipping is for one under way).
+        let canRetryFinished = status == .finishedWithFailures && may(.retry, viewer)
         let items: [HTML] = detail.failures.map { failure in
             let buttons: HTML = canAct ? """
                 <div class="action-row">\(Forms.action("retry", deployment: id, nodes: [failure.node], label: "Retry \(failure.node)", viewer: viewer))\
                 \(Forms.action("skip", deployment: id, nodes: [failure.node], label: "Skip \(failure.node)", viewer: viewer))</div>
+                """ : canRetryFinished ? """
+                <div class="action-row">\(Forms.action("retry", deployment: id, nodes: [failure.node], label: "Retry \(failure.node)", viewer: viewer))</div>
                 """ : .empty
             return Components.failure(failure, deployment: id, lines: 8, actions: buttons)
         }

@@ -56,6 +56,7 @@ struct NodeLogPage {
                 ("Elapsed", latest.map { Formatting.elapsed(from: $0.startedAt, to: $0.finishedAt, now: now) }),
             ]))
             \(failure)
+            \(nextStep(viewer: viewer))
             \(stepsTable())
             <section aria-labelledby="log-heading">
             <h2 id="log-heading">Log</h2>
@@ -76,6 +77,28 @@ struct NodeLogPage {
             <p id="log-status" class="muted" aria-live="polite">\(follow ? "Following: new lines appear as they are written (reload without the script)." : "The deployment is \(Formatting.label(deployment.status)); the log is complete.")</p>
             </section>
             """)
+    }
+
+    /// After this node failed: retry it (for those who may), or who may; the deployment page has the rest.
+    func nextStep(viewer: Viewer) -> HTML {
+        guard let latest = targets.last, latest.status == .failed || latest.status == .interrupted else { return .empty }
+        let status = deployment.status
+        let retryable = status == .finishedWithFailures || status == .halted || status == .paused || status.isActive
+        guard retryable else {
+            return "<p class=\"next-step hint\">The deployment is \(Formatting.label(status)): see <a href=\"/deployments/\(deployment.id)#next-step\">what can be done next</a>.</p>"
+        }
+        let permission = OperatorAction.retry.permission(deploymentStatus: status)
+        if viewer.may(permission, environments: deployment.environments, products: deployment.products) {
+            return """
+                <section class="next-step" aria-label="Next step for \(node)">
+                <p>Fix what the log below shows, then run this node again.</p>
+                <div class="action-row">\(Forms.action("retry", deployment: deployment.id, nodes: [node], label: "Retry \(node)", viewer: viewer, style: "primary"))</div>
+                </section>
+                """
+        }
+        let role = Permissions.table.first { $0.action == permission }?.minimumRole ?? .admin
+        let place = deployment.products.joined(separator: ", ") + " in " + deployment.environments.joined(separator: ", ")
+        return "<p class=\"next-step hint\">Retrying \(node) is possible: people with the \(role.rawValue) role (or above) for \(place) may do it.</p>"
     }
 
     /// One line; system lines that open or close a step are headings of the log.

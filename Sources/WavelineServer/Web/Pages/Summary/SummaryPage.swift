@@ -141,6 +141,13 @@ struct SummaryPage {
             <div class="failures"><h4>Failure points <span class="count">(\(failed))</span></h4>
             <ul>\(failures)</ul>\(moreFailures > 0 ? "<p><a href=\"/deployments/\(deployment.id)\">and \(moreFailures) more</a></p>" : HTML.empty)</div>
             """
+        // A failed state says where its next step is (the deployment page offers it to those who may).
+        let nextStep: HTML = switch deployment.status {
+        case .finishedWithFailures: "<p class=\"next-step\"><a href=\"/deployments/\(deployment.id)#next-step\">Next: retry the failed nodes, or roll back</a></p>"
+        case .halted: "<p class=\"next-step\"><a href=\"/deployments/\(deployment.id)#next-step\">Next: retry or skip the failed nodes, then resume; or abort</a></p>"
+        case .failed: "<p class=\"next-step\"><a href=\"/deployments/\(deployment.id)#next-step\">Next: see what to fix</a></p>"
+        default: .empty
+        }
         let waiting = detail.phases.first { $0.status == .gate && $0.gate == "manual" && $0.approvedBy == nil }
         let gateNote: HTML = waiting.map { "<p class=\"gate-note\"><span aria-hidden=\"true\">\(Formatting.awaitingApproval)</span> Waiting for approval after phase <strong>\($0.name)</strong></p>" } ?? .empty
         return """
@@ -158,6 +165,7 @@ struct SummaryPage {
             \(gateNote)
             <div class="phases">\(phases)</div>
             \(failureSection)
+            \(nextStep)
             </li>
             """
     }
