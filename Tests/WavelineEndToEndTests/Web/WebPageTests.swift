@@ -223,7 +223,7 @@ struct HTMLEscapingTests {
             #expect(try await browser.send("GET", "/deployments/999").status == 404)
 
             // The live region alone, for the script.
-            let fragment = try await browser.send("GET", "/?state=failed", fragment: true)
+            let fragment = try await browser.send("GET", "/?state=finished_with_failures", fragment: true)
             #expect(!fragment.body.contains("<html"))
             #expect(fragment.body.contains("id=\"deployment-\(id)\""))
         }
