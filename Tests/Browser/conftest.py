@@ -166,6 +166,10 @@ class Server:
         browser.find_element(By.ID, "user").send_keys(name)
         browser.find_element(By.ID, "password").send_keys(password)
         browser.find_element(By.ID, "sign-in").click()
+        # The click returns before the answer: a page asked for meanwhile would race the sign-in's redirect.
+        from selenium.webdriver.support.ui import WebDriverWait
+        WebDriverWait(browser, 30, poll_frequency=0.1).until(lambda b: b.find_elements(By.ID, "signed-in-user"),
+                                                             message=f"{name} could not sign in")
 
     def release(self, node):
         """Lets `node`'s step of the `hold` operation finish."""

@@ -93,7 +93,7 @@ def scene():
         wait_until("lines of the running node", lambda: server.api("GET", f"/api/v1/deployments/{running}/logs?node=kafka-prod-1")["lines"])
         pages = {
             "summary": "/",
-            "summary filtered": "/?state=failed",
+            "summary filtered": "/?state=finished_with_failures",
             "deployment running": f"/deployments/{running}",
             "deployment at a gate": f"/deployments/{gated}",
             "deployment waiting for approval": f"/deployments/{approval}",

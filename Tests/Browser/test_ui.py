@@ -2,7 +2,7 @@
 manual gate approved from the page, the log following as it is written, and the summary's filters."""
 import time
 
-from selenium.common.exceptions import StaleElementReferenceException, NoSuchElementException
+from selenium.common.exceptions import StaleElementReferenceException, NoSuchElementException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -17,7 +17,12 @@ def wait_for(browser, what, condition, timeout=TIMEOUT):
             return condition(driver)
         except (StaleElementReferenceException, NoSuchElementException):
             return False
-    return WebDriverWait(browser, timeout, poll_frequency=0.1).until(attempt, message=f"timed out waiting for {what}")
+    try:
+        return WebDriverWait(browser, timeout, poll_frequency=0.1).until(attempt, message=f"timed out waiting for {what}")
+    except TimeoutException:
+        # What the page showed instead: the first thing one needs to read a failure from CI.
+        print(f"while waiting for {what}: {browser.current_url}\n{browser.find_element(By.TAG_NAME, 'body').text[:3000]}")
+        raise
 
 
 def act_on(browser, what, selector, action):
