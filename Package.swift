@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "WavelineEngine", targets: ["WavelineEngine"]),
         .library(name: "WavelineServer", targets: ["WavelineServer"]),
         .library(name: "WavelineAPI", targets: ["WavelineAPI"]),
+        .library(name: "WavelineIntegrations", targets: ["WavelineIntegrations"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -123,12 +124,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Slack and Jira: their HTTP clients, the messages Waveline sends them (rendered from the API's wire
+        // types), and the secrets their credentials are read from. No store, engine or server.
+        .target(
+            name: "WavelineIntegrations",
+            dependencies: [
+                "WavelineCore",
+                "WavelineAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Thin executable: client commands over WavelineAPI; `serve` and `demo` start a WavelineServer.
         .executableTarget(
             name: "waveline",
             dependencies: [
                 "WavelineAPI",
                 "WavelineServer",
+                "WavelineIntegrations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
@@ -178,6 +194,22 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             exclude: ["Snapshots"],
+            swiftSettings: swiftSettings
+        ),
+        // The clients against local fake Slack and Jira servers that check every request against the endpoints'
+        // compact description (checked in turn against the published specs in ../shared/specs when present).
+        .testTarget(
+            name: "WavelineIntegrationsTests",
+            dependencies: [
+                "WavelineIntegrations",
+                "WavelineAPI",
+                "WavelineCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
