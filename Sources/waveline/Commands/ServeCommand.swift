@@ -3,6 +3,8 @@ import Foundation
 import Hummingbird
 import Logging
 import WavelineCore
+import WavelineEngine
+import WavelineIntegrations
 import WavelineServer
 
 struct ServerFileOptions: ParsableArguments {
@@ -89,8 +91,33 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var files: ServerFileOptions
 
+    @Option(name: .long, help: "Slack and Jira settings (integrations.yaml): channels, credentials as secret references, ticket policies. Checked at start.")
+    var integrations: String?
+
     func validate() throws {
         if files.inventory.isEmpty { throw ValidationError("name the inventory with --inventory PATH (a file or a folder)") }
+    }
+
+    /// Reads the integrations file and its credentials, so a mistake stops the server at start with the file's
+    /// line and column (or the reference that has no value). Delivery to Slack and Jira is not started yet.
+    static func checkIntegrations(path: String, inventoryPaths: [String]) throws {
+        // The inventory's environments, to catch a misspelt one; its own errors are reported by the server's start.
+        let environments = (try? InventoryLoader.load(paths: inventoryPaths)).map { Set($0.environments.map(\.name)) }
+        let settings: IntegrationsSettings
+        do {
+            settings = try IntegrationsLoader.load(path: path, environments: environments)
+        } catch let error as DiagnosticsError {
+            throw CLIError("the integrations file has errors:\n" + error.description)
+        }
+        do {
+            _ = try IntegrationSecrets.resolve(settings, lookup: ProcessSecretSource().value(of:))
+        } catch {
+            throw CLIError(error.description)
+        }
+        var configured: [String] = []
+        if let slack = settings.slack { configured.append("Slack (default channel \(slack.defaultChannel), \(slack.routes.count) routes)") }
+        if let jira = settings.jira { configured.append("Jira \(jira.flavour.rawValue) at \(jira.baseURL)") }
+        print("Integrations checked: \(configured.joined(separator: ", ")); delivery is not started by this version")
     }
 
     static func isLoopback(_ host: String) -> Bool {
@@ -99,6 +126,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let options = try files.serverOptions()
+        if let integrations {
+            try Self.checkIntegrations(path: absolute(integrations), inventoryPaths: options.inventoryPaths)
+        }
         let server: WavelineServer
         do {
             let scheme = options.tlsCertificatePath == nil ? "http" : "https"
