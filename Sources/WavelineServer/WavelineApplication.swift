@@ -44,6 +44,8 @@ public struct ServerOptions: Sendable {
     /// Where pages and the identity service get "now" (elapsed times, sessions' and tokens' expiry); tests
     /// fix it.
     public var time: any TimeSource = .system
+    /// Ticket policies and the Jira they are checked in (`serve --integrations`); nil: no ticket is checked.
+    public var tickets: TicketGate?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, inventoryPaths: [String],
@@ -110,7 +112,7 @@ public enum WavelineServerBuilder {
             // Pages and routes read the store directly, not through the engine; the engine only writes it.
             let reads = ReadSide(reader: store)
             let router = makeRouter(engine: engine, reads: reads, identities: identities, logger: logger, secureCookies: options.secureCookies,
-                                    trustedProxies: options.trustedProxies)
+                                    trustedProxies: options.trustedProxies, tickets: options.tickets)
             WebController(
                 engine: engine, reads: reads, actions: DeploymentActions(engine: engine, reads: reads), identities: identities,
                 logger: logger, secureCookies: options.secureCookies, time: options.time
