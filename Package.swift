@@ -204,6 +204,8 @@ let package = Package(
                 "WavelineIntegrations",
                 "WavelineAPI",
                 "WavelineCore",
+                // The real server (`serve --integrations`) against these fakes: the ticket check of requests.
+                "WavelineTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
