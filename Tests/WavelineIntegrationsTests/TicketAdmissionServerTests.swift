@@ -14,7 +14,10 @@ import WavelineTesting
     /// One node per environment; `lab` has no ticket policy.
     static let inventory: String = {
         let environments = ["prod", "uat", "qa", "staging", "sandbox", "lab"]
-        var text = "environments:\n" + environments.map { "  - {name: \($0)}\n" }.joined()
+        // Staging's secret is masked in what Waveline sends Jira.
+        var text = "environments:\n" + environments.map {
+            $0 == "staging" ? "  - {name: staging, secrets: {DB_PASSWORD: \"env:\(secretVariable)\"}}\n" : "  - {name: \($0)}\n"
+        }.joined()
         text += "products:\n  - {name: app, owner: team}\nclusters:\n"
         for environment in environments {
             text += """
@@ -37,6 +40,8 @@ import WavelineTesting
         """
 
     static let tokenVariable = "WL_TEST_JIRA_TOKEN"
+    static let secretVariable = "WL_TEST_STAGING_SECRET"
+    static let secret = "staging-db-secret-7d1f"
     static let token = "jira-test-token-0123456789"
 
     static func integrations(jiraURL: String, flavour: FakeService) -> String {
@@ -64,7 +69,7 @@ import WavelineTesting
         defer { bench.remove() }
         let file = bench.root + "/integrations.yaml"
         try integrations(jiraURL: jiraURL, flavour: flavour).write(toFile: file, atomically: true, encoding: .utf8)
-        return try await bench.withServer(extraArguments: ["--integrations", file], environment: [tokenVariable: token], body)
+        return try await bench.withServer(extraArguments: ["--integrations", file], environment: [tokenVariable: token, secretVariable: secret], body)
     }
 
     struct Answer {
@@ -159,7 +164,7 @@ import WavelineTesting
     func anAdHocDeploymentGetsATicketWavelineMakes(_ flavour: FakeService) async throws {
         try await withFakeServer(FakeJira(flavour)) { jiraURL, recorder in
             try await Self.withServer(jiraURL: jiraURL, flavour: flavour) { server in
-                let answer = try await Self.request(server, "staging", ticket: nil, reason: "clear the stuck queue")
+                let answer = try await Self.request(server, "staging", ticket: nil, reason: "clear the stuck queue, password \(Self.secret)")
                 #expect(answer.status == 201, "\(answer.message)")
                 let deployment = try #require(answer.detail?.deployment)
                 let jira = try #require(deployment.jiraTicket)
@@ -168,7 +173,10 @@ import WavelineTesting
                 #expect(jira.key.hasPrefix("OPS-") && jira.url == "https://jira.example.com/browse/\(jira.key)")
                 let made = try #require(recorder.requests.first { $0.method == "POST" })
                 let fields = made.body?["fields"]
-                #expect(fields?["summary"]?.stringValue == "hello on node=staging-1: clear the stuck queue")
+                #expect(fields?["summary"]?.stringValue?.hasPrefix("hello on node=staging-1: clear the stuck queue, password ") == true)
+                // The secret the reason quotes never leaves Waveline.
+                let sent = made.body?.jsonText ?? ""
+                #expect(sent.contains("password ********") && !sent.contains(Self.secret), "\(sent)")
                 #expect(fields?["issuetype"]?["name"]?.stringValue == "Task")
                 // Cloud takes an ADF document, Data Center a string.
                 #expect((fields?["description"]?.stringValue != nil) == (flavour == .jiraDataCenter))

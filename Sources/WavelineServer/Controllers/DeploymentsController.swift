@@ -46,7 +46,7 @@ struct DeploymentsController {
         if let tickets {
             var environments: [String] = []
             for place in access.places where !environments.contains(place.environment) { environments.append(place.environment) }
-            deploymentRequest.checkedTicket = try await tickets.admit(deploymentRequest, environments: environments)
+            deploymentRequest.checkedTicket = try await tickets.admit(deploymentRequest, environments: environments, mask: engine.masker.mask)
         }
         let record = try await Self.noting(deploymentRequest.checkedTicket) { () async throws(EngineError) in try await engine.create(deploymentRequest) }
         return EditedResponse(status: .created, response: try await reads.deploymentDetail.detail(ofCreated: record))

@@ -21,10 +21,12 @@ public struct TicketGate: Sendable {
     }
 
     /// The ticket to store with the deployment `request` asks for, touching `environments`; nil when no touched
-    /// environment has a policy and no ticket policy applies.
+    /// environment has a policy and no ticket policy applies. `mask` (the engine's secret masker) is applied to
+    /// what a made ticket says: it leaves Waveline.
     ///
     /// - Throws: `APIError`: 422 with the rule's refusal, 503 or 502 when Jira could not be asked.
-    func admit(_ request: DeploymentRequest, environments: [String]) async throws(APIError) -> CheckedTicket? {
+    func admit(_ request: DeploymentRequest, environments: [String],
+               mask: (String) -> String = { $0 }) async throws(APIError) -> CheckedTicket? {
         let plan: TicketAdmission.Plan
         switch TicketAdmission.plan(ticket: request.ticket, environments: environments, policies: policies) {
         case .success(let planned): plan = planned
@@ -52,12 +54,12 @@ public struct TicketGate: Sendable {
             }
             let draft = TicketDraft(
                 project: creation.project, issueType: creation.issueType,
-                summary: TicketAdmission.createdSummary(operation: request.operation, selection: request.selection.summary, reason: request.reason),
+                summary: mask(TicketAdmission.createdSummary(operation: request.operation, selection: request.selection.summary, reason: request.reason)),
                 description: [
                     "Made by Waveline for a deployment requested by \(request.requestedBy) without a ticket: the ticket policy of environment \(environment) has Waveline make one for ad-hoc work.",
                     "Operation: \(request.operation). Selection: \(request.selection.summary).",
                     "Reason: \(request.reason)",
-                ])
+                ].map(mask))
             let made: TicketFacts
             do {
                 made = try await directory.createTicket(draft)
