@@ -63,13 +63,26 @@ import WavelineTesting
             """
     }
 
+    /// Holds its node until the test puts `go` in the node's folder.
+    static let hold = """
+        name: hold
+        steps:
+          - {name: wait, shell: 'while [ ! -f go ]; do sleep 0.05; done'}
+        """
+
     /// `waveline serve --integrations` on a fresh installation, with Jira at `jiraURL`.
     static func withServer<T: Sendable>(jiraURL: String, flavour: FakeService, _ body: (RunningServer) async throws -> T) async throws -> T {
-        let bench = try Workbench(inventory: inventory, operations: ["hello": hello])
+        try await withServer(jiraURL: jiraURL, flavour: flavour) { server, _ in try await body(server) }
+    }
+
+    static func withServer<T: Sendable>(jiraURL: String, flavour: FakeService, _ body: (RunningServer, Workbench) async throws -> T) async throws -> T {
+        let bench = try Workbench(inventory: inventory, operations: ["hello": hello, "hold": hold])
         defer { bench.remove() }
         let file = bench.root + "/integrations.yaml"
         try integrations(jiraURL: jiraURL, flavour: flavour).write(toFile: file, atomically: true, encoding: .utf8)
-        return try await bench.withServer(extraArguments: ["--integrations", file], environment: [tokenVariable: token, secretVariable: secret], body)
+        return try await bench.withServer(extraArguments: ["--integrations", file], environment: [tokenVariable: token, secretVariable: secret]) { server in
+            try await body(server, bench)
+        }
     }
 
     struct Answer {
@@ -79,10 +92,11 @@ import WavelineTesting
         var detail: DeploymentDetail?
     }
 
-    /// Asks for `hello` on the node of `environment`, with `ticket`.
-    static func request(_ server: RunningServer, _ environment: String, ticket: String?, reason: String = "ticket test") async throws -> Answer {
+    /// Asks for `operation` on the node of `environment`, with `ticket`.
+    static func request(_ server: RunningServer, _ environment: String, ticket: String?, reason: String = "ticket test",
+                        operation: String = "hello") async throws -> Answer {
         let body = try JSONEncoder().encode(CreateDeploymentBody(
-            operation: "hello", selection: Selection(nodes: ["\(environment)-1"]), parameters: [:], strategy: "all-at-once",
+            operation: operation, selection: Selection(nodes: ["\(environment)-1"]), parameters: [:], strategy: "all-at-once",
             reason: reason, ticket: ticket, queue: false))
         let (status, data, headers) = try await server.requestWithHeaders("POST", "/api/v1/deployments", body: body)
         if status == 201 { return Answer(status: status, message: "", headers: headers, detail: try JSONDecoder().decode(DeploymentDetail.self, from: data)) }
@@ -187,6 +201,31 @@ import WavelineTesting
                 #expect(refused.status == 502)
                 #expect(refused.message.contains("Jira refused Waveline's request") && refused.message.contains("valid project is required"), "\(refused.message)")
                 #expect(try await Self.deploymentCount(server) == 1)
+            }
+        }
+    }
+
+    /// Nothing is made in Jira for a request refused before; a ticket made for a request the engine then refuses
+    /// is named in the refusal, to be given next time.
+    @Test func aTicketMadeForARefusedRequestIsNamedInTheRefusal() async throws {
+        try await withFakeServer(FakeJira(.jiraCloud)) { jiraURL, recorder in
+            try await Self.withServer(jiraURL: jiraURL, flavour: .jiraCloud) { server, bench in
+                let blank = try await Self.request(server, "staging", ticket: nil, reason: "  ")
+                #expect(blank.status == 422 && blank.message.hasPrefix("a reason is required"), "\(blank.message)")
+                #expect(recorder.requests.isEmpty)
+
+                let holding = try await Self.request(server, "staging", ticket: nil, operation: "hold")
+                #expect(holding.status == 201, "\(holding.message)")
+                let busy = try await Self.request(server, "staging", ticket: nil)
+                #expect(busy.status == 409)
+                let made = try #require(recorder.requests.last { $0.method == "GET" }?.path.split(separator: "/").last.map(String.init))
+                #expect(made != holding.detail?.deployment.ticket)
+                #expect(busy.message.hasSuffix("(Waveline made Jira ticket \(made) for this request: give it with --ticket \(made) when you ask again)"), "\(busy.message)")
+                #expect(try await Self.deploymentCount(server) == 1)
+
+                try bench.release(on: ["staging-1"])
+                if let id = holding.detail?.deployment.id { _ = try await server.waitUntilFinal(id) }
+                #expect(try await Self.request(server, "staging", ticket: made).status == 201)
             }
         }
     }
