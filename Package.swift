@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "WavelineEngine", targets: ["WavelineEngine"]),
         .library(name: "WavelineServer", targets: ["WavelineServer"]),
         .library(name: "WavelineAPI", targets: ["WavelineAPI"]),
+        .library(name: "WavelineIntegrations", targets: ["WavelineIntegrations"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -126,12 +127,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Slack and Jira: their HTTP clients, the messages Waveline sends them (rendered from the API's wire
+        // types), and the secrets their credentials are read from. No store, engine or server.
+        .target(
+            name: "WavelineIntegrations",
+            dependencies: [
+                "WavelineCore",
+                "WavelineAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Thin executable: client commands over WavelineAPI; `serve` and `demo` start a WavelineServer.
         .executableTarget(
             name: "waveline",
             dependencies: [
                 "WavelineAPI",
                 "WavelineServer",
+                // `serve --integrations` reads the credentials through the engine's secret source.
+                "WavelineEngine",
+                "WavelineIntegrations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
@@ -181,6 +199,24 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             exclude: ["Snapshots"],
+            swiftSettings: swiftSettings
+        ),
+        // The clients against local fake Slack and Jira servers that check every request against the endpoints'
+        // compact description (checked in turn against the published specs in ../shared/specs when present).
+        .testTarget(
+            name: "WavelineIntegrationsTests",
+            dependencies: [
+                "WavelineIntegrations",
+                "WavelineAPI",
+                "WavelineCore",
+                // The real server (`serve --integrations`) against these fakes: the ticket check of requests.
+                "WavelineTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -13,6 +13,9 @@ public struct DeploymentRequest: Sendable, Hashable, Codable {
     public var queue: Bool
     /// Where the request came from (the client's address), for the audit trail; nil when unknown.
     public var origin: String?
+    /// The ticket as Jira answered when the server checked it (its key is then `ticket`); nil when no ticket
+    /// policy applied. The engine stores it with the deployment; it never asks Jira itself.
+    public var checkedTicket: CheckedTicket?
 
     public init(
         operation: String, selection: Selection, parameters: [String: String] = [:],

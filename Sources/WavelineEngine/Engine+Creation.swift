@@ -37,6 +37,9 @@ extension Engine {
 
     public func create(_ request: DeploymentRequest) async throws(EngineError) -> DeploymentRecord {
         await untilRecovered()
+        // A checked ticket is known by the key Jira answered with (a moved ticket has a new one).
+        var request = request
+        if let checked = request.checkedTicket { request.ticket = checked.facts.key }
         if let refusal = DeploymentAdmission.checkRequest(reason: request.reason, requestedBy: request.requestedBy) {
             throw EngineError(refusal)
         }
@@ -96,6 +99,7 @@ extension Engine {
             }
         }
         deployment.statusReason = admission.statusReason
+        if let checked = request.checkedTicket { deployment.checkedTicket = checked }
         if admission.needsApproval { deployment.protectedEnvironments = protectedEnvironments.joined(separator: ",") }
         let phases = state.phases.enumerated().map { PhaseRecord(deploymentId: id, index: $0.offset, state: $0.element) }
         let targets = plan.targets.enumerated().map { TargetRecord(deploymentId: id, index: $0.offset, target: $0.element) }

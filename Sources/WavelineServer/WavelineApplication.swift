@@ -46,6 +46,8 @@ public struct ServerOptions: Sendable {
     public var time: any TimeSource = .system
     /// Slack's button presses at `POST /slack/interactions`; nil: that route does not exist.
     public var slackInteractions: SlackInteractions?
+    /// Ticket policies and the Jira they are checked in (`serve --integrations`); nil: no ticket is checked.
+    public var tickets: TicketGate?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, inventoryPaths: [String],
@@ -112,7 +114,7 @@ public enum WavelineServerBuilder {
             // Pages and routes read the store directly, not through the engine; the engine only writes it.
             let reads = ReadSide(reader: store)
             let router = makeRouter(engine: engine, reads: reads, identities: identities, logger: logger, secureCookies: options.secureCookies,
-                                    trustedProxies: options.trustedProxies)
+                                    trustedProxies: options.trustedProxies, tickets: options.tickets)
             let actions = DeploymentActions(engine: engine, reads: reads)
             WebController(
                 engine: engine, reads: reads, actions: actions, identities: identities,

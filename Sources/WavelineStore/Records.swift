@@ -36,6 +36,14 @@ public struct DeploymentRecord: Sendable, Hashable, Codable {
     /// The real values of the parameters shown as `********` in `parametersJson` (sensitive ones, and values
     /// equal to a secret), sealed by the engine (AES-GCM with a key kept apart from the database); nil when none.
     public var sealedParameters: String?
+    /// The Jira ticket as checked when the deployment was requested (`ticket` is its key as Jira answered); nil
+    /// when no ticket policy applied. Columns `ticket_*` (migration 010).
+    public var ticketIssueId: String?
+    public var ticketProject: String?
+    public var ticketStatus: String?
+    public var ticketURL: String?
+    public var ticketRequested: String?
+    public var ticketCheckedAt: Double?
 
     public init(
         id: Int64, operation: Operation, strategy: String, parameters: [String: String], selection: Selection,
@@ -75,6 +83,26 @@ public struct DeploymentRecord: Sendable, Hashable, Codable {
     /// Column names, spelled out: no key conversion per field per row on the write path.
     enum CodingKeys: String, CodingKey {
         case id, operation, operationJson = "operation_json", strategy, parametersJson = "parameters_json", selectionJson = "selection_json", environments, products, requestedBy = "requested_by", reason, ticket, status, statusReason = "status_reason", currentPhase = "current_phase", failureBudget = "failure_budget", targetCount = "target_count", createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at", updatedAt = "updated_at", approvedBy = "approved_by", approvedAt = "approved_at", protectedEnvironments = "protected_environments", sealedParameters = "sealed_parameters"
+        case ticketIssueId = "ticket_issue_id", ticketProject = "ticket_project", ticketStatus = "ticket_status", ticketURL = "ticket_url", ticketRequested = "ticket_requested", ticketCheckedAt = "ticket_checked_at"
+    }
+
+    /// The ticket as checked in Jira when the deployment was requested; nil when no ticket policy applied.
+    public var checkedTicket: CheckedTicket? {
+        get {
+            guard let key = ticket, let issueID = ticketIssueId, let project = ticketProject, let url = ticketURL,
+                  let checkedAt = ticketCheckedAt else { return nil }
+            return CheckedTicket(facts: TicketFacts(key: key, issueID: issueID, project: project, status: ticketStatus, url: url),
+                                 requestedKey: ticketRequested, checkedAt: checkedAt)
+        }
+        set {
+            if let checked = newValue { ticket = checked.facts.key }
+            ticketIssueId = newValue?.facts.issueID
+            ticketProject = newValue?.facts.project
+            ticketStatus = newValue?.facts.status
+            ticketURL = newValue?.facts.url
+            ticketRequested = newValue?.requestedKey
+            ticketCheckedAt = newValue?.checkedAt
+        }
     }
 
     /// The protected environments it touches, as a list.

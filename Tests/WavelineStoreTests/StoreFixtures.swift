@@ -32,6 +32,10 @@ enum Fixture {
         record.startedAt = 1_700_000_001.5
         record.finishedAt = 1_700_000_099.75
         record.updatedAt = 1_700_000_099.875
+        // The ticket as Jira answered (moved from OLD-3), migration 010's columns.
+        record.checkedTicket = CheckedTicket(
+            facts: TicketFacts(key: "CHG-7", issueID: "10007", project: "CHG", status: "Approved", url: "https://jira.example/browse/CHG-7"),
+            requestedKey: "OLD-3", checkedAt: 1_700_000_000.25)
         return record
     }
 

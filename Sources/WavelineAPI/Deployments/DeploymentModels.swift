@@ -47,12 +47,15 @@ public struct DeploymentSummary: Codable, Sendable {
     public var protectedEnvironments: [String]?
     public var approvedBy: String?
     public var approvedAt: Double?
+    /// The ticket as checked in Jira when it was requested; absent when no ticket policy applied.
+    public var jiraTicket: JiraTicketView?
 
     public init(
         id: Int64, operation: String, strategy: String, selection: String, environments: [String], products: [String],
         parameters: [String: String], requestedBy: String, reason: String, ticket: String?, status: DeploymentStatus,
         statusReason: String?, currentPhase: Int, targetCount: Int, failureBudget: Int, createdAt: Double,
-        startedAt: Double?, finishedAt: Double?, protectedEnvironments: [String]?, approvedBy: String?, approvedAt: Double?
+        startedAt: Double?, finishedAt: Double?, protectedEnvironments: [String]?, approvedBy: String?, approvedAt: Double?,
+        jiraTicket: JiraTicketView? = nil
     ) {
         self.id = id
         self.operation = operation
@@ -75,6 +78,7 @@ public struct DeploymentSummary: Codable, Sendable {
         self.protectedEnvironments = protectedEnvironments
         self.approvedBy = approvedBy
         self.approvedAt = approvedAt
+        self.jiraTicket = jiraTicket
     }
 }
 

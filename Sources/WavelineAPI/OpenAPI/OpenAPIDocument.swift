@@ -541,6 +541,8 @@ paths:
         "403": { $ref: "#/components/responses/Forbidden" }
         "422": { $ref: "#/components/responses/Unprocessable" }
         "500": { $ref: "#/components/responses/InternalError" }
+        "502": { $ref: "#/components/responses/TicketServiceRefused" }
+        "503": { $ref: "#/components/responses/TicketServiceUnavailable" }
 
   /api/v1/deployments/{id}:
     get:
@@ -789,7 +791,8 @@ components:
     Unprocessable:
       description: >-
         Well-formed, but not valid here: a name the inventory or catalog lacks, a parameter the operation refuses,
-        a rule of the deployment (a ticket for a protected environment); the message says which.
+        a rule of the deployment (a ticket for a protected environment, a Jira ticket the environment's policy
+        refuses); the message says which.
       content:
         application/json:
           schema: { $ref: "#/components/schemas/Error" }
@@ -810,6 +813,24 @@ components:
           schema: { $ref: "#/components/schemas/Error" }
     InternalError:
       description: The server failed; its log has the details.
+      content:
+        application/json:
+          schema: { $ref: "#/components/schemas/Error" }
+    TicketServiceRefused:
+      description: >-
+        Jira refused Waveline's own request while checking or making the deployment's ticket (its credentials,
+        permissions or a field Jira wants); an administrator must fix it. The message gives Jira's words.
+      content:
+        application/json:
+          schema: { $ref: "#/components/schemas/Error" }
+    TicketServiceUnavailable:
+      description: >-
+        Jira could not be asked about the deployment's ticket (unreachable, too slow, overloaded or rate limiting):
+        nothing was stored; ask again, after `Retry-After` seconds when the header is given.
+      headers:
+        Retry-After:
+          schema: { type: integer }
+          description: Seconds to wait, when Jira said.
       content:
         application/json:
           schema: { $ref: "#/components/schemas/Error" }
@@ -953,6 +974,31 @@ components:
           type: string
           description: Who let this deployment to a protected environment start (never its requester).
         approvedAt: { type: number }
+        jiraTicket:
+          $ref: "#/components/schemas/JiraTicket"
+
+    JiraTicket:
+      type: object
+      description: >-
+        The Jira ticket the deployment was admitted with, as Jira answered when it was requested (absent when no
+        ticket policy of integrations.yaml applied). `key` is the key Jira answered with: it differs from
+        `requestedKey` when the ticket had moved.
+      required: [key, issueId, project, url, createdByWaveline, checkedAt]
+      properties:
+        key: { type: string }
+        issueId: { type: string }
+        project: { type: string }
+        status:
+          type: string
+          description: The ticket's status when checked; absent when Jira did not say.
+        url:
+          type: string
+          description: Where people open the ticket, `<Jira>/browse/<key>`.
+        requestedKey:
+          type: string
+          description: The key as the requester gave it; absent when Waveline made the ticket for ad-hoc work.
+        createdByWaveline: { type: boolean }
+        checkedAt: { type: number }
 
     DeploymentList:
       type: object

@@ -14,7 +14,7 @@ extension WavelineServerBuilder {
     /// health, the contract, signing in and making a first token then need an identity.
     public static func makeRouter(
         engine: Engine, reads: ReadSide, identities: IdentityService, logger: Logger, secureCookies: Bool = true,
-        trustedProxies: TrustedProxies = .none
+        trustedProxies: TrustedProxies = .none, tickets: TicketGate? = nil
     ) -> Router<WavelineRequestContext> {
         let actions = DeploymentActions(engine: engine, reads: reads)
         let router = Router(context: WavelineRequestContext.self)
@@ -32,7 +32,7 @@ extension WavelineServerBuilder {
         catalog.addPublicRoutes(to: open)
         session.addPublicRoutes(to: open)
         tokens.addPublicRoutes(to: open)
-        DeploymentsController(engine: engine, reads: reads, actions: actions).addRoutes(to: api)
+        DeploymentsController(engine: engine, reads: reads, actions: actions, tickets: tickets).addRoutes(to: api)
         LogsController(engine: engine, reads: reads, identities: identities).addRoutes(to: api)
         catalog.addRoutes(to: api)
         InventoryController(engine: engine, reads: reads).addRoutes(to: api)

@@ -9,6 +9,8 @@ struct DeploymentsController {
     let engine: Engine
     let reads: ReadSide
     let actions: DeploymentActions
+    /// Checks (or makes) the Jira ticket of a requested deployment; nil when no integrations are configured.
+    var tickets: TicketGate?
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.get("deployments", use: list)
@@ -33,15 +35,34 @@ struct DeploymentsController {
             throw APIError(.forbidden, "\(requester.name) may not deploy anywhere: needs \(leastDeployRole) (or higher) for some environment or product")
         }
         let body = try await request.decodeJSON(CreateDeploymentBody.self, context: context)
-        let deploymentRequest = DeploymentRequest(
+        var deploymentRequest = DeploymentRequest(
             operation: body.operation, selection: body.selection, parameters: body.parameters ?? [:],
             strategy: body.strategy ?? Strategy.lightningThunder.name, reason: body.reason, ticket: body.ticket,
             requestedBy: requester.name, queue: body.queue ?? false, origin: request.origin(context: context)
         )
         let access = try await engine.requiredAccess(for: deploymentRequest)
         try context.authorize(.deploy(requiredRole: access.requiredRole), places: access.places)
-        let record = try await engine.create(deploymentRequest)
+        // Jira is asked only for someone who may make this deployment, and before the engine is.
+        if let tickets {
+            var environments: [String] = []
+            for place in access.places where !environments.contains(place.environment) { environments.append(place.environment) }
+            deploymentRequest.checkedTicket = try await tickets.admit(deploymentRequest, environments: environments, mask: engine.masker.mask)
+        }
+        let record = try await Self.noting(deploymentRequest.checkedTicket) { () async throws(EngineError) in try await engine.create(deploymentRequest) }
         return EditedResponse(status: .created, response: try await reads.deploymentDetail.detail(ofCreated: record))
+    }
+
+    /// The engine's refusal of a request Waveline made a Jira ticket for names the ticket, which stays in Jira:
+    /// the next request can use it instead of making another.
+    static func noting<T>(_ ticket: CheckedTicket?, _ create: () async throws(EngineError) -> T) async throws(EngineError) -> T {
+        do {
+            return try await create()
+        } catch var error {
+            if let made = ticket, made.createdByWaveline {
+                error.message += " (Waveline made Jira ticket \(made.facts.key) for this request: give it with --ticket \(made.facts.key) when you ask again)"
+            }
+            throw error
+        }
     }
 
     @Sendable func detail(_ request: Request, context: Context) async throws -> DeploymentDetail {

@@ -51,6 +51,12 @@ extension DeploymentRecord {
         approvedAt = try row.optionalDouble("approved_at")
         protectedEnvironments = try row.optionalText("protected_environments")
         sealedParameters = try row.optionalText("sealed_parameters")
+        ticketIssueId = try row.optionalText("ticket_issue_id")
+        ticketProject = try row.optionalText("ticket_project")
+        ticketStatus = try row.optionalText("ticket_status")
+        ticketURL = try row.optionalText("ticket_url")
+        ticketRequested = try row.optionalText("ticket_requested")
+        ticketCheckedAt = try row.optionalDouble("ticket_checked_at")
     }
 }
 

@@ -3,6 +3,8 @@ import Foundation
 import Hummingbird
 import Logging
 import WavelineCore
+import WavelineEngine
+import WavelineIntegrations
 import WavelineServer
 
 struct ServerFileOptions: ParsableArguments {
@@ -89,8 +91,44 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var files: ServerFileOptions
 
+    @Option(name: .long, help: "Slack and Jira settings (integrations.yaml): channels, credentials as secret references, ticket policies. Checked at start.")
+    var integrations: String?
+
     func validate() throws {
         if files.inventory.isEmpty { throw ValidationError("name the inventory with --inventory PATH (a file or a folder)") }
+    }
+
+    /// Reads the integrations file and its credentials, so a mistake stops the server at start with the file's
+    /// line and column (or the reference that has no value). Delivery to Slack and Jira is not started yet.
+    static func checkIntegrations(path: String, inventoryPaths: [String]) throws -> (IntegrationsSettings, IntegrationSecrets) {
+        // The inventory's environments, to catch a misspelt one; its own errors are reported by the server's start.
+        let environments = (try? InventoryLoader.load(paths: inventoryPaths)).map { Set($0.environments.map(\.name)) }
+        let settings: IntegrationsSettings
+        do {
+            settings = try IntegrationsLoader.load(path: path, environments: environments)
+        } catch let error as DiagnosticsError {
+            throw CLIError("the integrations file has errors:\n" + error.description)
+        }
+        let secrets: IntegrationSecrets
+        do {
+            secrets = try IntegrationSecrets.resolve(settings, lookup: ProcessSecretSource().value(of:))
+        } catch {
+            throw CLIError(error.description)
+        }
+        var configured: [String] = []
+        if let slack = settings.slack { configured.append("Slack (default channel \(slack.defaultChannel), \(slack.routes.count) routes)") }
+        if let jira = settings.jira { configured.append("Jira \(jira.flavour.rawValue) at \(jira.baseURL)") }
+        print("Integrations checked: \(configured.joined(separator: ", ")); delivery is not started by this version")
+        return (settings, secrets)
+    }
+
+    /// The ticket check of requested deployments, when the file gives ticket policies (it then has Jira).
+    static func ticketGate(_ settings: IntegrationsSettings, _ secrets: IntegrationSecrets, time: any TimeSource) -> TicketGate? {
+        guard !settings.ticketPolicies.isEmpty, let jira = settings.jira, let authorization = secrets.jiraAuthorization else { return nil }
+        let client = JiraClient(baseURL: jira.baseURL, flavour: jira.flavour, authorization: authorization,
+                                timeout: JiraTicketDirectory.defaultTimeout)
+        print("Jira tickets are checked when deployments of \(settings.ticketPolicies.keys.sorted().joined(separator: ", ")) are requested")
+        return TicketGate(policies: settings.ticketPolicies, directory: JiraTicketDirectory(client: client, browseURL: jira.browseURL), time: time)
     }
 
     static func isLoopback(_ host: String) -> Bool {
@@ -98,7 +136,12 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let options = try files.serverOptions()
+        var configured = try files.serverOptions()
+        if let integrations {
+            let (settings, secrets) = try Self.checkIntegrations(path: absolute(integrations), inventoryPaths: configured.inventoryPaths)
+            configured.tickets = Self.ticketGate(settings, secrets, time: configured.time)
+        }
+        let options = configured
         let server: WavelineServer
         do {
             // Before the store is opened or a first password printed: a taken port is one sentence.

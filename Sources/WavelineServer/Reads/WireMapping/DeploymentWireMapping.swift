@@ -29,7 +29,8 @@ extension DeploymentSummary {
             finishedAt: record.finishedAt,
             protectedEnvironments: protected.isEmpty ? nil : protected,
             approvedBy: record.approvedBy,
-            approvedAt: record.approvedAt
+            approvedAt: record.approvedAt,
+            jiraTicket: record.checkedTicket.map(JiraTicketView.init)
         )
     }
 }

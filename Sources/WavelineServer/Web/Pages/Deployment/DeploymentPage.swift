@@ -54,7 +54,7 @@ struct DeploymentPage {
             \(deployment.statusReason.map { reason -> HTML in "<p class=\"status-reason\">\(reason)</p>" })
             \(Components.facts([
                 ("Reason", "\(deployment.reason)"),
-                ("Ticket", deployment.ticket.map { "\($0)" }),
+                ("Ticket", Components.ticket(deployment)),
                 ("Requested by", "\(deployment.requestedBy)"),
                 ("Environment", "\(deployment.environments.joined(separator: ", "))"),
                 ("Selection", "\(deployment.selection)"),

@@ -157,7 +157,7 @@ struct SummaryPage {
                 ("Environment", "\(deployment.environments.joined(separator: ", "))"),
                 ("Products", "\(deployment.products.joined(separator: ", "))"),
                 ("Requested by", "\(deployment.requestedBy)"),
-                ("Ticket", deployment.ticket.map { "\($0)" }),
+                ("Ticket", Components.ticket(deployment)),
                 ("Elapsed", Formatting.elapsed(from: deployment.startedAt ?? deployment.createdAt, to: deployment.finishedAt, now: now)),
                 ("Nodes", "\(deployment.targetCount)"),
             ]))
