@@ -140,6 +140,11 @@ struct ServeCommand: AsyncParsableCommand {
         if let integrations {
             let (settings, secrets) = try Self.checkIntegrations(path: absolute(integrations), inventoryPaths: configured.inventoryPaths)
             configured.tickets = Self.ticketGate(settings, secrets, time: configured.time)
+            // Slack's buttons: presses are verified with the signing secret the file names.
+            if let signingSecret = secrets.slackSigningSecret {
+                configured.slackInteractions = SlackInteractions(signingSecret: signingSecret, time: configured.time)
+                print("Slack buttons are answered at /slack/interactions")
+            }
         }
         let options = configured
         let server: WavelineServer
