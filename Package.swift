@@ -109,6 +109,8 @@ let package = Package(
                 "WavelineEngine",
                 "WavelineAPI",
                 "WavelineIdentity",
+                // Slack and Jira delivery: the dispatcher runs as one of the server's services.
+                "WavelineIntegrations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -10,6 +10,7 @@ import WavelineCore
 import WavelineEngine
 import WavelineExecutors
 import WavelineIdentity
+import WavelineIntegrations
 import WavelineStore
 
 /// How to start a server: where its data, inventory, catalog and strategies are, and where to listen.
@@ -44,6 +45,8 @@ public struct ServerOptions: Sendable {
     /// Where pages and the identity service get "now" (elapsed times, sessions' and tokens' expiry); tests
     /// fix it.
     public var time: any TimeSource = .system
+    /// Slack and Jira (`serve --integrations`): notifications are written to the outbox and delivered.
+    public var integrations: IntegrationsOptions?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, inventoryPaths: [String],
@@ -91,6 +94,11 @@ public enum WavelineServerBuilder {
         let databasePath = options.dataDirectory + "/waveline.sqlite"
         try DataFolder.prepareDatabase(databasePath)
         let store = try await SQLDeploymentStore.sqlite(path: databasePath, logger: logger)
+        if let integrations = options.integrations {
+            // Before the engine writes anything: every notifiable event from now on has its outbox rows.
+            await store.enableNotificationOutbox()
+            for value in integrations.secrets.allValues { masker.learn(value) }
+        }
         var executors: ExecutorRegistry?
         do {
             // SSH master connections' sockets live in <data>/ssh (0700); they are closed when a deployment ends
@@ -115,11 +123,17 @@ public enum WavelineServerBuilder {
                 engine: engine, reads: reads, actions: DeploymentActions(engine: engine, reads: reads), identities: identities,
                 logger: logger, secureCookies: options.secureCookies, time: options.time
             ).addRoutes(to: router)
+            var services: [any Service] = [EngineService(engine: engine, store: store, executors: registry, dataFolder: lock)]
+            if let integrations = options.integrations {
+                let dispatcher = integrations.dispatcher(ledger: StoreNotificationLedger(store: store), time: options.time,
+                                                         mask: { masker.mask($0) }, logger: logger)
+                services.append(NotificationService(dispatcher: dispatcher))
+            }
             let application = Application(
                 router: router,
                 server: try serverBuilder(options),
                 configuration: .init(address: .hostname(options.host, port: options.port), serverName: "waveline"),
-                services: [EngineService(engine: engine, store: store, executors: registry, dataFolder: lock)],
+                services: services,
                 onServerRunning: { channel in await onListening(channel.localAddress?.port ?? options.port) },
                 logger: logger
             )

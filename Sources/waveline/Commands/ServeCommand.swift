@@ -99,8 +99,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// Reads the integrations file and its credentials, so a mistake stops the server at start with the file's
-    /// line and column (or the reference that has no value). Delivery to Slack and Jira is not started yet.
-    static func checkIntegrations(path: String, inventoryPaths: [String]) throws {
+    /// line and column (or the reference that has no value); the server then delivers notifications with them.
+    static func checkIntegrations(path: String, inventoryPaths: [String]) throws -> IntegrationsOptions {
         // The inventory's environments, to catch a misspelt one; its own errors are reported by the server's start.
         let environments = (try? InventoryLoader.load(paths: inventoryPaths)).map { Set($0.environments.map(\.name)) }
         let settings: IntegrationsSettings
@@ -109,15 +109,17 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as DiagnosticsError {
             throw CLIError("the integrations file has errors:\n" + error.description)
         }
+        let secrets: IntegrationSecrets
         do {
-            _ = try IntegrationSecrets.resolve(settings, lookup: ProcessSecretSource().value(of:))
+            secrets = try IntegrationSecrets.resolve(settings, lookup: ProcessSecretSource().value(of:))
         } catch {
             throw CLIError(error.description)
         }
         var configured: [String] = []
         if let slack = settings.slack { configured.append("Slack (default channel \(slack.defaultChannel), \(slack.routes.count) routes)") }
         if let jira = settings.jira { configured.append("Jira \(jira.flavour.rawValue) at \(jira.baseURL)") }
-        print("Integrations checked: \(configured.joined(separator: ", ")); delivery is not started by this version")
+        print("Integrations: \(configured.joined(separator: ", ")); notifications are delivered")
+        return IntegrationsOptions(settings: settings, secrets: secrets)
     }
 
     static func isLoopback(_ host: String) -> Bool {
@@ -125,10 +127,11 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let options = try files.serverOptions()
+        var configured = try files.serverOptions()
         if let integrations {
-            try Self.checkIntegrations(path: absolute(integrations), inventoryPaths: options.inventoryPaths)
+            configured.integrations = try Self.checkIntegrations(path: absolute(integrations), inventoryPaths: configured.inventoryPaths)
         }
+        let options = configured
         let server: WavelineServer
         do {
             let scheme = options.tlsCertificatePath == nil ? "http" : "https"
