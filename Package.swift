@@ -206,6 +206,10 @@ let package = Package(
                 "WavelineIntegrations",
                 "WavelineAPI",
                 "WavelineCore",
+                // The dispatcher's tests: a real SQLite store, its ledger in the server, a manual time.
+                "WavelineStore",
+                "WavelineServer",
+                "WavelineTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

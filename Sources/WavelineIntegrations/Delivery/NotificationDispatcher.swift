@@ -131,7 +131,7 @@ public final class NotificationDispatcher: Sendable {
                         delivery.state = .skipped
                         delivery.lastError = skip
                         delivery.updatedAt = time.now()
-                        _ = await save(delivery)
+                        if !(await save(delivery)) { delivery.state = .pending }
                     } else if delivery.nextAttemptAt.map({ $0 <= time.now() }) ?? true {
                         if step.destination == .slack {
                             await sendSlack(&delivery, message: message, detail: detail)
@@ -167,7 +167,7 @@ public final class NotificationDispatcher: Sendable {
             delivery.state = .failed
             delivery.lastError = "the thread's parent message could not be posted: \(why)"
             delivery.updatedAt = time.now()
-            _ = await save(delivery)
+            if !(await save(delivery)) { delivery.state = .pending }
             return
         }
         guard let notice = notice(for: message, detail: detail) else {
@@ -175,19 +175,14 @@ public final class NotificationDispatcher: Sendable {
             delivery.state = .sent
             delivery.externalReference = "parent \(ts)"
             delivery.updatedAt = time.now()
-            _ = await save(delivery)
+            if !(await save(delivery)) { delivery.state = .pending }
             return
         }
         let marker = SlackMarker(deploymentID: message.deploymentID, messageID: message.messageID)
         if delivery.state == .sending {
             do {
                 if let found = try await slack.findMessage(marker: marker, channel: thread.channel, threadTS: ts) {
-                    delivery.state = .sent
-                    delivery.externalReference = found.reference.ts
-                    delivery.lastError = nil
-                    delivery.nextAttemptAt = nil
-                    delivery.updatedAt = time.now()
-                    _ = await save(delivery)
+                    await sent(&delivery, reference: found.reference.ts)
                     return
                 }
             } catch {
@@ -204,12 +199,7 @@ public final class NotificationDispatcher: Sendable {
         do {
             let posted = try await slack.postMessage(SlackMessage(channel: thread.channel, content: reply.content, threadTS: ts,
                                                                   broadcast: reply.broadcast, marker: marker))
-            delivery.state = .sent
-            delivery.externalReference = posted.ts
-            delivery.lastError = nil
-            delivery.nextAttemptAt = nil
-            delivery.updatedAt = time.now()
-            _ = await save(delivery)
+            await sent(&delivery, reference: posted.ts)
         } catch {
             await failed(&delivery, error, channel: thread.channel, afterCall: true, mayHaveSent: true)
         }
@@ -426,7 +416,8 @@ public final class NotificationDispatcher: Sendable {
         delivery.lastError = nil
         delivery.nextAttemptAt = nil
         delivery.updatedAt = time.now()
-        _ = await save(delivery)
+        // Not recorded: the store still says `sending`, and so must the lane (the next pass looks for it).
+        if !(await save(delivery)) { delivery.state = .sending }
     }
 
     /// Records a failed attempt: 429 waits its `Retry-After` (and closes the channel as long); a temporary failure
@@ -452,7 +443,7 @@ public final class NotificationDispatcher: Sendable {
         }
         delivery.lastError = context.mask(failure.detail)
         delivery.updatedAt = now
-        _ = await save(delivery)
+        if !(await save(delivery)) { delivery.state = .sending }
     }
 
     func save(_ delivery: NotificationDelivery) async -> Bool {

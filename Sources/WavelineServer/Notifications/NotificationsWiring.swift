@@ -32,22 +32,24 @@ public struct IntegrationsOptions: Sendable {
 
 /// The dispatcher's view of the store: the outbox and delivery state, and a deployment's detail as the API shows it.
 /// Delivery state is written through the store's one write path, never with the engine's records.
-struct StoreNotificationLedger: NotificationLedger {
+public struct StoreNotificationLedger: NotificationLedger {
     let store: SQLDeploymentStore
 
-    func openOutbox(limit: Int) async throws -> [OutboxEntry] { try await store.openOutbox(limit: limit) }
-    func outbox(of deploymentID: Int64) async throws -> [OutboxEntry] { try await store.outbox(of: deploymentID) }
-    func thread(of deploymentID: Int64) async throws -> NotificationThread? { try await store.notificationThread(of: deploymentID) }
-    func openThreads(limit: Int) async throws -> [NotificationThread] { try await store.openNotificationThreads(limit: limit) }
+    public init(store: SQLDeploymentStore) { self.store = store }
 
-    func save(deliveries: [NotificationDelivery], thread: NotificationThread?, settled: [OutboxMessage]) async throws {
+    public func openOutbox(limit: Int) async throws -> [OutboxEntry] { try await store.openOutbox(limit: limit) }
+    public func outbox(of deploymentID: Int64) async throws -> [OutboxEntry] { try await store.outbox(of: deploymentID) }
+    public func thread(of deploymentID: Int64) async throws -> NotificationThread? { try await store.notificationThread(of: deploymentID) }
+    public func openThreads(limit: Int) async throws -> [NotificationThread] { try await store.openNotificationThreads(limit: limit) }
+
+    public func save(deliveries: [NotificationDelivery], thread: NotificationThread?, settled: [OutboxMessage]) async throws {
         var changes = deliveries.map(StoreChange.saveDelivery)
         if let thread { changes.append(.saveNotificationThread(thread)) }
         changes += settled.map { .settleOutbox(eventID: $0.eventID, seq: $0.seq) }
         try await store.write(changes)
     }
 
-    func detail(of deploymentID: Int64) async throws -> DeploymentDetail? {
+    public func detail(of deploymentID: Int64) async throws -> DeploymentDetail? {
         guard try await store.deployment(deploymentID) != nil else { return nil }
         return try await DeploymentDetailRead(reader: store).detail(deploymentID)
     }
