@@ -146,6 +146,8 @@ let package = Package(
             dependencies: [
                 "WavelineAPI",
                 "WavelineServer",
+                // `serve --integrations` reads the credentials through the engine's secret source.
+                "WavelineEngine",
                 "WavelineIntegrations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

@@ -73,3 +73,13 @@ struct ServiceTransport: Sendable {
         return text
     }
 }
+
+/// The HTTP client Slack's and Jira's clients use unless given one. A short connect timeout: by default a refused
+/// connection is retried until the request's deadline, so "Slack is down" would take the whole timeout to show.
+public enum IntegrationHTTP {
+    public static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(3)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+}

@@ -18,7 +18,7 @@ public struct JiraClient: Sendable, CustomStringConvertible {
     private let transport: ServiceTransport
 
     public init(baseURL: String, flavour: JiraSettings.Flavour, authorization: JiraAuthorization,
-                http: HTTPClient = .shared, timeout: TimeAmount = .seconds(10)) {
+                http: HTTPClient = IntegrationHTTP.client, timeout: TimeAmount = .seconds(10)) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base

@@ -31,7 +31,8 @@ public struct JiraDocument: Sendable, Hashable {
             switch block {
             case .paragraph(let inlines): return Self.plain(inlines)
             case .bulletList(let items): return items.map { "- " + Self.plain($0) }.joined(separator: "\n")
-            case .codeBlock(let text): return text.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
+            // As is: an indentation per line would make a cut log longer than the cut allows for.
+            case .codeBlock(let text): return text
             }
         }.joined(separator: "\n\n")
     }

@@ -29,7 +29,7 @@ public struct SlackClient: Sendable, CustomStringConvertible {
     /// `ok:false` codes that mean "too fast" even without HTTP 429.
     public static let rateLimitErrors: Set<String> = ["ratelimited", "rate_limited"]
 
-    public init(baseURL: String = "https://slack.com/api", botToken: String, http: HTTPClient = .shared,
+    public init(baseURL: String = "https://slack.com/api", botToken: String, http: HTTPClient = IntegrationHTTP.client,
                 timeout: TimeAmount = .seconds(10)) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
