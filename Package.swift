@@ -109,6 +109,8 @@ let package = Package(
                 "WavelineEngine",
                 "WavelineAPI",
                 "WavelineIdentity",
+                // Slack and Jira delivery: the dispatcher runs as one of the server's services.
+                "WavelineIntegrations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -210,6 +212,9 @@ let package = Package(
                 "WavelineAPI",
                 "WavelineCore",
                 // The real server (`serve --integrations`) against these fakes: the ticket check of requests.
+                // and the dispatcher's tests: a real SQLite store, its ledger in the server, a manual time.
+                "WavelineStore",
+                "WavelineServer",
                 "WavelineTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -232,6 +237,11 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 // Reads the OpenAPI document in the contract tests.
                 .product(name: "Yams", package: "Yams"),
+                // A fake Slack in the test process for the notification crash test.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -349,7 +349,8 @@ struct DeploymentDriver: Sendable {
             record.finishedAt = context.time.now()
             unsaved = true
         }
-        if unsaved { changes.append(.saveTarget(record)) }
+        // A failure is saved again with its event (the same record): the store's outbox learns which node it was.
+        if unsaved || status == .failed { changes.append(.saveTarget(record)) }
         do {
             try await context.store.write(changes)
         } catch {

@@ -40,7 +40,8 @@ final class MaskingStore: DeploymentStoreDecorator {
         case .appendEvent(var event):
             event.message = masker.mask(event.message, deployment: event.deploymentId, keepingSuffix: event.reason)
             return .appendEvent(event)
-        case .appendLogs, .savePhase, .saveNodeState, .saveUser, .saveToken, .saveSession, .remove:
+        case .appendLogs, .savePhase, .saveNodeState, .saveUser, .saveToken, .saveSession, .remove,
+             .saveDelivery, .saveNotificationThread, .settleOutbox:
             // Log lines are masked by the log pipeline, before live viewers see them too.
             return change
         }

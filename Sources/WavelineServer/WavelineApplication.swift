@@ -10,6 +10,7 @@ import WavelineCore
 import WavelineEngine
 import WavelineExecutors
 import WavelineIdentity
+import WavelineIntegrations
 import WavelineStore
 
 /// How to start a server: where its data, inventory, catalog and strategies are, and where to listen.
@@ -48,6 +49,8 @@ public struct ServerOptions: Sendable {
     public var slackInteractions: SlackInteractions?
     /// Ticket policies and the Jira they are checked in (`serve --integrations`); nil: no ticket is checked.
     public var tickets: TicketGate?
+    /// Slack and Jira (`serve --integrations`): notifications are written to the outbox and delivered.
+    public var integrations: IntegrationsOptions?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, inventoryPaths: [String],
@@ -95,6 +98,11 @@ public enum WavelineServerBuilder {
         let databasePath = options.dataDirectory + "/waveline.sqlite"
         try DataFolder.prepareDatabase(databasePath)
         let store = try await SQLDeploymentStore.sqlite(path: databasePath, logger: logger)
+        if let integrations = options.integrations {
+            // Before the engine writes anything: every notifiable event from now on has its outbox rows.
+            await store.enableNotificationOutbox()
+            for value in integrations.secrets.allValues { masker.learn(value) }
+        }
         var executors: ExecutorRegistry?
         do {
             // SSH master connections' sockets live in <data>/ssh (0700); they are closed when a deployment ends
@@ -127,6 +135,11 @@ public enum WavelineServerBuilder {
                     verifier: SlackRequestVerifier(slack), responder: responder, identities: identities, actions: actions, logger: logger
                 ).addRoutes(to: router)
                 services.append(responder)
+            }
+            if let integrations = options.integrations {
+                let dispatcher = integrations.dispatcher(ledger: StoreNotificationLedger(store: store), time: options.time,
+                                                         mask: { masker.mask($0) }, logger: logger)
+                services.append(NotificationService(dispatcher: dispatcher))
             }
             let application = Application(
                 router: router,

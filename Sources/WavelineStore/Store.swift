@@ -15,6 +15,11 @@ public enum StoreChange: Sendable {
     case saveToken(APITokenRecord)
     case saveSession(SessionRecord)
     case remove(IdentityRemoval)
+    /// Notifications (see `NotificationReader`): the state of one message at one destination, a deployment's
+    /// Slack thread, and an outbox message done at every destination.
+    case saveDelivery(NotificationDelivery)
+    case saveNotificationThread(NotificationThread)
+    case settleOutbox(eventID: Int64, seq: Int)
 }
 
 /// Filters for listing deployments, newest first.

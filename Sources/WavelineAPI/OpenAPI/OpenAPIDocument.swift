@@ -626,6 +626,29 @@ paths:
         "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/InternalError" }
 
+  /api/v1/deployments/{id}/notifications:
+    get:
+      tags: [deployments]
+      operationId: listDeploymentNotifications
+      summary: What Waveline sends Slack and Jira about one deployment, and how far each message got.
+      description: >
+        Each outbox message (one per notifiable event, stored with the event) at each destination: its delivery
+        state, attempts, last error (or why it was skipped) and the service's reference. Needs read on the
+        deployment. Empty when the server runs without `--integrations`.
+      parameters:
+        - $ref: "#/components/parameters/DeploymentID"
+      responses:
+        "200":
+          description: The deployment's notifications, in the order they are sent.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/NotificationList" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "500": { $ref: "#/components/responses/InternalError" }
+
   /api/v1/deployments/{id}/logs:
     get:
       tags: [logs]
@@ -1191,6 +1214,48 @@ components:
           type: integer
           format: int64
           description: Pass as `after` to continue.
+
+    NotificationList:
+      type: object
+      required: [deploymentId, notifications]
+      properties:
+        deploymentId: { type: integer, format: int64 }
+        thread: { $ref: "#/components/schemas/NotificationThread" }
+        notifications:
+          type: array
+          items: { $ref: "#/components/schemas/Notification" }
+
+    NotificationThread:
+      type: object
+      description: The deployment's Slack thread; absent until its parent message is first attempted.
+      required: [channel, state, attempts]
+      properties:
+        channel: { type: string }
+        parentTs: { type: string, description: "The parent message's ts, once posted." }
+        state: { $ref: "#/components/schemas/DeliveryState" }
+        attempts: { type: integer }
+        lastError: { type: string }
+        lastRenderedAt: { type: number, description: "When the parent was last posted or updated (seconds since 1970)." }
+
+    Notification:
+      type: object
+      required: [messageId, eventId, destination, kind, state, attempts, createdAt]
+      properties:
+        messageId: { type: string, description: "e<event id>-<n>: the same at every destination, and in the marker on the message." }
+        eventId: { type: integer, format: int64 }
+        destination: { type: string, enum: [slack, jira_comment, jira_link, jira_transition] }
+        kind: { type: string, enum: [requested, approval_needed, phase_started, gate_waiting, failure, operator_action, progress, outcome] }
+        state: { $ref: "#/components/schemas/DeliveryState" }
+        attempts: { type: integer }
+        lastError: { type: string, description: "The last error, or why nothing is sent there." }
+        externalReference: { type: string, description: "Slack's ts, Jira's comment id, the link's global id, the transition applied." }
+        createdAt: { type: number }
+        updatedAt: { type: number }
+        nextAttemptAt: { type: number }
+
+    DeliveryState:
+      type: string
+      enum: [pending, sending, sent, failed, skipped]
 
     NodeState:
       type: object

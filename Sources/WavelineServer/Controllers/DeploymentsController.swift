@@ -18,6 +18,7 @@ struct DeploymentsController {
         group.get("deployments/:id", use: detail)
         group.post("deployments/:id/actions/:action", use: act)
         group.get("deployments/:id/events", use: events)
+        group.get("deployments/:id/notifications", use: notifications)
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> DeploymentList {
@@ -91,6 +92,12 @@ struct DeploymentsController {
         let query = try QueryValues(request, allowed: ["kind", "actor", "after", "limit"])
         return try await reads.events.page(query, deployment: id, context: context)
     }
+
+    @Sendable func notifications(_ request: Request, context: Context) async throws -> NotificationList {
+        let id = try deploymentID(context)
+        _ = try QueryValues(request, allowed: [])
+        return try await reads.notifications.list(id, context: context)
+    }
 }
 
 func deploymentID(_ context: some RequestContext) throws -> Int64 {
@@ -105,6 +112,7 @@ func deploymentID(_ context: some RequestContext) throws -> Int64 {
 extension DeploymentDetail: ResponseEncodable {}
 extension DeploymentList: ResponseEncodable {}
 extension EventList: ResponseEncodable {}
+extension NotificationList: ResponseEncodable {}
 extension LogPage: ResponseEncodable {}
 extension OperationList: ResponseEncodable {}
 extension StrategyList: ResponseEncodable {}

@@ -20,6 +20,7 @@ public struct ReadSide: Sendable {
     var nodeLog: NodeLogRead { NodeLogRead(reader: reader) }
     var inventory: InventoryRead { InventoryRead(reader: reader) }
     var audit: AuditRead { AuditRead(reader: reader) }
+    var notifications: NotificationsRead { NotificationsRead(reader: reader) }
 
     /// Grows with every write but of log lines alone (see `WriteCounting`); nil when the store cannot tell.
     var writeCount: UInt64? { (reader as? any WriteCounting)?.writeCount }

@@ -16,7 +16,7 @@ public struct Migration: Sendable {
     }
 
     /// Every migration, in order. Add new ones at the end; never change one that has shipped.
-    public static let all: [Migration] = [.m001Deployments, .m002NodeStates, .m003AuditAndApprovals, .m004SummaryIndexes, .m005Identities, .m007SealedParameters, .m008SlackUserIDs, .m010DeploymentTickets, .m011FinishedWithFailures]
+    public static let all: [Migration] = [.m001Deployments, .m002NodeStates, .m003AuditAndApprovals, .m004SummaryIndexes, .m005Identities, .m007SealedParameters, .m008SlackUserIDs, .m009Notifications, .m010DeploymentTickets, .m011FinishedWithFailures]
 }
 
 enum Migrator {

@@ -22,6 +22,9 @@ actor GroupCommitWriter {
     private var nextEventID: Int64
     /// The newest stored event's hash: where the audit trail's chain continues.
     private var lastEventHash: String
+    /// Notifiable events get their outbox rows in their own transaction (`NotificationRules`); off unless the
+    /// server delivers notifications, so turning them on later does not tell old deployments' news.
+    private var writesOutbox = false
 
     init(database: any SQLDatabase, logInserter: (any LogLineInserter)? = nil, nextEventID: Int64, lastEventHash: String, logger: Logger) {
         self.database = database
@@ -42,6 +45,8 @@ actor GroupCommitWriter {
         }
     }
 
+    func setWritesOutbox(_ on: Bool) { writesOutbox = on }
+
     func maxDeploymentID() async throws -> Int64 {
         try await database.raw("SELECT COALESCE(MAX(id), 0) AS max_id FROM deployments").first()
             .map { try $0.decode(column: "max_id", as: Int64.self) } ?? 0
@@ -58,14 +63,14 @@ actor GroupCommitWriter {
             let group = pending
             pending = []
             do {
-                try await commit(group.flatMap(\.changes))
+                try await commit(group.map(\.changes))
                 for writer in group { writer.continuation.resume() }
             } catch {
                 // One writer's bad change must not fail the others: commit each alone to find it.
                 logger.warning("group commit failed; retrying writers one by one", metadata: ["error": "\(error)"])
                 for writer in group {
                     do {
-                        try await commit(writer.changes)
+                        try await commit([writer.changes])
                         writer.continuation.resume()
                     } catch {
                         writer.continuation.resume(throwing: StoreError("could not store changes: \(String(reflecting: error))"))
@@ -78,9 +83,13 @@ actor GroupCommitWriter {
         idle = []
     }
 
-    private func commit(_ changes: [StoreChange]) async throws {
+    /// One transaction for the lists of several writers. The outbox is derived per list: what one writer stores
+    /// about a deployment is what its events mean.
+    private func commit(_ lists: [[StoreChange]]) async throws {
         var batch = CommitBatch()
-        for change in changes {
+        for changes in lists {
+          let eventsBefore = batch.events.count
+          for change in changes {
             switch change {
             case .saveDeployment(let record): batch.deployments.put(record, key: "\(record.id)")
             case .savePhase(let record): batch.phases.put(record, key: "\(record.deploymentId)/\(record.phaseIndex)")
@@ -98,7 +107,15 @@ actor GroupCommitWriter {
             case .saveToken(let record): batch.tokens.put(record, key: record.id)
             case .saveSession(let record): batch.sessions.put(record, key: record.idHash)
             case .remove(let removal): batch.removals.append(removal)
+            case .saveDelivery(let delivery):
+                batch.deliveries.put(DeliveryRecord(delivery), key: "\(delivery.eventID)/\(delivery.seq)/\(delivery.destination.rawValue)")
+            case .saveNotificationThread(let thread): batch.threads.put(NotificationThreadRecord(thread), key: "\(thread.deploymentID)")
+            case .settleOutbox(let eventID, let seq): batch.settled.append((eventID, seq))
             }
+          }
+          if writesOutbox, batch.events.count > eventsBefore {
+              batch.outbox += Self.outbox(for: batch.events[eventsBefore...], in: changes)
+          }
         }
         // Events are chained in id order, here where their ids are assigned; the chain advances only if the
         // transaction commits.
@@ -126,6 +143,12 @@ actor GroupCommitWriter {
                     try await Self.insertLogs(frozen.logs, on: db)
                 }
                 try await Self.insert(frozen.events, into: "events", on: db)
+                try await Self.insert(frozen.outbox, into: "outbox", on: db)
+                try await Self.upsert(frozen.deliveries.values, into: "deliveries", key: ["event_id", "seq", "destination"], on: db)
+                try await Self.upsert(frozen.threads.values, into: "notification_threads", key: ["deployment_id"], on: db)
+                for (eventID, seq) in frozen.settled {
+                    try await db.raw("UPDATE outbox SET settled = 1 WHERE event_id = \(bind: eventID) AND seq = \(bind: seq)").run()
+                }
                 if let last = frozen.events.last {
                     try await Self.recordAuditHead(AuditHead(lastId: last.id, lastHash: chainEnd), on: db)
                 }
@@ -160,6 +183,43 @@ actor GroupCommitWriter {
         var tokens = LastWriteWins<APITokenRecord>()
         var sessions = LastWriteWins<SessionRecord>()
         var removals: [IdentityRemoval] = []
+        var outbox: [OutboxRecord] = []
+        var deliveries = LastWriteWins<DeliveryRecord>()
+        var threads = LastWriteWins<NotificationThreadRecord>()
+        var settled: [(Int64, Int)] = []
+    }
+
+    /// The outbox rows of `events` (ids assigned), from what the same writer's `changes` store about each event's
+    /// deployment.
+    private static func outbox(for events: ArraySlice<EventRecord>, in changes: [StoreChange]) -> [OutboxRecord] {
+        var rows: [OutboxRecord] = []
+        // One outcome per deployment per write, however many of its events the write holds.
+        var outcomeTold: Set<Int64> = []
+        for event in events {
+            guard let deploymentID = event.deploymentId else { continue }
+            var facts = NotificationRules.WriteFacts()
+            for change in changes {
+                switch change {
+                case .saveDeployment(let record) where record.id == deploymentID: facts.deploymentStatus = record.status
+                case .savePhase(let record) where record.deploymentId == deploymentID && record.status == .gate:
+                    facts.phasesAtGate.append(record.phaseIndex)
+                case .saveTarget(let record) where record.deploymentId == deploymentID && record.status == .failed:
+                    facts.failedTargets.append(record.targetIndex)
+                default: continue
+                }
+            }
+            var notices = NotificationRules.notices(eventKind: event.kind, facts: facts)
+            if notices.contains(where: { $0.kind == .outcome }) {
+                if outcomeTold.contains(deploymentID) { notices.removeAll { $0.kind == .outcome } }
+                outcomeTold.insert(deploymentID)
+            }
+            for (seq, notice) in notices.enumerated() {
+                rows.append(OutboxRecord(eventId: event.id, seq: seq, deploymentId: deploymentID, kind: notice.kind.rawValue,
+                                         subject: notice.subject, action: notice.action, actor: event.actor, reason: event.reason,
+                                         createdAt: event.time, settled: 0))
+            }
+        }
+        return rows
     }
 
     private static func apply(_ removal: IdentityRemoval, on db: any SQLDatabase) async throws {

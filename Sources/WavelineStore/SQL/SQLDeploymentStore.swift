@@ -43,6 +43,12 @@ public final class SQLDeploymentStore: DeploymentStore, WriteCounting {
         try await writer.write(changes)
     }
 
+    /// From now on every notifiable event's outbox rows are written in its transaction (`NotificationRules`).
+    /// Called by a server that delivers notifications, before anything is written.
+    public func enableNotificationOutbox() async {
+        await writer.setWritesOutbox(true)
+    }
+
     public var writeCount: UInt64? { writes.load(ordering: .sequentiallyConsistent) }
 
     public func nextDeploymentID() async throws -> Int64 {

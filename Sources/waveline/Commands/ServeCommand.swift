@@ -99,8 +99,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// Reads the integrations file and its credentials, so a mistake stops the server at start with the file's
-    /// line and column (or the reference that has no value). Delivery to Slack and Jira is not started yet.
-    static func checkIntegrations(path: String, inventoryPaths: [String]) throws -> (IntegrationsSettings, IntegrationSecrets) {
+    /// line and column (or the reference that has no value); the server then delivers notifications with them.
+    static func checkIntegrations(path: String, inventoryPaths: [String]) throws -> IntegrationsOptions {
         // The inventory's environments, to catch a misspelt one; its own errors are reported by the server's start.
         let environments = (try? InventoryLoader.load(paths: inventoryPaths)).map { Set($0.environments.map(\.name)) }
         let settings: IntegrationsSettings
@@ -118,8 +118,8 @@ struct ServeCommand: AsyncParsableCommand {
         var configured: [String] = []
         if let slack = settings.slack { configured.append("Slack (default channel \(slack.defaultChannel), \(slack.routes.count) routes)") }
         if let jira = settings.jira { configured.append("Jira \(jira.flavour.rawValue) at \(jira.baseURL)") }
-        print("Integrations checked: \(configured.joined(separator: ", ")); delivery is not started by this version")
-        return (settings, secrets)
+        print("Integrations: \(configured.joined(separator: ", ")); notifications are delivered")
+        return IntegrationsOptions(settings: settings, secrets: secrets)
     }
 
     /// The ticket check of requested deployments, when the file gives ticket policies (it then has Jira).
@@ -138,10 +138,11 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var configured = try files.serverOptions()
         if let integrations {
-            let (settings, secrets) = try Self.checkIntegrations(path: absolute(integrations), inventoryPaths: configured.inventoryPaths)
-            configured.tickets = Self.ticketGate(settings, secrets, time: configured.time)
+            let integrationOptions = try Self.checkIntegrations(path: absolute(integrations), inventoryPaths: configured.inventoryPaths)
+            configured.integrations = integrationOptions
+            configured.tickets = Self.ticketGate(integrationOptions.settings, integrationOptions.secrets, time: configured.time)
             // Slack's buttons: presses are verified with the signing secret the file names.
-            if let signingSecret = secrets.slackSigningSecret {
+            if let signingSecret = integrationOptions.secrets.slackSigningSecret {
                 configured.slackInteractions = SlackInteractions(signingSecret: signingSecret, time: configured.time)
                 print("Slack buttons are answered at /slack/interactions")
             }

@@ -155,6 +155,8 @@ import WavelineTesting
             _ = try await get("/api/v1/deployments?status=failed,rolled_back&environment=test&product=app&requested_by=tester&q=contract&limit=1", as: "/api/v1/deployments")
             _ = try await get("/api/v1/deployments/\(id)", as: "/api/v1/deployments/{id}")
             _ = try await get("/api/v1/deployments/\(id)/events?after=1&limit=5", as: "/api/v1/deployments/{id}/events")
+            // Without --integrations: an empty list (the crash test reads a full one from the real binary).
+            _ = try await get("/api/v1/deployments/\(id)/notifications", as: "/api/v1/deployments/{id}/notifications")
             _ = try await get("/api/v1/deployments/\(id)/logs?node=n2&after=0&limit=3", as: "/api/v1/deployments/{id}/logs")
             _ = try await get("/api/v1/events?deployment=\(id)&kind=deployment.created,target.failed&actor=tester", as: "/api/v1/events")
             let nodes = try JSONDecoder().decode(NodeList.self, from: try await get("/api/v1/nodes?environment=test&product=app&cluster=app-test", as: "/api/v1/nodes"))
