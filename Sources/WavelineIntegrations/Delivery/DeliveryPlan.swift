@@ -25,8 +25,13 @@ public enum DeliveryPlan {
                              isFirstStart: Bool) -> [Step] {
         var steps = [Step(destination: .slack, skip: settings.slack == nil ? "Slack is not configured" : nil)]
         guard settings.jira != nil, let moment = jiraMoment(message, isFirstStart: isFirstStart) else { return steps }
-        let ticket = deployment.ticket.flatMap { $0.isEmpty ? nil : $0 }
-        let noTicket = ticket == nil ? "the deployment has no ticket" : nil
+        // Only a ticket Waveline found in Jira when the deployment was requested (an environment with a ticket
+        // policy): free text in the ticket field of another environment is nobody's Jira issue.
+        let noTicket: String? = switch (deployment.ticket.flatMap { $0.isEmpty ? nil : $0 }, deployment.jiraTicket) {
+        case (nil, _): "the deployment has no ticket"
+        case (.some, nil): "the ticket was not checked in Jira (no ticket policy for its environments)"
+        case (.some, .some): nil
+        }
         steps.append(Step(destination: .jiraComment, skip: noTicket))
         steps.append(Step(destination: .jiraLink, skip: noTicket))
         let transition = transitionName(moment, deployment: deployment, settings: settings)

@@ -358,7 +358,7 @@ public final class NotificationDispatcher: Sendable {
 
     func sendJira(_ delivery: inout NotificationDelivery, message: OutboxMessage, moment: DeliveryPlan.JiraMoment,
                   detail: DeploymentDetail) async {
-        guard let jira, let ticket = detail.deployment.ticket, !ticket.isEmpty else { return }
+        guard let jira, let ticket = detail.deployment.jiraTicket?.key else { return }
         let marker = JiraRendering.marker(deployment: message.deploymentID, message: message.messageID)
         let transition = DeliveryPlan.transitionName(moment, deployment: detail.deployment, settings: settings)
         var called = false

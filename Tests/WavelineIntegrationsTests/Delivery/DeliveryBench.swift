@@ -100,13 +100,20 @@ final class DeliveryBench: Sendable {
         name: "kafka-restart", description: "Rolling restart", idempotent: true, parameters: [], preChecks: [],
         steps: [Step(name: "restart", command: .argv(["systemctl", "restart", "kafka"]))])
 
-    func deployment(_ id: Int64, ticket: String? = "CHG-1", status: DeploymentStatus = .running) -> DeploymentRecord {
+    func deployment(_ id: Int64, ticket: String? = "CHG-1", checked: Bool = true, status: DeploymentStatus = .running) -> DeploymentRecord {
         var record = DeploymentRecord(
             id: id, operation: Self.operation, strategy: "one-by-one", parameters: [:],
             selection: Selection(environments: ["prod"], products: ["kafka"]), environments: ["prod"], products: ["kafka"],
             requestedBy: "alice", reason: "patch brokers (token \(Self.secretValue))", ticket: ticket, status: status,
             failureBudget: 1, targetCount: 2, createdAt: time.now())
         record.updatedAt = time.now()
+        // As the ticket check at request time leaves it: Jira is told only of tickets it was asked about.
+        if let ticket, checked {
+            let project = String(ticket.prefix { $0 != "-" })
+            record.checkedTicket = CheckedTicket(
+                facts: TicketFacts(key: ticket, issueID: "10001", project: project, status: "Approved", url: "https://jira.test/browse/\(ticket)"),
+                requestedKey: ticket, checkedAt: time.now())
+        }
         return record
     }
 
@@ -128,8 +135,8 @@ final class DeliveryBench: Sendable {
 
     /// A deployment's life as the engine writes it, one write per step: created, its phase started, a node
     /// failed, a person paused and resumed, and the outcome.
-    func writeLife(_ id: Int64, ticket: String? = "CHG-1", outcome: DeploymentStatus = .failed) async throws {
-        var record = deployment(id, ticket: ticket)
+    func writeLife(_ id: Int64, ticket: String? = "CHG-1", checked: Bool = true, outcome: DeploymentStatus = .failed) async throws {
+        var record = deployment(id, ticket: ticket, checked: checked)
         try await store.write([.saveDeployment(record), .savePhase(phase(id, status: .pending)), .saveTarget(target(id, 0)),
                                .saveTarget(target(id, 1)), event(id, "deployment.created", actor: "alice")])
         record.startedAt = time.now()

@@ -162,6 +162,21 @@ struct DispatcherTests {
         }
     }
 
+    @Test("A ticket no policy had checked in Jira (free text in another environment) is never commented on")
+    func uncheckedTicketNothingSent() async throws {
+        let jira = FakeJira(.jiraCloud)
+        try await withFakeServer(jira) { url, recorder in
+            let bench = try await DeliveryBench(slackURL: nil, slackRecorder: nil, jiraURL: url, jiraRecorder: recorder)
+            defer { Task { await bench.close() } }
+            try await bench.writeLife(1, ticket: "CHG-1", checked: false)
+            #expect(try await bench.drive { try await bench.allSettled() })
+            #expect(recorder.requests.isEmpty)
+            let jiraDeliveries = try await bench.store.outbox(of: 1).flatMap(\.deliveries).filter { $0.destination != .slack }
+            #expect(jiraDeliveries.count == 6)
+            #expect(jiraDeliveries.allSatisfy { $0.state == .skipped && $0.lastError?.contains("not checked in Jira") == true })
+        }
+    }
+
     @Test("A send whose record is lost (a crash after the post) is found by its marker and not posted again")
     func sendingIsReconciledNotResent() async throws {
         let slack = FakeSlack(pageSize: 2)
