@@ -21,8 +21,7 @@ extension DeploymentPage {
         let mayRollBack = hasRollbackSteps && detail.counts.succeeded > 0 && !detail.phases.contains { $0.kind == .rollback }
         switch deployment.status {
         case .finishedWithFailures:
-            let count = failedNodes.count == 1 ? "1 node" : "\(failedNodes.count) nodes"
-            return ("It finished with \(count) failed, within the failure budget. Read the failed nodes' logs, fix what they show, then retry them; or roll back what it changed.",
+            return ("It finished with \(counted(failedNodes.count, "node")) failed, within the failure budget. Read the failed nodes' logs, fix what they show, then retry them; or roll back what it changed.",
                     [NextStep(action: .retry, label: "Retry failed nodes (\(failedNodes.count))")] + (mayRollBack ? [rollback] : []))
         case .halted:
             return ("It halted: its failure budget is spent. Fix what the failed nodes' logs show, then retry or skip them and resume; or abort.",
