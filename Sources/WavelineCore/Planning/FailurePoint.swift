@@ -19,4 +19,14 @@ public enum StepStage: String, Sendable, Hashable, Codable {
     case step
     case postCheck = "post_check"
     case rollback
+
+    /// The stage in words, as pages, Slack and Jira say it ("failed at post-check health").
+    public var word: String {
+        switch self {
+        case .preCheck: return "pre-check"
+        case .step: return "step"
+        case .postCheck: return "post-check"
+        case .rollback: return "rollback step"
+        }
+    }
 }

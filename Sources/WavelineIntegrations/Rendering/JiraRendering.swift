@@ -42,7 +42,7 @@ public enum JiraRendering {
             blocks.append(.paragraph([.bold("Failure points")]))
             blocks.append(.bulletList(detail.failures.prefix(20).map { f in
                 [.link(m(f.node), url: context.nodeLogURL(d.id, node: f.node)),
-                 .text(": \(Wording.stage(f.stage)) "), .code(m(f.step)),
+                 .text(": \(f.stage.word) "), .code(m(f.step)),
                  .text((f.exitCode.map { ", exit code \($0)" } ?? "") + (f.reason.isEmpty ? "" : " — " + m(f.reason)))]
             }))
             if detail.failures.count > 20 { blocks.append(.paragraph([.text("… and \(detail.failures.count - 20) more; see the deployment page.")])) }

@@ -66,14 +66,6 @@ enum Wording {
         }
     }
 
-    static func stage(_ stage: StepStage) -> String {
-        switch stage {
-        case .preCheck: return "pre-check"
-        case .step: return "step"
-        case .postCheck: return "post-check"
-        case .rollback: return "rollback step"
-        }
-    }
 
     /// `4m 12s`, `2h 5m`, `12s`.
     static func duration(seconds: Double) -> String {

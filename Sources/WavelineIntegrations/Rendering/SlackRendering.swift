@@ -115,9 +115,9 @@ public enum SlackRendering {
             if phase?.gate == "manual", phase?.approvedBy == nil { actions = [.approve, .abort, .open] }
         case .failure(let failure):
             broadcast = true
-            text = "Deployment #\(d.id): node \(failure.node) failed at \(Wording.stage(failure.stage)) '\(failure.step)'"
+            text = "Deployment #\(d.id): node \(failure.node) failed at \(failure.stage.word) '\(failure.step)'"
                 + (failure.exitCode.map { " (exit code \($0))" } ?? "")
-            var lines = ":x: *\(escape(m(failure.node)))* failed in \(page) at \(Wording.stage(failure.stage)) `\(escape(m(failure.step)))`"
+            var lines = ":x: *\(escape(m(failure.node)))* failed in \(page) at \(failure.stage.word) `\(escape(m(failure.step)))`"
             if let code = failure.exitCode { lines += ", exit code \(code)" }
             if !failure.reason.isEmpty { lines += "\n" + escape(m(failure.reason)) }
             blocks.append(section(lines))
@@ -154,7 +154,7 @@ public enum SlackRendering {
             if let reason = d.statusReason { body += "\n" + escape(m(reason)) }
             if !detail.failures.isEmpty {
                 let listed = detail.failures.prefix(10).map { f in
-                    "• *\(escape(m(f.node)))*: \(Wording.stage(f.stage)) `\(escape(m(f.step)))`" + (f.exitCode.map { ", exit code \($0)" } ?? "")
+                    "• *\(escape(m(f.node)))*: \(f.stage.word) `\(escape(m(f.step)))`" + (f.exitCode.map { ", exit code \($0)" } ?? "")
                 }
                 body += "\n" + listed.joined(separator: "\n")
                 if detail.failures.count > 10 { body += "\n… and \(detail.failures.count - 10) more" }

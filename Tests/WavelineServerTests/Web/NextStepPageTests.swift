@@ -12,11 +12,7 @@ import WavelineTesting
 /// would be refused.
 @Suite struct NextStepPageTests {
     /// Fails on a node whose folder has a `bad` file.
-    static let checked = """
-        name: checked
-        steps:
-          - {name: check, shell: 'if [ -f bad ]; then echo "bad here" >&2; exit 3; fi; echo fine'}
-        """
+    static let checked = PageWordsTests.checked
 
     @Test func aDeploymentThatFinishedWithAFailedNodeOffersItsRetryToThoseWhoMayAndNamesThemToOthers() async throws {
         let bench = try Workbench(inventory: oneZoneInventory(nodes: 2), operations: ["checked": Self.checked],

@@ -69,7 +69,7 @@ enum Components {
         return """
             <li class="failure" data-key="failure-\(failure.node)">
             <p><a href="/deployments/\(deployment)/nodes/\(urlComponent(failure.node))"><strong>\(failure.node)</strong></a>
-            failed at \(Formatting.stage(failure.stage)) <strong>\(failure.step)</strong>: \(exit)</p>
+            failed at \(failure.stage.word) <strong>\(failure.step)</strong>: \(exit)</p>
             \(lastLines.isEmpty ? HTML.empty : "<ol class=\"last-lines\" aria-label=\"Last log lines of \(failure.node)\">\(lastLines)</ol>")
             \(actions)
             </li>

@@ -84,12 +84,4 @@ enum Formatting {
         return "<time datetime=\"PT\(Int(seconds))S\">\(duration(seconds))</time>"
     }
 
-    static func stage(_ stage: StepStage) -> String {
-        switch stage {
-        case .preCheck: return "pre-check"
-        case .step: return "step"
-        case .postCheck: return "post-check"
-        case .rollback: return "rollback step"
-        }
-    }
 }

@@ -101,7 +101,7 @@ struct InventoryNodePage {
                 guard let started = run.startedAt else { return "—" }
                 return "\(Formatting.duration((run.finishedAt ?? started) - started))"
             }()
-            let failure: HTML = run.failure.map { "\(Formatting.stage($0.stage)) \($0.step): \($0.reason)" } ?? .empty
+            let failure: HTML = run.failure.map { "\($0.stage.word) \($0.step): \($0.reason)" } ?? .empty
             return """
                 <tr><th scope="row"><a href="/deployments/\(run.deploymentId)">#\(run.deploymentId)</a></th>\
                 <td>\(run.operation)\(run.kind == .rollback ? " (rollback)" : "")</td>\

@@ -40,7 +40,7 @@ struct NodeLogPage {
         let failure: HTML = latest.flatMap { target in
             target.failure.map { failure -> HTML in
                 let exit = Components.cause(exitCode: failure.exitCode, reason: failure.reason)
-                return "<p class=\"failure-point\" role=\"note\"><span aria-hidden=\"true\">✗</span> Failed at \(Formatting.stage(failure.stage)) <strong>\(failure.step)</strong>: \(exit)</p>"
+                return "<p class=\"failure-point\" role=\"note\"><span aria-hidden=\"true\">✗</span> Failed at \(failure.stage.word) <strong>\(failure.step)</strong>: \(exit)</p>"
             }
         } ?? .empty
         let first = lines.first?.time ?? steps.first?.startedAt ?? now
@@ -119,7 +119,7 @@ struct NodeLogPage {
         let rows: [HTML] = steps.map { step in
             let duration: HTML = step.finishedAt.map { "\(Formatting.duration($0 - step.startedAt))" } ?? Formatting.elapsed(from: step.startedAt, to: nil, now: now)
             return """
-                <tr class="step-\(step.status)"><td>\(Formatting.stage(step.stage))</td><td>\(step.name)</td><td>\(step.attempt)</td>\
+                <tr class="step-\(step.status)"><td>\(step.stage.word)</td><td>\(step.name)</td><td>\(step.attempt)</td>\
                 <td>\(step.status.replacingOccurrences(of: "_", with: " "))</td><td>\(step.exitCode.map { "\($0)" } ?? "")</td>\
                 <td><time>\(Formatting.clock(step.startedAt))</time></td><td>\(duration)</td><td>\(step.reason)</td></tr>
                 """
