@@ -77,38 +77,38 @@ struct DemoCommand: AsyncParsableCommand {
             let port = self.port == 0 ? try DemoIntegrations.freePort() : self.port
             let credentials = DemoIntegrations.makeCredentials()
             try await DemoStandIns.withRunning(credentials: credentials, tickets: [DemoIntegrations.ticket]) { standIns in
-            var options = ServerOptions(
-                port: port, dataDirectory: dataDirectory, inventoryPaths: [dataDirectory + "/inventory.yaml"],
-                catalogDirectory: catalog, logLevel: .warning
-            )
-            options.initialAdminPassword = ProcessInfo.processInfo.environment["WAVELINE_INITIAL_ADMIN_PASSWORD"]
-            let integrationsFile = try DemoIntegrations.write(
-                into: dataDirectory, credentials: credentials, signingSecret: DemoIntegrations.randomHex(), standIns: standIns,
-                publicURL: "http://127.0.0.1:\(port)"
-            )
-            let integrations = try ServeCommand.checkIntegrations(path: integrationsFile, inventoryPaths: options.inventoryPaths)
-            options.integrations = integrations
-            options.tickets = ServeCommand.ticketGate(integrations.settings, integrations.secrets, time: options.time)
-            // The server calls back once it listens; the deployments are created from a sibling task because the
-            // callback runs before the server answers requests.
-            let (listening, announce) = AsyncStream<Int>.makeStream()
-            let server = try await WavelineServerBuilder.build(options, lock: lock) { port in
-                serving.set()
-                announce.yield(port)
-                announce.finish()
-            }
-            try Task.checkCancellation()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    // However the server ends (a stop, a port taken meanwhile), the task announcing it ends too.
-                    defer { announce.finish() }
-                    try await server.run()
+                var options = ServerOptions(
+                    port: port, dataDirectory: dataDirectory, inventoryPaths: [dataDirectory + "/inventory.yaml"],
+                    catalogDirectory: catalog, logLevel: .warning
+                )
+                options.initialAdminPassword = ProcessInfo.processInfo.environment["WAVELINE_INITIAL_ADMIN_PASSWORD"]
+                let integrationsFile = try DemoIntegrations.write(
+                    into: dataDirectory, credentials: credentials, signingSecret: DemoIntegrations.randomHex(), standIns: standIns,
+                    publicURL: "http://127.0.0.1:\(port)"
+                )
+                let integrations = try ServeCommand.checkIntegrations(path: integrationsFile, inventoryPaths: options.inventoryPaths)
+                options.integrations = integrations
+                options.tickets = ServeCommand.ticketGate(integrations.settings, integrations.secrets, time: options.time)
+                // The server calls back once it listens; the deployments are created from a sibling task because the
+                // callback runs before the server answers requests.
+                let (listening, announce) = AsyncStream<Int>.makeStream()
+                let server = try await WavelineServerBuilder.build(options, lock: lock) { port in
+                    serving.set()
+                    announce.yield(port)
+                    announce.finish()
                 }
-                group.addTask {
-                    for await port in listening { await Self.startDeployments(port: port, server: server, standIns: standIns) }
+                try Task.checkCancellation()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        // However the server ends (a stop, a port taken meanwhile), the task announcing it ends too.
+                        defer { announce.finish() }
+                        try await server.run()
+                    }
+                    group.addTask {
+                        for await port in listening { await Self.startDeployments(port: port, server: server, standIns: standIns) }
+                    }
+                    try await group.waitForAll()
                 }
-                try await group.waitForAll()
-            }
             }
         } catch let error as StartupError {
             await stopServices(dataDirectory)

@@ -27,7 +27,9 @@ extension DeploymentPage {
                 </table>
                 """)
         }
+        // A new line first: the section follows the nodes grid on the same source line (no blank line without it).
         return """
+
             <section class="notifications" aria-labelledby="notifications-heading" data-key="notifications">
             <h2 id="notifications-heading">Notifications</h2>
             <p class="hint">What Waveline sends Slack and Jira about this deployment, and how far each message got.</p>

@@ -74,8 +74,7 @@ struct DeploymentPage {
             \(actionsSection(viewer: viewer))
             \(failuresSection(viewer: viewer))
             \(timeline())
-            \(grid())
-            \(notificationsSection())
+            \(grid())\(notificationsSection())
             \(eventsSection())
             """
     }
