@@ -120,7 +120,7 @@ public enum WavelineServerBuilder {
             let identities = IdentityService(store: store, passwordCost: options.passwordCost, time: options.time)
             let bootstrap = try await identities.bootstrap(password: options.initialAdminPassword, token: options.initialAdminToken)
             // Pages and routes read the store directly, not through the engine; the engine only writes it.
-            let reads = ReadSide(reader: store)
+            let reads = ReadSide(reader: store, integrationsConfigured: options.integrations != nil)
             let router = makeRouter(engine: engine, reads: reads, identities: identities, logger: logger, secureCookies: options.secureCookies,
                                     trustedProxies: options.trustedProxies, tickets: options.tickets)
             let actions = DeploymentActions(engine: engine, reads: reads)

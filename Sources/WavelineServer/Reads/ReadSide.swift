@@ -6,9 +6,12 @@ import WavelineStore
 /// pages share them. Only this folder and the wiring import the store.
 public struct ReadSide: Sendable {
     let reader: any DeploymentReader
+    /// The server runs with Slack and Jira (`serve --integrations`): deployment pages show their Notifications panel.
+    public var integrationsConfigured: Bool
 
-    public init(reader: any DeploymentReader) {
+    public init(reader: any DeploymentReader, integrationsConfigured: Bool = false) {
         self.reader = reader
+        self.integrationsConfigured = integrationsConfigured
     }
 
     var access: DeploymentAccess { DeploymentAccess(reader: reader) }

@@ -72,30 +72,43 @@ struct DemoCommand: AsyncParsableCommand {
                 print("Prepared \(dataDirectory)")
                 return
             }
-            var options = ServerOptions(
-                port: port, dataDirectory: dataDirectory, inventoryPaths: [dataDirectory + "/inventory.yaml"],
-                catalogDirectory: catalog, logLevel: .warning
-            )
-            options.initialAdminPassword = ProcessInfo.processInfo.environment["WAVELINE_INITIAL_ADMIN_PASSWORD"]
-            // The server calls back once it listens; the deployments are created from a sibling task because the
-            // callback runs before the server answers requests.
-            let (listening, announce) = AsyncStream<Int>.makeStream()
-            let server = try await WavelineServerBuilder.build(options, lock: lock) { port in
-                serving.set()
-                announce.yield(port)
-                announce.finish()
-            }
-            try Task.checkCancellation()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    // However the server ends (a stop, a port taken meanwhile), the task announcing it ends too.
-                    defer { announce.finish() }
-                    try await server.run()
+            // Slack and Jira are local stand-ins, so the deployment page's Notifications panel shows the thread and
+            // the ticket comments the deployments produce. The links in them need the server's address first.
+            let port = self.port == 0 ? try DemoIntegrations.freePort() : self.port
+            let credentials = DemoIntegrations.makeCredentials()
+            try await DemoStandIns.withRunning(credentials: credentials, tickets: [DemoIntegrations.ticket]) { standIns in
+                var options = ServerOptions(
+                    port: port, dataDirectory: dataDirectory, inventoryPaths: [dataDirectory + "/inventory.yaml"],
+                    catalogDirectory: catalog, logLevel: .warning
+                )
+                options.initialAdminPassword = ProcessInfo.processInfo.environment["WAVELINE_INITIAL_ADMIN_PASSWORD"]
+                let integrationsFile = try DemoIntegrations.write(
+                    into: dataDirectory, credentials: credentials, signingSecret: DemoIntegrations.randomHex(), standIns: standIns,
+                    publicURL: "http://127.0.0.1:\(port)"
+                )
+                let integrations = try ServeCommand.checkIntegrations(path: integrationsFile, inventoryPaths: options.inventoryPaths)
+                options.integrations = integrations
+                options.tickets = ServeCommand.ticketGate(integrations.settings, integrations.secrets, time: options.time)
+                // The server calls back once it listens; the deployments are created from a sibling task because the
+                // callback runs before the server answers requests.
+                let (listening, announce) = AsyncStream<Int>.makeStream()
+                let server = try await WavelineServerBuilder.build(options, lock: lock) { port in
+                    serving.set()
+                    announce.yield(port)
+                    announce.finish()
                 }
-                group.addTask {
-                    for await port in listening { await Self.startDeployments(port: port, server: server) }
+                try Task.checkCancellation()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        // However the server ends (a stop, a port taken meanwhile), the task announcing it ends too.
+                        defer { announce.finish() }
+                        try await server.run()
+                    }
+                    group.addTask {
+                        for await port in listening { await Self.startDeployments(port: port, server: server, standIns: standIns) }
+                    }
+                    try await group.waitForAll()
                 }
-                try await group.waitForAll()
             }
         } catch let error as StartupError {
             await stopServices(dataDirectory)
@@ -111,7 +124,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     /// Starts the demo's deployments through the API, exactly as a person would with `waveline deploy`: as
     /// the user `demo` (a deployer), approved by `demo-approver` (an approver), each with an API token.
-    static func startDeployments(port: Int, server: WavelineServer) async {
+    static func startDeployments(port: Int, server: WavelineServer, standIns: DemoStandIns.Addresses? = nil) async {
         let url = "http://127.0.0.1:\(port)"
         do {
             let api = APIClient(baseURL: url, token: try await server.makeDemoUser("demo", role: .deployer))
@@ -147,6 +160,7 @@ struct DemoCommand: AsyncParsableCommand {
                   It touches prod, which is protected: requested by demo with ticket CHG-2041, it waited for a second
                   person\(approval ? "; the demo approved it as \(DemoInventory.approver) (four-eyes; see its events)" : "").
                 Deployment #\(second.deployment.id): cache-rebuild on the dev Valkey nodes, one by one.
+                \(standIns.map { "Slack and Jira are local stand-ins: each deployment page's Notifications panel shows what was sent;\n  the thread as posted: \($0.slackPage), the ticket: \($0.jiraBaseURL)/browse/\(DemoIntegrations.ticket.key)" } ?? "")
 
                 In another terminal:
                   waveline status\(prefix)                       # recent deployments

@@ -12,15 +12,20 @@ struct DeploymentPage {
     /// The latest, newest first.
     var events: [EventView]
     var now: Double
+    /// Slack and Jira deliveries (the Notifications panel); nil when the server has no integrations and the
+    /// deployment no outbox rows.
+    var notifications: NotificationList? = nil
 
     static let eventCount = 15
 
     /// For a caller who may read the deployment (404, 403 otherwise).
     static func load(reads: ReadSide, id: Int64, context: WavelineRequestContext, now: Double) async throws -> DeploymentPage {
         let detail = try await reads.deploymentDetail.detail(id, context: context)
+        let notifications = try await reads.notifications.list(id, context: context)
+        let shown = reads.integrationsConfigured || notifications.thread != nil || !notifications.notifications.isEmpty
         return DeploymentPage(
             detail: detail, hasRollbackSteps: try await reads.deploymentDetail.hasRollbackSteps(id),
-            events: try await reads.events.latest(of: id, count: eventCount), now: now
+            events: try await reads.events.latest(of: id, count: eventCount), now: now, notifications: shown ? notifications : nil
         )
     }
 
@@ -69,7 +74,7 @@ struct DeploymentPage {
             \(actionsSection(viewer: viewer))
             \(failuresSection(viewer: viewer))
             \(timeline())
-            \(grid())
+            \(grid())\(notificationsSection())
             \(eventsSection())
             """
     }
