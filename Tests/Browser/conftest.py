@@ -96,8 +96,9 @@ ADMIN_TOKEN = "wl_browser_test_admin_token_0123456789abcdef"
 class Server:
     """A running `waveline serve` and a small JSON client of its API (as admin, or as a user it makes)."""
 
-    def __init__(self, root, inventory=INVENTORY, operations=None, strategies=None):
-        """`operations` and `strategies` (name: YAML) are added to the sample catalog and strategies."""
+    def __init__(self, root, inventory=INVENTORY, operations=None, strategies=None, integrations=None, environment=None):
+        """`operations` and `strategies` (name: YAML) are added to the sample catalog and strategies;
+        `integrations` (YAML) is given to `serve --integrations`, with `environment` for its secret references."""
         self.root = Path(root)
         (self.root / "catalog").mkdir()
         (self.root / "strategies").mkdir()
@@ -109,12 +110,15 @@ class Server:
         bad = self.root / "data" / "nodes" / "kafka-prod-3"
         bad.mkdir(parents=True)
         (bad / "bad").write_text("")
+        if integrations:
+            (self.root / "integrations.yaml").write_text(integrations)
         self.process = subprocess.Popen(
             [binary(), "serve", "--port", "0", "--data", str(self.root / "data"),
              "--inventory", str(self.root / "inventory.yaml"), "--catalog", str(self.root / "catalog"),
-             "--strategies", str(self.root / "strategies"), "--log-level", "warning", "--password-hash-cost", "4"],
+             "--strategies", str(self.root / "strategies"), "--log-level", "warning", "--password-hash-cost", "4"]
+            + (["--integrations", str(self.root / "integrations.yaml")] if integrations else []),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "WAVELINE_INITIAL_ADMIN_TOKEN": ADMIN_TOKEN},
+            env={**os.environ, **(environment or {}), "WAVELINE_INITIAL_ADMIN_TOKEN": ADMIN_TOKEN},
         )
         self.tokens = {"admin": ADMIN_TOKEN}
         self.port = None

@@ -70,11 +70,24 @@ def wait_until(what, condition, timeout=TIMEOUT):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+UNREACHABLE_SLACK = """\
+public_url: http://127.0.0.1
+slack:
+  bot_token: env:WL_A11Y_SLACK_TOKEN
+  signing_secret: env:WL_A11Y_SLACK_SIGNING
+  api_url: http://127.0.0.1:9/api
+  channels: {default: C0DEPLOYS1}
+"""
+
+
 @pytest.fixture(scope="module")
 def scene():
     """A server with one deployment in each state the pages show, and its pages by name."""
     root = tempfile.mkdtemp(prefix="waveline-a11y-")
-    server = Server(root, inventory=PROTECTED_INVENTORY, operations={"slow": SLOW}, strategies={"strict": STRICT})
+    # Slack configured but unreachable: every deployment page has a Notifications panel whose rows wait to retry.
+    server = Server(root, inventory=PROTECTED_INVENTORY, operations={"slow": SLOW}, strategies={"strict": STRICT},
+                    integrations=UNREACHABLE_SLACK,
+                    environment={"WL_A11Y_SLACK_TOKEN": "xoxb-a11y-test-token", "WL_A11Y_SLACK_SIGNING": "a11y-signing-secret"})
     try:
         server.user("ada", role="admin", password="ada's long password")
         finished = server.deploy("rollout", {"nodes": ["kafka-prod-3", "kafka-prod-4"]}, parameters={"version": "3.8.0"},
@@ -171,6 +184,8 @@ def test_every_page_has_no_axe_violations(scene, browser):
     for name, path in pages.items():
         browser.get(server.url + path)
         settle(browser)
+        if name.startswith("deployment"):
+            assert browser.find_elements(By.CSS_SELECTOR, "section.notifications tbody tr"), f"{name}: no notification rows to check"
         violations = axe_violations(browser, script)
         if violations:
             found.append(describe(name, violations))
