@@ -191,6 +191,8 @@ public final class NotificationDispatcher: Sendable {
             }
         }
         guard pacer.tryReserve(thread.channel, now: time.now()) else { return }
+        let channel = thread.channel
+        defer { pacer.release(channel, now: time.now()) }
         let reply = SlackRendering.reply(notice, detail: detail, context: context)
         delivery.state = .sending
         delivery.attempts += 1
@@ -264,6 +266,8 @@ public final class NotificationDispatcher: Sendable {
             }
         }
         guard pacer.tryReserve(thread.channel, now: time.now()) else { return .waiting }
+        let channel = thread.channel
+        defer { pacer.release(channel, now: time.now()) }
         thread.state = .sending
         thread.attempts += 1
         thread.updatedAt = time.now()
@@ -336,6 +340,8 @@ public final class NotificationDispatcher: Sendable {
             return
         }
         guard pacer.tryReserve(thread.channel, now: time.now()) else { return }
+        let channel = thread.channel
+        defer { pacer.release(channel, now: time.now()) }
         do {
             _ = try await slack.updateMessage(SlackMessageReference(channel: thread.channel, ts: ts), content: content,
                                               marker: SlackMarker(deploymentID: thread.deploymentID, messageID: Self.parentMessageID))
