@@ -2,7 +2,7 @@
 """Part (a) of bench/notifications.sh: waits until the storm's deployments are over and their Slack deliveries
 settled, then checks the stand-in's records against each deployment's notifications API and prints the figures.
 
-Usage: notifications-check.py WAVELINE_URL SLACK_URL START_EPOCH REQUESTS_JSON SERVER_PID
+Usage: notifications-check.py WAVELINE_URL SLACK_URL START_EPOCH REQUESTS_DIR SERVER_PID
 Exits 1 when a check fails (the figures are printed either way).
 """
 import json
@@ -12,7 +12,7 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-url, slack, start, requests_file, server_pid = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], sys.argv[5]
+url, slack, start, requests_dir, server_pid = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], sys.argv[5]
 headers = {"Authorization": "Bearer " + os.environ["WAVELINE_TOKEN"]}
 QUIET = 12.0        # seconds without a Slack call after every delivery is final: the parents' last updates are in
 DEADLINE = 1800.0   # give up (and say so) after this long
@@ -35,15 +35,8 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-# The ids of the requested deployments (the CLI's --json answers, one after another).
-text, ids, decoder, at = open(requests_file).read(), [], json.JSONDecoder(), 0
-while True:
-    while at < len(text) and text[at].isspace():
-        at += 1
-    if at >= len(text):
-        break
-    value, at = decoder.raw_decode(text, at)
-    ids.append(value["deployment"]["id"])
+# The ids of the requested deployments (the CLI's --json answer of each request, a file each).
+ids = [json.load(open(os.path.join(requests_dir, name)))["deployment"]["id"] for name in os.listdir(requests_dir)]
 ids.sort()
 
 pool = ThreadPoolExecutor(8)
@@ -57,6 +50,7 @@ while True:
     if time.time() - start > DEADLINE:
         sys.exit("deployments still running after the deadline")
     time.sleep(0.5)
+cpu_at_done = cpu_seconds(server_pid)
 statuses = {d["status"] for d in details}
 deployments_done = max(d.get("finishedAt") or 0 for d in details)
 if statuses != {"succeeded"}:
@@ -103,6 +97,7 @@ rate_posts = max((max_in_window([r["t"] for r in rs if r["method"] == "chat.post
 rate_all = max((max_in_window([r["t"] for r in rs]) for rs in by_channel.values()), default=0)
 gap_posts = min((min_gap([r["t"] for r in rs if r["method"] == "chat.postMessage"]) for rs in by_channel.values()), default=float("nan"))
 gap_all = min((min_gap([r["t"] for r in rs]) for rs in by_channel.values()), default=float("nan"))
+short_gaps = sum(1 for rs in by_channel.values() for a, b in zip(sorted(r["t"] for r in rs), sorted(r["t"] for r in rs)[1:]) if b - a < 1.0)
 if rate_all > 1:
     failures.append(f"{rate_all} writes arrived within 1 s on one channel")
 
@@ -150,13 +145,14 @@ print(f"deployments: {len(ids)}, all {'/'.join(sorted(statuses))}; "
 print(f"Slack calls: {len(posts)} chat.postMessage ({len(ids)} parents + {len(posts) - len(ids)} replies; "
       f"{replies_expected} replies recorded as sent), {updates} chat.update, {unmarked} without a marker")
 print(f"rate on the channel: at most {rate_posts} chat.postMessage and {rate_all} writes of any kind in any 1 s window; "
-      f"smallest gap {gap_posts:.3f} s between posts, {gap_all:.3f} s between writes")
+      f"smallest gap {gap_posts:.3f} s between posts, {gap_all:.3f} s between writes; "
+      f"{short_gaps} of {max(len(writes) - 1, 0)} gaps between writes under 1 s")
 print(f"lost: {not_sent}   duplicates: {duplicates}   order per deployment: "
       f"{'as in the outbox' if not any('replies' in f for f in failures) else 'WRONG'}")
 print(f"time from the requests: last deployment over {deployments_done - start:.1f} s, first Slack call "
       f"{first - start:.1f} s, last reply {last_post - start:.1f} s, last parent update {last_write - start:.1f} s "
       f"(floor at 1 message/s: {len(writes)} writes → {len(writes) - 1} s after the first)")
-print(f"server CPU over the whole storm: {cpu:.1f} s; load={load}")
+print(f"server CPU: {cpu_at_done:.1f} s until the last deployment was over, {cpu:.1f} s until the last Slack call; load={load}")
 if failures:
     print("FAILED:")
     for f in failures[:20]:

@@ -32,7 +32,7 @@ bench=$PWD/bench
 
 work=$(mktemp -d /tmp/waveline-notify-bench.XXXXXX)
 # Started in $(...) subshells too, so their ids go to a file.
-trap 'while read -r p; do kill "$p" 2>/dev/null || true; done < "$work/pids"; sleep 0.5; rm -rf "$work"' EXIT
+trap 'while read -r p; do kill "$p" 2>/dev/null || true; done < "$work/pids"; sleep 1; rm -rf "$work" 2>/dev/null || true' EXIT
 : > "$work/pids"
 export WAVELINE_BENCH_SLACK_TOKEN=xoxb-bench-not-a-secret
 export WAVELINE_BENCH_SLACK_SIGNING=bench-signing-secret-not-a-secret
@@ -107,10 +107,39 @@ if [[ " $parts " == *" storm "* ]]; then
     url=$(start_server "$work/storm" "$work/storm-inventory.yaml" --integrations "$work/storm/integrations.yaml")
     echo "(a) $deployments deployments × $nodes nodes (one node per phase), one Slack channel; cores=$(nproc) load=$(cut -d' ' -f1 /proc/loadavg)"
     start=$(date +%s.%N)
-    seq "$deployments" | xargs -P "$deployments" -I{} "$bin" deploy trivial --cluster c{} --strategy node-by-node \
-        --reason bench --server "$url" --json > "$work/storm/requests.jsonl"
-    python3 "$bench/notifications-check.py" "$url" "$slack" "$start" "$work/storm/requests.jsonl" "$(cat "$work/storm/server.pid")" ||
+    mkdir -p "$work/storm/requests"
+    export bin url work
+    seq "$deployments" | xargs -P "$deployments" -I{} sh -c '"$bin" deploy trivial --cluster c{} --strategy node-by-node \
+        --reason bench --server "$url" --json > "$work/storm/requests/{}.json"'
+    python3 "$bench/notifications-check.py" "$url" "$slack" "$start" "$work/storm/requests" "$(cat "$work/storm/server.pid")" ||
         storm_failed=1
+    kill "$(cat "$work/storm/server.pid")" 2>/dev/null || true
+
+    # The same storm without notifications: how long the deployments themselves take.
+    mkdir -p "$work/storm-off/requests"
+    url=$(start_server "$work/storm-off" "$work/storm-inventory.yaml")
+    start=$(date +%s.%N)
+    seq "$deployments" | xargs -P "$deployments" -I{} sh -c '"$bin" deploy trivial --cluster c{} --strategy node-by-node \
+        --reason bench --server "$url" --json > "$work/storm-off/requests/{}.json"'
+    python3 - "$url" "$start" "$work/storm-off/requests" "$(cat "$work/storm-off/server.pid")" <<'PY'
+import json, os, sys, time, urllib.request
+url, start, folder, pid = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
+ids = [json.load(open(os.path.join(folder, n)))["deployment"]["id"] for n in os.listdir(folder)]
+def status(i):
+    request = urllib.request.Request(f"{url}/api/v1/deployments/{i}", headers={"Authorization": "Bearer " + os.environ["WAVELINE_TOKEN"]})
+    return json.load(urllib.request.urlopen(request))["deployment"]
+while True:
+    details = [status(i) for i in ids]
+    if all(d["status"] not in ("running", "queued", "pending_approval") for d in details):
+        break
+    time.sleep(0.5)
+fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+done = max(d.get("finishedAt") or 0 for d in details) - start
+print(f"the same storm without notifications: last deployment over {done:.1f} s, all "
+      f"{'/'.join(sorted({d['status'] for d in details}))}; server CPU until then {cpu:.1f} s")
+PY
+    kill "$(cat "$work/storm-off/server.pid")" 2>/dev/null || true
 fi
 
 # ---------------------------------------------------------------------------------------------------------------
