@@ -29,8 +29,20 @@ public enum RolesDocument {
             let cells = Role.allCases.map { Permissions.allows(role: $0, action: rule.action) ? "yes" : "—" }
             lines.append("| `\(rule.action)` | " + cells.joined(separator: " | ") + " | \(rule.reach.label) | \(rule.explanation) |")
         }
+        lines += slackAndJira
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// Where the same table applies outside the web UI and the API: Slack's buttons, and Jira's ticket check.
+    static let slackAndJira = [
+        "",
+        "## From Slack and Jira",
+        "",
+        "The buttons on Waveline's Slack messages (Approve, Pause, Resume, Abort) act as the Waveline user the Slack",
+        "account is mapped to, with this table and four-eyes exactly as above: see [Slack](slack.md#who-may-press-what).",
+        "Jira grants nothing: a ticket is checked when a deployment is requested, and the ticket policy can refuse the",
+        "request; see [Jira](jira.md#the-ticket-check-when-a-deployment-is-requested).",
+    ]
 
     public static var text: String {
         let header = ["action"] + Role.allCases.map(\.rawValue) + ["scope"]
