@@ -29,6 +29,24 @@ struct SSHDeploymentTests {
           - {name: read back, run: [cat, value.txt]}
         """
 
+    /// Works until the test puts `go` in the node's folder: a step that is surely still running when the test
+    /// acts on it, however loaded the machine (a fixed sleep once ended before the host was killed).
+    static let heldWork = """
+        name: held-work
+        role: deployer
+        idempotent: true
+        steps:
+          - name: work
+            shell: while [ ! -f go ]; do sleep 0.05; done; echo done > done.txt
+            timeout: 1m
+        """
+
+    func release(_ nodes: [String]) throws {
+        for node in nodes where !FileManager.default.createFile(atPath: "\(remoteRoot)/\(node)/go", contents: Data()) {
+            throw HarnessError("cannot put go in \(remoteRoot)/\(node)")
+        }
+    }
+
     static func slowWork(seconds: Int) -> String {
         """
         name: slow-work
@@ -110,14 +128,15 @@ struct SSHDeploymentTests {
         try remoteDirectories(hosts, count: 6)
         defer { try? FileManager.default.removeItem(atPath: remoteRoot) }
         let bench = try Workbench(inventory: sshInventory(hosts, remoteRoot: remoteRoot, nodes: 6),
-                                  operations: ["slow-work": Self.slowWork(seconds: 3)], strategies: ["strict": Self.strict])
+                                  operations: ["held-work": Self.heldWork], strategies: ["strict": Self.strict])
         defer { bench.remove() }
         let victim = hosts.hosts[2].name  // n3, zone a
+        // Every other node may finish; n3 works until its host is killed.
+        try release(["n1", "n2", "n4", "n5", "n6"])
         try await bench.withServer { server in
-            let created = try await server.deploy("slow-work", selection: Selection(clusters: ["app-ssh"]), strategy: "strict")
+            let created = try await server.deploy("held-work", selection: Selection(clusters: ["app-ssh"]), strategy: "strict")
             let id = created.deployment.id
             try await server.waitFor(id, "n3 working") { $0.target("n3")?.currentStep == "work" && $0.target("n3")?.status == .running }
-            try await Task.sleep(for: .milliseconds(800))
             try await hosts.kill(victim)
             let halted = try await server.waitFor(id, timeout: .seconds(60), "the deployment to halt") { detail in
                 detail.deployment.status == .halted && detail.targets.allSatisfy { $0.status != .running }
@@ -134,6 +153,7 @@ struct SSHDeploymentTests {
             }
 
             try await hosts.revive(victim)
+            try release(["n3"])
             _ = try await server.act("retry", id, nodes: ["n3"])
             let done = try await server.waitUntilFinal(id, timeout: .seconds(90))
             #expect(done.deployment.status == .succeeded, "\(done.deployment.statusReason ?? "")")
